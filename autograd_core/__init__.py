@@ -1,0 +1,56 @@
+"""autograd_core: reverse-mode automatic differentiation over numpy arrays.
+
+>>> import numpy as np
+>>> from autograd_core import Tensor
+>>> x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+>>> (x * x).sum().backward()
+>>> x.grad
+array([2., 4.])
+"""
+
+from .dtypes import get_default_dtype, set_default_dtype
+from .errors import (
+    AutogradError, AxisError, BackwardError, DTypeError, GradcheckError, IndexingError,
+    ShapeError,
+)
+from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .tensor import Tensor
+from .op import Node, Op, op
+from .engine import backward, gradients
+from .function import Context, Function
+from .anomaly import AnomalyError, detect_anomaly
+from .functional import grad, hessian, jacobian, value_and_grad
+from .broadcast import unbroadcast
+from .ops.elementwise import (
+    absolute, add, astype, clip, cos, divide, equal, exp, greater, greater_equal, less,
+    less_equal, log, log1p, maximum, minimum, multiply, negative, not_equal, power, sign, sin,
+    sqrt, square, subtract, where,
+)
+from .ops.activation import (
+    leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, tanh,
+)
+from .ops.reduce import argmax, argmin, logsumexp, max, mean, min, std, sum, var
+from .ops.shape import (
+    broadcast_to, concatenate, expand_dims, flatten, getitem, reshape, squeeze, stack, swapaxes,
+    transpose,
+)
+from .ops.linalg import matmul
+
+abs = absolute
+pow = power
+
+__all__ = [
+    "Tensor", "Function", "Context", "no_grad", "enable_grad", "set_grad_enabled",
+    "is_grad_enabled", "set_default_dtype", "get_default_dtype", "backward", "gradients",
+    "grad", "value_and_grad", "jacobian", "hessian", "detect_anomaly", "unbroadcast", "Node",
+    "Op", "op",
+    "AutogradError", "ShapeError", "AxisError", "DTypeError", "BackwardError", "GradcheckError",
+    "IndexingError", "AnomalyError",
+    "absolute", "abs", "add", "astype", "clip", "cos", "divide", "equal", "exp", "greater",
+    "greater_equal", "less", "less_equal", "log", "log1p", "maximum", "minimum", "multiply",
+    "negative", "not_equal", "power", "pow", "sign", "sin", "sqrt", "square", "subtract",
+    "where", "leaky_relu", "log_softmax", "relu", "sigmoid", "softmax", "softplus", "tanh",
+    "argmax", "argmin", "logsumexp", "max", "mean", "min", "std", "sum", "var",
+    "broadcast_to", "concatenate", "expand_dims", "flatten", "getitem", "reshape", "squeeze",
+    "stack", "swapaxes", "transpose", "matmul",
+]

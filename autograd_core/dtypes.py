@@ -1,0 +1,31 @@
+"""The default floating dtype given to Python scalars, lists and new parameters."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import DTypeError
+
+_default_dtype = np.dtype(np.float32)
+
+
+def set_default_dtype(dtype: np.dtype | type) -> None:
+    """Set the dtype that Python scalars and lists take (float32 unless changed)."""
+    global _default_dtype
+    d = np.dtype(dtype)
+    if d.kind != "f":
+        raise DTypeError(
+            f"set_default_dtype expects a floating dtype such as np.float32 or np.float64. "
+            f"Received: dtype={d}"
+        )
+    _default_dtype = d
+
+
+def get_default_dtype() -> np.dtype:
+    """Return the current default floating dtype."""
+    return _default_dtype
+
+
+def is_float(dtype: np.dtype) -> bool:
+    """True for the dtypes that can carry gradients."""
+    return dtype.kind == "f"

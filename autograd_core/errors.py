@@ -1,0 +1,39 @@
+"""Exceptions raised by autograd_core.
+
+Each class also subclasses the built-in exception a caller would catch anyway, so
+``except ValueError`` keeps working for a shape mismatch.
+"""
+
+from __future__ import annotations
+
+
+class AutogradError(Exception):
+    """Base class of every error raised by autograd_core."""
+
+
+class ShapeError(AutogradError, ValueError):
+    """Shapes that do not fit an operation (broadcasting, matmul, reshape, a gradient)."""
+
+
+class AxisError(AutogradError, ValueError, IndexError):
+    """An axis argument outside a tensor's dimensions."""
+
+
+class DTypeError(AutogradError, TypeError):
+    """A dtype an operation cannot use (an integer tensor asked to require grad, text data)."""
+
+
+class BackwardError(AutogradError, RuntimeError):
+    """backward() cannot run: a freed graph, a missing upstream gradient, no graph at all."""
+
+
+class GradcheckError(AutogradError, AssertionError):
+    """Analytic and numerical gradients disagree (raised by gradcheck)."""
+
+    def __init__(self, message: str, report: object = None) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+class IndexingError(AutogradError, IndexError):
+    """An index outside a tensor's bounds, or of a kind that cannot index it."""

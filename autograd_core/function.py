@@ -1,0 +1,208 @@
+"""Custom differentiable functions: subclass ``Function``, write ``forward`` and ``backward``
+on numpy arrays, call ``YourFunction.apply(...)``. The result is recorded, drawn and checked
+like any built-in op.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .errors import BackwardError, DTypeError, ShapeError
+from .grad_mode import mode
+from .op import Node, Op
+from .tensor import Tensor, _make
+
+
+class Context:
+    """What ``forward`` leaves for ``backward``: saved arrays and any attributes you set."""
+
+    def __init__(self, function: str, needs_input_grad: tuple[bool, ...]) -> None:
+        self._function = function
+        self._saved: tuple | None = ()
+        self._released = False
+        self.needs_input_grad = needs_input_grad
+
+    def save_for_backward(self, *arrays: Any) -> None:
+        """Keep arrays (or Tensors, stored as their arrays) for ``backward``."""
+        self._saved = tuple(a.data if isinstance(a, Tensor) else a for a in arrays)
+
+    @property
+    def saved_arrays(self) -> tuple:
+        """The arrays given to ``save_for_backward``."""
+        if self._released:
+            raise BackwardError(
+                f"{self._function}.backward: the saved arrays were freed by an earlier "
+                f"backward; pass retain_graph=True to keep them"
+            )
+        return self._saved
+
+    saved_tensors = saved_arrays  # the PyTorch name
+
+    def release(self) -> None:
+        """Drop the saved arrays (done by backward unless retain_graph=True)."""
+        self._saved = None
+        self._released = True
+
+
+class _FunctionOp(Op):
+    """The op recorded for a Function subclass: calls its ``backward`` on arrays."""
+
+    def __init__(self, function: type) -> None:
+        super().__init__(function.__name__, function.forward)
+        self.function = function
+
+    def backward(self, node: Node, g: Any) -> tuple:
+        fn = self.function
+        ctx = node.kwargs["ctx"]
+        arg_positions = node.kwargs["positions"]
+        outs = node.out if node.n_out > 1 else (node.out,)
+        gs = g if node.n_out > 1 else (g,)
+        recording = not isinstance(gs[0], np.ndarray) and any(
+            isinstance(x, Tensor) and x._rg for x in gs
+        )
+        arrays = [
+            np.zeros_like(o) if x is None else (x.data if isinstance(x, Tensor) else x)
+            for x, o in zip(gs, outs)
+        ]
+        result = fn.backward(ctx, *arrays)
+        if not isinstance(result, tuple):
+            result = (result,)
+        n_args = node.kwargs["n_args"]
+        if len(result) != n_args:
+            raise BackwardError(
+                f"{fn.__name__}.backward returned {len(result)} gradient(s), but forward took "
+                f"{n_args} argument(s): return one per argument (None where there is none)"
+            )
+        grads: list = []
+        for x, pos in zip(node.inputs, arg_positions):
+            r = result[pos]
+            if r is None or not x._rg:
+                grads.append(None)
+                continue
+            r = _check_gradient(fn.__name__, pos, r, x)
+            if recording:
+                # NOTE: backward ran on arrays, so this gradient cannot be differentiated
+                # again; record that, so a second derivative raises instead of being 0.
+                upstream = tuple(x for x in gs if isinstance(x, Tensor))
+                r = _make(r, True, Node(_once_differentiable(fn.__name__), upstream, r, {}))
+            grads.append(r)
+        return tuple(grads)
+
+
+def _check_gradient(name: str, pos: int, r: Any, x: Tensor) -> np.ndarray:
+    r = np.asarray(r)
+    if r.shape != x.shape:
+        raise ShapeError(
+            f"{name}.backward returned a gradient of shape {r.shape} for argument {pos}, which "
+            f"has shape {x.shape}; return exactly the input's shape (it is not summed for you)"
+        )
+    if r.dtype != x.dtype:
+        raise DTypeError(
+            f"{name}.backward returned a gradient of dtype {r.dtype} for argument {pos}, which "
+            f"has dtype {x.dtype}; return the input's dtype"
+        )
+    return r
+
+
+def _once_differentiable(name: str) -> Op:
+    def forward(*arrays: Any) -> None:  # never called: the node is built directly
+        raise NotImplementedError
+
+    op = Op(f"{name}Backward", forward)
+
+    def rule(g: Any, out: Any, *inputs: Any) -> tuple:
+        raise BackwardError(
+            f"{name}.backward works on numpy arrays, so its result cannot be differentiated "
+            f"again (create_graph through {name}). Write {name} from autograd_core operations "
+            f"to get higher derivatives"
+        )
+
+    op.vjp(rule)
+    return op
+
+
+class Function:
+    """Base class for a differentiable function written on numpy arrays.
+
+    Subclasses define ``forward(ctx, *args, **kwargs)`` returning an array (or a tuple of
+    arrays) and ``backward(ctx, *grads)`` returning one gradient per ``forward`` argument
+    (None where there is none). Use it through ``apply``.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, *args: Any, **kwargs: Any) -> Any:
+        """Compute the output from arrays."""
+        raise NotImplementedError("Function subclasses must define forward(ctx, *args)")
+
+    @staticmethod
+    def backward(ctx: Context, *grads: np.ndarray) -> Any:
+        """Gradients of the inputs from the gradients of the outputs."""
+        raise NotImplementedError("Function subclasses must define backward(ctx, *grads)")
+
+    @classmethod
+    def _op(cls) -> _FunctionOp:
+        op = cls.__dict__.get("_recorded_op")
+        if op is None:
+            op = _FunctionOp(cls)
+            cls._recorded_op = op
+        return op
+
+    @classmethod
+    def apply(cls, *args: Any, **kwargs: Any) -> Any:
+        """Run ``forward`` on the arrays of the arguments and record the call."""
+        needs = tuple(isinstance(a, Tensor) and a._rg for a in args)
+        ctx = Context(cls.__name__, needs)
+        arrays = [a.data if isinstance(a, Tensor) else a for a in args]
+        previous = mode.enabled
+        mode.enabled = False
+        try:
+            raw = cls.forward(ctx, *arrays, **kwargs)
+        finally:
+            mode.enabled = previous
+        multi = isinstance(raw, tuple)
+        outs = tuple(_as_output(cls.__name__, o) for o in (raw if multi else (raw,)))
+        if not (mode.enabled and any(needs)):
+            ctx.release()
+            res = tuple(_make(o) for o in outs)
+            return res if multi else res[0]
+        positions = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
+        inputs = tuple(args[i] for i in positions)
+        kw = {"ctx": ctx, "positions": positions, "n_args": len(args)}
+        node = Node(cls._op(), inputs, outs if multi else outs[0], kw)
+        if mode.anomaly:
+            from .anomaly import check_forward
+
+            check_forward(node)
+        if not multi:
+            if outs[0].dtype.kind != "f":
+                return _make(outs[0])  # an integer result carries no gradient
+            return _make(outs[0], True, node)
+        node.n_out = len(outs)
+        results = []
+        for k, o in enumerate(outs):
+            if o.dtype.kind != "f":
+                results.append(_make(o))
+                continue
+            select = Node(_SELECT, (), o, {})
+            select.parents = (node,)
+            select.out_index = k
+            results.append(_make(o, True, select))
+        return tuple(results)
+
+
+def _as_output(name: str, o: Any) -> np.ndarray:
+    if isinstance(o, Tensor):
+        o = o.data
+    arr = np.asarray(o)
+    if arr.dtype.kind not in "biuf":
+        raise DTypeError(f"{name}.forward must return numeric arrays. Received dtype {arr.dtype}")
+    return arr
+
+
+def _select_forward(*arrays: Any) -> None:  # the select node is built directly, never called
+    raise NotImplementedError
+
+
+_SELECT = Op("output", _select_forward)

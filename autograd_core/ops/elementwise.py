@@ -1,0 +1,347 @@
+"""Elementwise arithmetic and functions: each forward with its VJP right below it.
+
+Rules return gradients in the output's (broadcast) shape; the engine sums them back to each
+input's shape, so no rule repeats that work.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..op import Tensor, _make, as_tensors, op
+
+Array = np.ndarray
+
+
+# --- arithmetic -------------------------------------------------------------------------------
+
+
+@op("add")
+def add(x: Array, y: Array) -> Array:
+    """x + y, broadcasting."""
+    return x + y
+
+
+@add.vjp
+def _(g: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple:
+    # d(x + y)/dx = 1, d(x + y)/dy = 1
+    return g, g
+
+
+@op("subtract")
+def subtract(x: Array, y: Array) -> Array:
+    """x - y, broadcasting."""
+    return x - y
+
+
+@subtract.vjp
+def _(g: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple:
+    # d(x - y)/dx = 1, d(x - y)/dy = -1
+    return g, (-g if y._rg else None)
+
+
+@op("multiply")
+def multiply(x: Array, y: Array) -> Array:
+    """x * y, broadcasting."""
+    return x * y
+
+
+@multiply.vjp
+def _(g: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple:
+    # d(x * y)/dx = y, d(x * y)/dy = x
+    return (g * y if x._rg else None), (g * x if y._rg else None)
+
+
+@op("divide")
+def divide(x: Array, y: Array) -> Array:
+    """x / y, broadcasting."""
+    return x / y
+
+
+@divide.vjp
+def _(g: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple:
+    # d(x / y)/dx = 1 / y, d(x / y)/dy = -x / y**2 = -out / y
+    gx = g / y if x._rg else None
+    gy = -(g * out) / y if y._rg else None
+    return gx, gy
+
+
+@op("negative")
+def negative(x: Array) -> Array:
+    """-x."""
+    return -x
+
+
+@negative.vjp
+def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
+    # d(-x)/dx = -1
+    return (-g,)
+
+
+@op("power")
+def power(x: Array, y: Array) -> Array:
+    """x ** y, broadcasting."""
+    return x**y
+
+
+@power.vjp
+def _(g: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple:
+    # d(x**y)/dx = y * x**(y - 1);  d(x**y)/dy = x**y * log(x)
+    gx = g * y * x ** (y - 1.0) if x._rg else None
+    gy = None
+    if y._rg:
+        # NOTE: x == 0 contributes 0 (the limit PyTorch uses); x < 0 has no real log: nan.
+        positive = x > 0.0
+        safe_log = where(positive, log(where(positive, x, 1.0)), where(x == 0.0, 0.0, np.nan))
+        gy = g * out * safe_log
+    return gx, gy
+
+
+# --- functions --------------------------------------------------------------------------------
+
+
+@op("exp")
+def exp(x: Array) -> Array:
+    """Elementwise e**x."""
+    return np.exp(x)
+
+
+@exp.vjp
+def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
+    # d(e**x)/dx = e**x: reuse the forward output
+    return (g * out,)
+
+
+@op("log")
+def log(x: Array) -> Array:
+    """Elementwise natural logarithm."""
+    return np.log(x)
+
+
+@log.vjp
+def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
+    # d(log x)/dx = 1 / x
+    return (g / x,)
+
+
+@op("log1p")
+def log1p(x: Array) -> Array:
+    """Elementwise log(1 + x), accurate for small x."""
+    return np.log1p(x)
+
+
+@log1p.vjp
+def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
+    # d(log(1 + x))/dx = 1 / (1 + x)
+    return (g / (x + 1.0),)
+
+
+@op("sqrt")
+def sqrt(x: Array) -> Array:
+    """Elementwise square root."""
+    return np.sqrt(x)
+
+
+@sqrt.vjp
+def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
+    # d(sqrt x)/dx = 1 / (2 sqrt x): reuse the forward output
+    return (g * 0.5 / out,)
+
+
+@op("absolute")
+def absolute(x: Array) -> Array:
+    """Elementwise |x|."""
+    return np.abs(x)
+
+
+@absolute.vjp
+def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
+    # d|x|/dx = sign(x)   NOTE: 0 at x == 0, as PyTorch
+    return (g * sign(x),)
+
+
+@op("sign", differentiable=False)
+def sign(x: Array) -> Array:
+    """Elementwise sign (-1, 0 or 1); not differentiable."""
+    return np.sign(x)
+
+
+@op("sin")
+def sin(x: Array) -> Array:
+    """Elementwise sine."""
+    return np.sin(x)
+
+
+@sin.vjp
+def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
+    # d(sin x)/dx = cos x
+    return (g * cos(x),)
+
+
+@op("cos")
+def cos(x: Array) -> Array:
+    """Elementwise cosine."""
+    return np.cos(x)
+
+
+@cos.vjp
+def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
+    # d(cos x)/dx = -sin x
+    return (-(g * sin(x)),)
+
+
+def square(x: Any) -> Tensor:
+    """Elementwise x**2."""
+    return multiply(x, x)
+
+
+# --- selection --------------------------------------------------------------------------------
+
+
+@op("clip")
+def _clip(x: Array, lo: Any = None, hi: Any = None) -> Array:
+    return np.clip(x, lo, hi)
+
+
+@_clip.vjp
+def _(g: Tensor, out: Tensor, x: Tensor, lo: Any = None, hi: Any = None) -> tuple:
+    # d clip(x)/dx = 1 where lo <= x <= hi, else 0 (bounds inclusive, as PyTorch's clamp)
+    inside = np.ones(x.shape, dtype=bool)
+    if lo is not None:
+        inside &= x.data >= lo
+    if hi is not None:
+        inside &= x.data <= hi
+    return (g * _make(inside),)
+
+
+def clip(x: Any, lo: Any = None, hi: Any = None) -> Tensor:
+    """Limit values to [lo, hi] (either may be None); the gradient is zero outside."""
+    if lo is None and hi is None:
+        raise ValueError("clip expects at least one of `lo` and `hi`. Received: both None")
+    if lo is not None and hi is not None and np.any(np.asarray(lo) > np.asarray(hi)):
+        raise ValueError(f"clip expects lo <= hi. Received: lo={lo!r}, hi={hi!r}")
+    return _clip(x, lo=_bound(lo), hi=_bound(hi))
+
+
+def _bound(b: Any) -> Any:
+    return b.data if isinstance(b, Tensor) else b
+
+
+@op("where")
+def _where(cond: Array, x: Array, y: Array) -> Array:
+    return np.where(cond, x, y)
+
+
+@_where.vjp
+def _(g: Tensor, out: Tensor, cond: Tensor, x: Tensor, y: Tensor) -> tuple:
+    # d where(c, x, y)/dx = c, d/dy = not c
+    zero = _make(np.zeros((), dtype=g.dtype))
+    gx = where(cond, g, zero) if x._rg else None
+    gy = where(cond, zero, g) if y._rg else None
+    return None, gx, gy
+
+
+def where(cond: Any, x: Any, y: Any) -> Tensor:
+    """Elements of ``x`` where ``cond`` holds, else of ``y`` (``cond`` is not differentiated)."""
+    if not isinstance(cond, Tensor):
+        cond = _make(np.asarray(cond))
+    cond = cond if cond.dtype == bool else _make(cond.data.astype(bool))
+    x, y = as_tensors((x, y))
+    return _where(cond, x, y)
+
+
+@op("maximum")
+def maximum(x: Array, y: Array) -> Array:
+    """Elementwise maximum; ties share the gradient equally (as PyTorch)."""
+    return np.maximum(x, y)
+
+
+@maximum.vjp
+def _(g: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple:
+    # d max(x, y)/dx = 1 where x > y, 1/2 where x == y, else 0
+    share = _tie_share(x.data > y.data, x.data == y.data, g.dtype)
+    return (g * _make(share) if x._rg else None), (g * _make(1.0 - share) if y._rg else None)
+
+
+@op("minimum")
+def minimum(x: Array, y: Array) -> Array:
+    """Elementwise minimum; ties share the gradient equally (as PyTorch)."""
+    return np.minimum(x, y)
+
+
+@minimum.vjp
+def _(g: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple:
+    # d min(x, y)/dx = 1 where x < y, 1/2 where x == y, else 0
+    share = _tie_share(x.data < y.data, x.data == y.data, g.dtype)
+    return (g * _make(share) if x._rg else None), (g * _make(1.0 - share) if y._rg else None)
+
+
+def _tie_share(wins: Array, ties: Array, dtype: np.dtype) -> Array:
+    return wins.astype(dtype) + 0.5 * ties.astype(dtype)
+
+
+# --- dtype ------------------------------------------------------------------------------------
+
+
+@op("astype")
+def _astype(x: Array, dtype: np.dtype, copy: bool = False) -> Array:
+    return x.astype(dtype, copy=copy)
+
+
+@_astype.vjp
+def _(g: Tensor, out: Tensor, x: Tensor, dtype: np.dtype, copy: bool = False) -> tuple:
+    # the cast is the identity on values; the gradient goes back in the input's dtype
+    return (astype(g, x.dtype),)
+
+
+def astype(x: Any, dtype: Any, copy: bool = False) -> Tensor:
+    """Convert to ``dtype``; differentiable between float dtypes, a cut to int or bool."""
+    dtype = np.dtype(dtype)
+    if not isinstance(x, Tensor):
+        x = as_tensors((x,))[0]
+    if dtype == x.dtype and not copy:
+        return x
+    if dtype.kind != "f":
+        return _make(x.data.astype(dtype))  # an integer or boolean result carries no gradient
+    return _astype(x, dtype=dtype, copy=copy)
+
+
+# --- comparisons (boolean results, never recorded) --------------------------------------------
+
+
+@op("less", differentiable=False)
+def less(x: Array, y: Array) -> Array:
+    """x < y."""
+    return x < y
+
+
+@op("less_equal", differentiable=False)
+def less_equal(x: Array, y: Array) -> Array:
+    """x <= y."""
+    return x <= y
+
+
+@op("greater", differentiable=False)
+def greater(x: Array, y: Array) -> Array:
+    """x > y."""
+    return x > y
+
+
+@op("greater_equal", differentiable=False)
+def greater_equal(x: Array, y: Array) -> Array:
+    """x >= y."""
+    return x >= y
+
+
+@op("equal", differentiable=False)
+def equal(x: Array, y: Array) -> Array:
+    """x == y."""
+    return x == y
+
+
+@op("not_equal", differentiable=False)
+def not_equal(x: Array, y: Array) -> Array:
+    """x != y."""
+    return x != y

@@ -1,0 +1,175 @@
+"""Reductions over any axes, with keepdims: sum, mean, max, min, var, std, logsumexp."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..op import Tensor, _make, op
+from ._axes import normalize_axes
+
+Array = np.ndarray
+
+
+def _kept_shape(shape: tuple, axes: tuple) -> tuple:
+    """The output shape with keepdims=True: reduced axes become 1."""
+    return tuple([1 if i in axes else n for i, n in enumerate(shape)])
+
+
+def _expand(g: Tensor, x: Tensor, axes: tuple, keepdims: bool) -> Tensor:
+    """The gradient of a reduction spread back over the reduced axes of ``x``."""
+    if not keepdims:
+        g = g.reshape(_kept_shape(x.shape, axes))
+    return g.broadcast_to(x.shape)
+
+
+def _as_tensor(x: Any) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+@op("sum")
+def _sum(x: Array, axes: tuple, keepdims: bool) -> Array:
+    return np.sum(x, axis=axes, keepdims=keepdims)
+
+
+@_sum.vjp
+def _(g: Tensor, out: Tensor, x: Tensor, axes: tuple, keepdims: bool) -> tuple:
+    # d sum(x)/dx_i = 1: the gradient is copied along the reduced axes
+    return (_expand(g, x, axes, keepdims),)
+
+
+def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Sum over ``axis`` (all axes when None), as ``np.sum``."""
+    x = _as_tensor(x)
+    return _sum(x, axes=normalize_axes(axis, x.ndim, "sum", x.shape), keepdims=keepdims)
+
+
+@op("mean")
+def _mean(x: Array, axes: tuple, keepdims: bool) -> Array:
+    return np.mean(x, axis=axes, keepdims=keepdims)
+
+
+@_mean.vjp
+def _(g: Tensor, out: Tensor, x: Tensor, axes: tuple, keepdims: bool) -> tuple:
+    # d mean(x)/dx_i = 1 / n, n the number of elements reduced
+    n = math.prod(x.shape[a] for a in axes)
+    return (_expand(g / n, x, axes, keepdims),)
+
+
+def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Mean over ``axis`` (all axes when None), as ``np.mean``."""
+    x = _as_tensor(x)
+    axes = normalize_axes(axis, x.ndim, "mean", x.shape)
+    if x.size == 0 or any(x.shape[a] == 0 for a in axes):
+        raise ValueError(f"mean: cannot average over an empty axis of shape {x.shape}")
+    return _mean(x, axes=axes, keepdims=keepdims)
+
+
+def _extremum_vjp(g: Tensor, out: Tensor, x: Tensor, axes: tuple, keepdims: bool) -> tuple:
+    # d max(x)/dx_i = 1 at the maximum, 0 elsewhere   NOTE: ties share it equally, as
+    # PyTorch's amax/amin, so the gradient still sums to g.
+    kept = out.data if keepdims else out.data.reshape(_kept_shape(x.shape, axes))
+    hit = x.data == kept
+    share = hit / hit.sum(axis=axes, keepdims=True)
+    return (_expand(g, x, axes, keepdims) * _make(share.astype(x.dtype)),)
+
+
+@op("max")
+def _max(x: Array, axes: tuple, keepdims: bool) -> Array:
+    return np.max(x, axis=axes, keepdims=keepdims)
+
+
+_max.vjp(_extremum_vjp)
+
+
+@op("min")
+def _min(x: Array, axes: tuple, keepdims: bool) -> Array:
+    return np.min(x, axis=axes, keepdims=keepdims)
+
+
+_min.vjp(_extremum_vjp)
+
+
+def _reduce_nonempty(name: str, x: Tensor, axis: Any) -> tuple:
+    axes = normalize_axes(axis, x.ndim, name, x.shape)
+    if x.size == 0:
+        raise ValueError(f"{name}: cannot reduce an empty tensor of shape {x.shape}")
+    return axes
+
+
+def max(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Maximum over ``axis`` (all axes when None), as ``np.max``."""
+    x = _as_tensor(x)
+    return _max(x, axes=_reduce_nonempty("max", x, axis), keepdims=keepdims)
+
+
+def min(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Minimum over ``axis`` (all axes when None), as ``np.min``."""
+    x = _as_tensor(x)
+    return _min(x, axes=_reduce_nonempty("min", x, axis), keepdims=keepdims)
+
+
+def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+    """Variance over ``axis``, as ``np.var`` (``ddof=1`` for the unbiased estimate)."""
+    x = _as_tensor(x)
+    axes = normalize_axes(axis, x.ndim, "var", x.shape)
+    n = math.prod(x.shape[a] for a in axes)
+    if n - ddof <= 0:
+        raise ValueError(f"var: {n} elements with ddof={ddof} leave no degrees of freedom")
+    d = x - mean(x, axes, keepdims=True)
+    return sum(d * d, axes, keepdims) / (n - ddof)
+
+
+def std(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+    """Standard deviation over ``axis``, as ``np.std``."""
+    return var(x, axis, keepdims, ddof).sqrt()
+
+
+@op("logsumexp")
+def _logsumexp(x: Array, axes: tuple, keepdims: bool) -> Array:
+    # NOTE: shift by the max so exp() cannot overflow; an all -inf slice gives -inf.
+    m = np.max(x, axis=axes, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0.0).astype(x.dtype, copy=False)
+    out = np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True)) + m
+    return out if keepdims else out.reshape([n for i, n in enumerate(out.shape) if i not in axes])
+
+
+@_logsumexp.vjp
+def _(g: Tensor, out: Tensor, x: Tensor, axes: tuple, keepdims: bool) -> tuple:
+    # d logsumexp(x)/dx_i = exp(x_i - logsumexp(x)) = softmax(x)_i
+    kept = out if keepdims else out.reshape(_kept_shape(x.shape, axes))
+    return (_expand(g, x, axes, keepdims) * (x - kept).exp(),)
+
+
+def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """log(sum(exp(x))) over ``axis``, without overflow."""
+    x = _as_tensor(x)
+    return _logsumexp(x, axes=_reduce_nonempty("logsumexp", x, axis), keepdims=keepdims)
+
+
+@op("argmax", differentiable=False)
+def _argmax(x: Array, axis: Any) -> Array:
+    return np.argmax(x, axis=axis)
+
+
+@op("argmin", differentiable=False)
+def _argmin(x: Array, axis: Any) -> Array:
+    return np.argmin(x, axis=axis)
+
+
+def argmax(x: Any, axis: int | None = None) -> Tensor:
+    """Indices of the maxima along ``axis`` (of the flattened tensor when None)."""
+    x = _as_tensor(x)
+    if axis is not None:
+        normalize_axes(axis, x.ndim, "argmax", x.shape)
+    return _argmax(x, axis=axis)
+
+
+def argmin(x: Any, axis: int | None = None) -> Tensor:
+    """Indices of the minima along ``axis`` (of the flattened tensor when None)."""
+    x = _as_tensor(x)
+    if axis is not None:
+        normalize_axes(axis, x.ndim, "argmin", x.shape)
+    return _argmin(x, axis=axis)

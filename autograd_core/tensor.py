@@ -1,0 +1,472 @@
+"""The Tensor: a numpy array that records the operations applied to it.
+
+The operators and methods here are thin: each forwards to the op of the same name in
+``autograd_core.ops``, where the forward and its derivative rule live side by side.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any, Callable
+
+import numpy as np
+
+from .dtypes import get_default_dtype
+from .errors import BackwardError, DTypeError
+
+_new = object.__new__
+
+
+class Tensor:
+    """A numpy array plus the record of how it was computed.
+
+    Args:
+        data: array-like. A numpy array keeps its dtype (and is shared, not copied, like
+            ``np.asarray``); Python scalars and lists take the default dtype (float32).
+        requires_grad: record operations on this tensor so ``backward()`` fills ``.grad``.
+        dtype: convert to this dtype first.
+        name: a label shown in drawn graphs and error messages.
+    """
+
+    __slots__ = ("data", "grad", "_rg", "_node", "name", "_hooks", "__weakref__")
+    # numpy hands `ndarray + Tensor` over to Tensor.__radd__ instead of converting us.
+    __array_ufunc__ = None
+    __array_priority__ = 1000
+
+    def __init__(
+        self,
+        data: Any,
+        requires_grad: bool = False,
+        dtype: Any = None,
+        name: str | None = None,
+    ) -> None:
+        self.data = _to_array(data, dtype)
+        self.grad = None
+        self._node = None
+        self._hooks = None
+        self.name = name
+        self._rg = False
+        if requires_grad:
+            self.requires_grad = True
+
+    # --- attributes -------------------------------------------------------------------------
+
+    @property
+    def requires_grad(self) -> bool:
+        """Whether operations on this tensor are recorded for backward()."""
+        return self._rg
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        value = bool(value)
+        if value and self.data.dtype.kind != "f":
+            raise DTypeError(
+                f"only floating point tensors can require gradients. Received dtype "
+                f"{self.data.dtype} (shape {self.data.shape}); convert with .astype(np.float32)"
+            )
+        if not value and self._node is not None:
+            raise BackwardError(
+                "requires_grad cannot be turned off on a non-leaf tensor; use .detach()"
+            )
+        self._rg = value
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Shape of the data."""
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        """Number of dimensions."""
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        """Number of elements."""
+        return self.data.size
+
+    @property
+    def dtype(self) -> np.dtype:
+        """dtype of the data."""
+        return self.data.dtype
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors made by the user rather than by a recorded operation."""
+        return self._node is None
+
+    @property
+    def grad_fn(self) -> Any:
+        """The recorded operation (a Node) that produced this tensor, or None for a leaf."""
+        return self._node
+
+    @property
+    def T(self) -> Tensor:
+        """The transpose (axes reversed), like ``ndarray.T``."""
+        return transpose(self)
+
+    @property
+    def mT(self) -> Tensor:
+        """The last two axes swapped (a batch of matrices transposed)."""
+        return swapaxes(self, -1, -2)
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self.data)
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def __bool__(self) -> bool:
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.data)
+
+    def __int__(self) -> int:
+        return int(self.data)
+
+    __hash__ = object.__hash__
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="Tensor(", precision=4)
+        extra = f", dtype={self.data.dtype}"
+        if self._node is not None:
+            extra += f", grad_fn=<{self._node.name}>"
+        elif self._rg:
+            extra += ", requires_grad=True"
+        if self.name:
+            extra += f", name={self.name!r}"
+        return f"Tensor({body}{extra})"
+
+    # --- conversion -------------------------------------------------------------------------
+
+    def detach(self) -> Tensor:
+        """A new leaf sharing this data, cut from the graph."""
+        return _make(self.data)
+
+    def numpy(self) -> np.ndarray:
+        """The data as an ndarray (shared, not copied)."""
+        return self.data
+
+    def item(self) -> float | int | bool:
+        """The single value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(
+                f"item() needs a tensor with one element. Received shape {self.data.shape}"
+            )
+        return self.data.item()
+
+    def tolist(self) -> Any:
+        """The data as nested Python lists."""
+        return self.data.tolist()
+
+    def copy(self) -> Tensor:
+        """A differentiable copy with its own data."""
+        return astype(self, self.dtype, copy=True)
+
+    # --- autograd ---------------------------------------------------------------------------
+
+    def backward(
+        self, grad: Any = None, retain_graph: bool = False, create_graph: bool = False
+    ) -> None:
+        """Fill ``.grad`` of every leaf this tensor depends on (accumulating, as PyTorch)."""
+        from .engine import backward
+
+        backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
+
+    def register_hook(self, hook: Callable[[Any], Any]) -> Callable[[], None]:
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a non-None return
+        value replaces the gradient. Returns a function that removes the hook."""
+        if not self._rg:
+            raise BackwardError(
+                "register_hook: cannot register a hook on a tensor that does not require grad"
+            )
+        if self._node is not None:
+            if self._node.hooks is None:
+                self._node.hooks = []
+            hooks = self._node.hooks
+        else:
+            if self._hooks is None:
+                self._hooks = []
+            hooks = self._hooks
+        hooks.append(hook)
+        return lambda: hook in hooks and hooks.remove(hook)
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` on this non-leaf tensor after backward (leaves always keep it)."""
+        if self._node is not None:
+            self._node.retain = weakref.ref(self)
+
+    def zero_grad(self) -> None:
+        """Clear the gradient (set it to None)."""
+        self.grad = None
+
+    # --- operators --------------------------------------------------------------------------
+
+    def __add__(self, other: Any) -> Tensor:
+        return add(self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return add(other, self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return subtract(self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return subtract(other, self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return multiply(self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return multiply(other, self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return divide(self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return divide(other, self)
+
+    def __pow__(self, other: Any) -> Tensor:
+        return power(self, other)
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return power(other, self)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return matmul(other, self)
+
+    def __neg__(self) -> Tensor:
+        return negative(self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def __abs__(self) -> Tensor:
+        return absolute(self)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return getitem(self, index)
+
+    def __lt__(self, other: Any) -> Tensor:
+        return less(self, other)
+
+    def __le__(self, other: Any) -> Tensor:
+        return less_equal(self, other)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return greater(self, other)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return greater_equal(self, other)
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return equal(self, other)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return not_equal(self, other)
+
+    # --- methods ----------------------------------------------------------------------------
+
+    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Sum over ``axis`` (all axes when None)."""
+        return sum(self, axis, keepdims)
+
+    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Mean over ``axis`` (all axes when None)."""
+        return mean(self, axis, keepdims)
+
+    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Maximum over ``axis``; ties share the gradient equally."""
+        return max(self, axis, keepdims)
+
+    def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Minimum over ``axis``; ties share the gradient equally."""
+        return min(self, axis, keepdims)
+
+    def var(self, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+        """Variance over ``axis``, as ``np.var``."""
+        return var(self, axis, keepdims, ddof)
+
+    def std(self, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+        """Standard deviation over ``axis``, as ``np.std``."""
+        return std(self, axis, keepdims, ddof)
+
+    def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """``log(sum(exp(x)))`` over ``axis``, computed without overflow."""
+        return logsumexp(self, axis, keepdims)
+
+    def argmax(self, axis: int | None = None) -> Tensor:
+        """Indices of the maxima (not differentiable)."""
+        return argmax(self, axis)
+
+    def argmin(self, axis: int | None = None) -> Tensor:
+        """Indices of the minima (not differentiable)."""
+        return argmin(self, axis)
+
+    def reshape(self, *shape: Any) -> Tensor:
+        """The same data in a new shape; one dimension may be -1."""
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return reshape(self, shape)
+
+    def flatten(self) -> Tensor:
+        """The data as one dimension."""
+        return reshape(self, (-1,))
+
+    def transpose(self, *axes: Any) -> Tensor:
+        """Permute the axes (reverse them when none are given)."""
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        return transpose(self, axes or None)
+
+    def swapaxes(self, axis1: int, axis2: int) -> Tensor:
+        """Exchange two axes."""
+        return swapaxes(self, axis1, axis2)
+
+    def squeeze(self, axis: Any = None) -> Tensor:
+        """Remove axes of length one."""
+        return squeeze(self, axis)
+
+    def expand_dims(self, axis: Any) -> Tensor:
+        """Insert axes of length one."""
+        return expand_dims(self, axis)
+
+    def broadcast_to(self, shape: tuple[int, ...]) -> Tensor:
+        """Broadcast to ``shape``, as ``np.broadcast_to``."""
+        return broadcast_to(self, shape)
+
+    def astype(self, dtype: Any) -> Tensor:
+        """Convert to ``dtype`` (differentiable between float dtypes)."""
+        return astype(self, dtype)
+
+    def exp(self) -> Tensor:
+        """Elementwise e**x."""
+        return exp(self)
+
+    def log(self) -> Tensor:
+        """Elementwise natural logarithm."""
+        return log(self)
+
+    def sqrt(self) -> Tensor:
+        """Elementwise square root."""
+        return sqrt(self)
+
+    def abs(self) -> Tensor:
+        """Elementwise absolute value."""
+        return absolute(self)
+
+    def sin(self) -> Tensor:
+        """Elementwise sine."""
+        return sin(self)
+
+    def cos(self) -> Tensor:
+        """Elementwise cosine."""
+        return cos(self)
+
+    def tanh(self) -> Tensor:
+        """Elementwise hyperbolic tangent."""
+        return tanh(self)
+
+    def sigmoid(self) -> Tensor:
+        """Elementwise logistic function, stable for large |x|."""
+        return sigmoid(self)
+
+    def relu(self) -> Tensor:
+        """Elementwise max(x, 0)."""
+        return relu(self)
+
+    def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
+        """Elementwise x for x > 0, else negative_slope * x."""
+        return leaky_relu(self, negative_slope)
+
+    def softplus(self) -> Tensor:
+        """Elementwise log(1 + exp(x)), stable for large |x|."""
+        return softplus(self)
+
+    def softmax(self, axis: int = -1) -> Tensor:
+        """exp(x) / sum(exp(x)) along ``axis``, max-shifted."""
+        return softmax(self, axis)
+
+    def log_softmax(self, axis: int = -1) -> Tensor:
+        """x - logsumexp(x) along ``axis``."""
+        return log_softmax(self, axis)
+
+    def clip(self, lo: Any = None, hi: Any = None) -> Tensor:
+        """Limit values to [lo, hi]; the gradient is zero outside."""
+        return clip(self, lo, hi)
+
+
+def _make(data: np.ndarray, requires_grad: bool = False, node: Any = None) -> Tensor:
+    """Build a Tensor around an ndarray without validation (the engine's fast path)."""
+    t = _new(Tensor)
+    t.data = data
+    t.grad = None
+    t._rg = requires_grad
+    t._node = node
+    t.name = None
+    t._hooks = None
+    return t
+
+
+def _to_array(data: Any, dtype: Any) -> np.ndarray:
+    """Convert user data to an ndarray following the dtype rules of the API."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if isinstance(data, np.ndarray):
+        arr = data
+    elif isinstance(data, np.generic):
+        arr = np.asarray(data)
+    else:
+        try:
+            arr = np.asarray(data)
+        except (ValueError, TypeError) as e:
+            raise DTypeError(
+                f"Tensor expects numbers (a scalar, a nested list of equal lengths or an "
+                f"array). Received: {_short(data)} ({e})"
+            ) from None
+        if arr.dtype.kind in "iuf":
+            # Python scalars and lists take the default float dtype (as torch.tensor does
+            # for floats), so a list literal never silently becomes float64.
+            arr = arr.astype(get_default_dtype())
+    if arr.dtype.kind not in "biuf":
+        raise DTypeError(
+            f"Tensor expects numeric data (bool, int or float). Received: {_short(data)} "
+            f"with dtype {arr.dtype}"
+        )
+    if dtype is not None:
+        dtype = np.dtype(dtype)
+        if arr.dtype != dtype:
+            arr = arr.astype(dtype)
+    return arr
+
+
+def _short(data: Any) -> str:
+    text = repr(data)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# The operator methods above look these names up at call time; they are bound here, once
+# the ops (which import Tensor) are defined.
+from .ops.elementwise import (  # noqa: E402
+    absolute, add, astype, clip, cos, divide, equal, exp, greater, greater_equal, less,
+    less_equal, log, multiply, negative, not_equal, power, sin, sqrt, subtract,
+)
+from .ops.activation import (  # noqa: E402
+    leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, tanh,
+)
+from .ops.reduce import (  # noqa: E402
+    argmax, argmin, logsumexp, max, mean, min, std, sum, var,
+)
+from .ops.shape import (  # noqa: E402
+    broadcast_to, expand_dims, getitem, reshape, squeeze, swapaxes, transpose,
+)
+from .ops.linalg import matmul  # noqa: E402
