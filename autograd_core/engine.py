@@ -166,7 +166,7 @@ def _walk(
                     if slots is None:
                         slots = grads[owner] = [None] * owner.n_out
                     k = node.out_index
-                    slots[k] = g if slots[k] is None else slots[k] + g
+                    slots[k] = g if slots[k] is None else _add(slots[k], g)
                 else:
                     _propagate(node, g, create_graph, anomaly, grads, leaf_grads)
             if not retain_graph and not node.released:
@@ -225,10 +225,17 @@ def _propagate(
         p = node.parents[i]
         if p is None:
             prev = leaf_grads.get(x)
-            leaf_grads[x] = gi if prev is None else prev + gi
+            leaf_grads[x] = gi if prev is None else _add(prev, gi)
         else:
             prev = grads.get(p)
-            grads[p] = gi if prev is None else prev + gi
+            grads[p] = gi if prev is None else _add(prev, gi)
+
+
+def _add(a: Any, b: Any) -> Any:
+    """a + b for two gradients (arrays or Tensors), always an array or a Tensor."""
+    s = a + b
+    # NOTE: numpy returns a scalar, not a 0-d array, for the sum of two 0-d arrays
+    return np.asarray(s) if isinstance(s, np.generic) else s
 
 
 def _run_hooks(hooks: list, g: Any) -> Any:
@@ -251,7 +258,7 @@ def _retain(node: Any, g: Any, create_graph: bool) -> None:
     t = node.retain()
     if t is not None:
         g = g if create_graph else np.array(g, copy=True)
-        t.grad = g if t.grad is None else t.grad + g
+        t.grad = g if t.grad is None else _add(t.grad, g)
 
 
 def _deliver(leaf_grads: dict, create_graph: bool) -> None:
@@ -266,4 +273,4 @@ def _deliver(leaf_grads: dict, create_graph: bool) -> None:
             given.add(id(g))
             leaf.grad = g
         else:
-            leaf.grad = leaf.grad + g
+            leaf.grad = _add(leaf.grad, g)
