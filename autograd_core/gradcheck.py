@@ -182,11 +182,12 @@ class NodeFault:
     def lines(self) -> list[str]:
         """The readable description, a few lines."""
         kind = "custom Function " if _graph.is_function_node(self.node) else ""
-        where = f", created at {self.created_at}" if self.created_at else ""
         out = [
             f"wrong backward: {kind}{self.name}, node {self.position} of {self.n_nodes} in "
-            f"backward order{where}"
+            f"backward order"
         ]
+        if self.created_at:
+            out.append(f"  created at {self.created_at}")
         for m in self.mismatches:
             out.append(
                 f"  its input {m.input_index} (shape {m.shape}, {m.dtype}): {m.n_bad} of "
@@ -539,24 +540,26 @@ def _precision_notes(
         if excess.size and excess.flat[k] > worst:
             worst, tol_used = float(excess.flat[k]), (atol, rtol)
             where = (i, tuple(int(j) for j in np.unravel_index(k, excess.shape)))
-    head = f"precision: input dtypes {', '.join(low)}; the check ran in float64."
+    head = f"precision: inputs given as {', '.join(low)} were checked in float64"
     if where is None or worst <= 1.0:
         tol = tol_used or _DTYPE_TOLS.get(np.dtype(low[0]), (1e-4, 1e-3))
         verdict = (
-            "fails in float64 too: a real error, not rounding noise"
-            if report.failures else "passes"
+            "the float64 check fails too: a real error, not rounding noise"
+            if report.failures else "the float64 check passes"
         )
         return [
-            f"{head} The check {verdict}. The gradient computed in {low[0]} agrees with the "
-            f"float64 one within {low[0]} rounding (atol {tol[0]:g}, rtol {tol[1]:g})"
+            f"{head}; {verdict}",
+            f"  the gradient computed in {low[0]} matches the float64 one within {low[0]} "
+            f"rounding (atol {tol[0]:g}, rtol {tol[1]:g})",
         ]
     atol, rtol = tol_used
-    state = "also fails" if report.failures else "passes"
+    state = "fails too: a real error" if report.failures else "passes"
     return [
-        f"{head} The float64 check {state}. The gradient computed in {low[0]} differs from the "
-        f"float64 one by {worst:.3g}x its tolerance (atol {atol:g}, rtol {rtol:g}) at input "
-        f"{where[0]}, element {where[1]}: more than {low[0]} rounding explains; the "
-        f"computation loses precision in {low[0]} (cancellation, or a huge intermediate)"
+        f"{head}; the float64 check {state}",
+        f"  the gradient computed in {low[0]} is off by {worst:.3g}x the {low[0]} tolerance "
+        f"(atol {atol:g}, rtol {rtol:g}) at input {where[0]}, element {where[1]}: more than "
+        f"rounding; the computation loses precision in {low[0]} (cancellation, or a huge "
+        f"intermediate)",
     ]
 
 
