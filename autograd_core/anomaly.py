@@ -99,9 +99,11 @@ def user_frame(node: Any) -> traceback.FrameSummary | None:
 
 
 def short_path(filename: str) -> str:
-    """``filename`` relative to the working directory when inside it; a temporary file (a
-    notebook cell) by its base name."""
+    """``filename`` relative to the working directory when inside it; a Jupyter cell as
+    ``cell``; another temporary file by its base name."""
     full = os.path.abspath(filename)
+    if os.path.basename(os.path.dirname(full)).startswith("ipykernel_"):
+        return "cell"  # a Jupyter cell: its temporary file name means nothing to the reader
     cwd = os.getcwd() + os.sep
     if full.startswith(cwd):
         return full[len(cwd):]
