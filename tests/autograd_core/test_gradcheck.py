@@ -358,3 +358,35 @@ def test_check_gradients_elements_inputs_and_kinks():
 @gradient_test(shapes=[(2, 3), (3,)], max_examples=5)
 def test_gradient_test_decorator(x, b):
     return Softplus.apply(x * b) + b
+
+
+# --- several outputs --------------------------------------------------------------------------
+
+
+class SinCos(Function):
+    """Two outputs; ``wrong=True`` plants a sign error in the cosine's gradient."""
+
+    wrong = False
+
+    @classmethod
+    def forward(cls, ctx, x):
+        ctx.save_for_backward(x)
+        return np.sin(x), np.cos(x)
+
+    @classmethod
+    def backward(cls, ctx, g_sin, g_cos):
+        (x,) = ctx.saved_arrays
+        sign = 1.0 if cls.wrong else -1.0
+        g_sin *= np.cos(x)  # writing into the incoming gradient must not confuse the check
+        return g_sin + sign * g_cos * np.sin(x)
+
+
+class WrongSinCos(SinCos):
+    wrong = True
+
+
+def test_tuple_outputs_and_multi_output_functions():
+    x = _x((2, 3))
+    assert gradcheck(SinCos.apply, [x])  # a tuple of Tensors is checked as one vector
+    report = gradcheck(lambda x: WrongSinCos.apply(x * 2.0), [x], raise_exception=False)
+    assert not report and [f.name for f in report.faults] == ["WrongSinCos"]
