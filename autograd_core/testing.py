@@ -20,7 +20,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 try:
-    from hypothesis import HealthCheck, given, settings
+    from hypothesis import HealthCheck, Phase, given, settings
     from hypothesis import strategies as st
     from hypothesis.extra import numpy as hnp
 except ImportError as e:  # pragma: no cover - hypothesis is a test-time dependency
@@ -67,6 +67,12 @@ def inputs_strategy(
     return st.tuples(*[one(s) for s in shapes])
 
 
+def _show(a: Any) -> str:
+    if isinstance(a, Tensor):
+        return f"Tensor({np.array2string(a.data, precision=4, separator=', ')})"
+    return repr(a)
+
+
 def _target(f: Any) -> Callable:
     if isinstance(f, type) and issubclass(f, Function):
         return f.apply
@@ -106,18 +112,33 @@ def check_gradients(
 
     @settings(
         max_examples=max_examples, deadline=None, database=None,
+        phases=[Phase.explicit, Phase.generate, Phase.shrink],  # no slow "explain" phase
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )
     @given(strategy)
     def run(args: Any) -> None:
         args = args if isinstance(args, tuple) else (args,)
+        # NOTE: while hypothesis searches and shrinks, only pass/fail matters; the full
+        # report (each node checked on its own) is made once, for the smallest failure.
         report = _gradcheck(
-            fn, args, eps, atol, rtol, False, name, record=False, allow_kinks=allow_kinks
+            fn, args, eps, atol, rtol, False, name, record=False, allow_kinks=allow_kinks,
+            find_faults=False,
         )
         if not report:
+            failing.append(args)
             raise GradcheckError(report.message, report)
 
-    run()
+    failing: list = []
+    try:
+        run()
+    except GradcheckError as e:
+        report = _gradcheck(
+            fn, failing[-1], eps, atol, rtol, False, name, record=False, allow_kinks=allow_kinks
+        )
+        shown = ", ".join(f"{_show(a)}" for a in failing[-1])
+        raise GradcheckError(
+            f"{report.message}\n  smallest failing input found: ({shown})", report
+        ) from e
 
 
 def gradient_test(

@@ -341,8 +341,12 @@ def test_check_gradients_passes_for_a_correct_function():
 
 
 def test_check_gradients_finds_a_planted_bug():
-    with pytest.raises(GradcheckError, match="HalfSoftplus"):
+    with pytest.raises(GradcheckError) as info:
         check_gradients(HalfSoftplus, shapes=[(2, 2)], max_examples=5)
+    msg = str(info.value)
+    assert msg.startswith("gradcheck failed for HalfSoftplus")
+    assert "wrong backward: custom Function HalfSoftplus" in msg
+    assert "smallest failing input found: (Tensor(" in msg
 
 
 def test_check_gradients_elements_inputs_and_kinks():
