@@ -145,7 +145,9 @@ def _differences(
     left = np.empty(x.shape)
     right = np.empty(x.shape)
     noise = np.empty(x.shape)
-    flat = x.reshape(-1)  # a view: x is contiguous
+    flat = x.reshape(-1)
+    if not np.shares_memory(flat, x):
+        raise ValueError("_differences needs a C-contiguous array to perturb in place")
     for j in range(flat.size):
         orig = flat[j]
         flat[j] = orig + eps
@@ -306,8 +308,9 @@ def _check_node(node: Any, position: int, n_nodes: int, eps: float, atol: float,
     ]
     if not checked or node.released:
         return None
+    # C-ordered float64 copies: _differences perturbs them in place through a flat view
     arrays = [
-        x.data.astype(np.float64) if x is not None and x.dtype.kind == "f" else x.data
+        np.array(x.data, dtype=np.float64, order="C") if x.dtype.kind == "f" else x.data
         for x in node.inputs
     ]
     outs = _graph.node_outputs(node)
@@ -407,7 +410,8 @@ def _prepare(inputs: Any) -> tuple[list, list, list]:
     for a, is_float in zip(inputs, float_in, strict=True):
         if is_float:
             d = a.requires_grad or not any_rg
-            args.append(Tensor(np.array(a.data, dtype=np.float64, copy=True), requires_grad=d))
+            data = np.array(a.data, dtype=np.float64, order="C")  # a copy, perturbed in place
+            args.append(Tensor(data, requires_grad=d))
             diff.append(d)
             dtypes.append(a.dtype)
         else:

@@ -246,6 +246,16 @@ def test_correct_node_at_a_kink_is_not_blamed():
     assert "one-sided slopes differ" in report.message
 
 
+def test_transposed_inputs_and_views_are_perturbed_correctly():
+    # F-ordered data (a transpose) must be perturbed element by element like any other
+    xt = Tensor(np.random.default_rng(4).standard_normal((4, 3)).T)
+    assert gradcheck(lambda x: (x.T * x.T.exp()).sum(), [xt])
+    report = gradcheck(
+        lambda x: HalfSoftplus.apply(x.T.T * 2.0).T.sum(), [xt], raise_exception=False
+    )
+    assert [f.name for f in report.faults] == ["HalfSoftplus"]
+
+
 def test_sharp_curves_are_not_blamed():
     # log and 1/sqrt near 0 curve so sharply that eps = 1e-6 differences are off by > rtol
     x = Tensor(np.array([1e-5, 3e-5, 0.5]))
