@@ -239,6 +239,7 @@ class GradcheckReport:
     n_elements: int = 0
     only_kinks: bool = False
     unchecked: list = field(default_factory=list)
+    low_precision: str = ""  # the first node computing below float64, when there is one
 
     def __bool__(self) -> bool:
         return self.ok
@@ -276,7 +277,14 @@ class GradcheckReport:
                 lines.append(f"    {m.hint}")
         for fault in self.faults:
             lines += [f"  {s}" for s in fault.lines()]
-        if not self.faults:
+        if not self.faults and self.low_precision:
+            lines.append(
+                f"  every recorded operation's backward agrees with finite differences of its "
+                f"own forward; part of the graph computes in lower precision "
+                f"({self.low_precision}), and its rounding is too coarse for eps {self.eps:g}: "
+                f"compute it in float64 to check it"
+            )
+        elif not self.faults:
             lines.append(
                 "  every recorded operation's backward agrees with finite differences of its "
                 "own forward, so the mismatch comes from outside the recorded graph: f reads "
@@ -373,6 +381,17 @@ def _check_node(node: Any, position: int, n_nodes: int, eps: float, atol: float,
     if not mismatches:
         return None
     return NodeFault(node, position, n_nodes, _created(node), mismatches, ok_inputs)
+
+
+def _low_precision_node(out: Tensor) -> str:
+    """``'astype' (node 3 of 7), float32`` for the first node whose output is below float64."""
+    if out._node is None:
+        return ""
+    order = [n for n in _graph.backward_order(out._node) if not _graph.is_plumbing(n)]
+    for k, node in enumerate(order, start=1):
+        if node.dtype in _DTYPE_TOLS:
+            return f"'{node.name}' (node {k} of {len(order)}) gives {node.dtype}"
+    return ""
 
 
 def _created(node: Any) -> str | None:
@@ -537,6 +556,7 @@ def _gradcheck(
     if report.failures:
         report.ok = False
         report.only_kinks = kinks_only
+        report.low_precision = _low_precision_node(out)
         if find_faults:
             report.faults, report.unchecked = _find_faults(out, eps, atol, rtol)
         if raise_exception:
@@ -570,10 +590,11 @@ def _precision_notes(
     head = f"precision: inputs given as {', '.join(low)} were checked in float64"
     if where is None or worst <= 1.0:
         tol = tol_used or _DTYPE_TOLS.get(np.dtype(low[0]), (1e-4, 1e-3))
-        verdict = (
-            "the float64 check fails too: a real error, not rounding noise"
-            if report.failures else "the float64 check passes"
-        )
+        verdict = "the float64 check passes"
+        if report.failures:
+            verdict = "the float64 check fails too" + (
+                "" if _low_precision_node(report.output) else ": a real error, not rounding noise"
+            )
         return [
             f"{head}; {verdict}",
             f"  the gradient computed in {low[0]} matches the float64 one within {low[0]} "

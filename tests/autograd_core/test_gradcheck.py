@@ -306,6 +306,16 @@ def test_float32_noise_is_not_a_real_error_but_a_bug_still_is():
     assert "dtype float32 (checked in float64)" in report.message
 
 
+def test_a_float32_intermediate_is_named_not_blamed():
+    x = Tensor(np.linspace(1.1, 1.9, 6))
+    report = gradcheck(
+        lambda x: (x.astype(np.float32).astype(np.float64) * x).sin().sum(), [x],
+        raise_exception=False,
+    )
+    assert not report and report.faults == []
+    assert "'astype' (node" in report.message and "gives float32" in report.message
+
+
 def test_eps_and_tolerances_follow_an_internal_float32():
     report = gradcheck(lambda x: (x.astype(np.float32) ** 2).sum(), [_x()])
     assert report and report.eps > 1e-3
