@@ -449,4 +449,4 @@ def test_a_random_forward_is_not_blamed():
     )
     assert not report and [f.name for f in report.faults] == ["HalfSoftplus"]
     assert any("RandomMask" in u and "not deterministic" in u for u in report.unchecked)
-    assert "not checked on its own: RandomMask (node 2)" in report.message
+    assert "not checked on its own: RandomMask (node 3)" in report.message
