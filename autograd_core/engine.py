@@ -242,13 +242,18 @@ def _run_hooks(hooks: list, g: Any) -> Any:
     for hook in list(hooks):
         replaced = hook(g)
         if replaced is not None:
-            replaced = replaced.data if isinstance(replaced, Tensor) and not isinstance(
-                g, Tensor
-            ) else replaced
-            if np.shape(replaced) != np.shape(g):
+            # keep the gradient's kind: an array in a plain backward, a Tensor when recording
+            if isinstance(g, Tensor):
+                if not isinstance(replaced, Tensor):
+                    replaced = _make(np.asarray(replaced, dtype=g.dtype))
+            else:
+                replaced = np.asarray(
+                    replaced.data if isinstance(replaced, Tensor) else replaced, dtype=g.dtype
+                )
+            if replaced.shape != g.shape:
                 raise ShapeError(
-                    f"a gradient hook returned shape {np.shape(replaced)} for a gradient of "
-                    f"shape {np.shape(g)}"
+                    f"a gradient hook ({getattr(hook, '__name__', 'hook')}) returned shape "
+                    f"{replaced.shape} for a gradient of shape {g.shape}; return the same shape"
                 )
             g = replaced
     return g
