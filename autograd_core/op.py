@@ -18,6 +18,8 @@ from .errors import AutogradError, DTypeError, IndexingError, ShapeError
 from .grad_mode import mode
 from .tensor import Tensor, _make
 
+_new = object.__new__
+
 VjpRule = Callable[..., tuple]
 
 
@@ -110,24 +112,62 @@ class Op:
             if type(a) is not Tensor:
                 args = as_tensors(args)
                 break
+        # NOTE: this is the hottest function of the library (every op, forward and plain
+        # backward, goes through it), so the common arities avoid building a list of arrays.
+        n = len(args)
         try:
-            out = self.forward(*[t.data for t in args], **kwargs)
+            if n == 2:
+                x, y = args
+                out = self.forward(x.data, y.data, **kwargs) if kwargs else self.forward(
+                    x.data, y.data
+                )
+            elif n == 1:
+                out = self.forward(args[0].data, **kwargs) if kwargs else self.forward(
+                    args[0].data
+                )
+            else:
+                out = self.forward(*[t.data for t in args], **kwargs)
         except AutogradError:
             raise
         except (ValueError, TypeError, IndexError) as e:
             raise forward_error(self.name, args, e) from None
         if type(out) is not np.ndarray:
             out = np.asarray(out)
-        if mode.enabled and self.differentiable:
-            for t in args:
-                if t._rg:
-                    node = Node(self, args, out, kwargs)
-                    if mode.anomaly:
-                        from .anomaly import check_forward
+        t = _new(Tensor)  # _make(out), inlined
+        t.data = out
+        t.grad = t._node = t.name = t._hooks = None
+        t._rg = False
+        if not self.differentiable:
+            return t
+        for a in args:
+            if a._rg:
+                break
+        else:
+            return t
+        if not mode.enabled:
+            return t
+        # Record. Node.__init__, inlined: a Python-level __init__ costs as much as the rest.
+        node = _new(Node)
+        node.op = self
+        node.inputs = args
+        if n == 2:
+            node.parents = (x._node, y._node)
+        elif n == 1:
+            node.parents = (args[0]._node,)
+        else:
+            node.parents = tuple([a._node for a in args])
+        node.out = out
+        node.kwargs = kwargs
+        node.released = False
+        node.hooks = node.retain = node.out_index = node.trace = node.meta = None
+        node.n_out = 1
+        t._rg = True
+        t._node = node
+        if mode.anomaly:
+            from .anomaly import check_forward
 
-                        check_forward(node)
-                    return _make(out, True, node)
-        return _make(out)
+            check_forward(node)
+        return t
 
     def backward(self, node: Node, g: Any) -> tuple:
         """Gradients for each input of ``node`` given the output gradient ``g``.
