@@ -72,11 +72,18 @@ class Node:
             self.meta = (out.shape, out.dtype)
         self.out = None
         # Intermediates are freed; leaves and constants belong to the user and stay drawable.
-        self.inputs = tuple([t if t._node is None else None for t in self.inputs])
+        inputs = self.inputs
+        if len(inputs) == 2:  # the common case, without building a list
+            x, y = inputs
+            self.inputs = (x if x._node is None else None, y if y._node is None else None)
+        else:
+            self.inputs = tuple([t if t._node is None else None for t in inputs])
         self.released = True
-        ctx = self.kwargs.get("ctx") if self.kwargs else None
-        if ctx is not None:
-            ctx.release()
+        kwargs = self.kwargs
+        if kwargs:
+            ctx = kwargs.get("ctx")
+            if ctx is not None:
+                ctx.release()
 
     def __repr__(self) -> str:
         return f"<Node {self.name} shape={self.shape}>"
@@ -180,7 +187,10 @@ class Op:
             g = _make(g)
         else:
             out = _make(node.out, True, node) if self.uses_out else None
-        return self.rule(g, out, *node.inputs, **node.kwargs)
+        kwargs = node.kwargs
+        if kwargs:
+            return self.rule(g, out, *node.inputs, **kwargs)
+        return self.rule(g, out, *node.inputs)
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
