@@ -15,11 +15,35 @@ import numpy as np
 from ..errors import DTypeError, ShapeError
 from ..op import Tensor, _make, as_tensors, op
 from .activation import sigmoid, softmax
-from .shape import _transpose
 
 Array = np.ndarray
 
 _REDUCTIONS = ("mean", "sum", "none")
+
+
+# --- products with a transposed operand (the VJPs of linear, one op each) --------------------
+
+
+@op("matmul_nt")
+def _matmul_nt(a: Array, b: Array) -> Array:
+    return a @ b.T  # BLAS reads the transpose in place: no copy
+
+
+@_matmul_nt.vjp
+def _(g: Tensor, out: Tensor, a: Tensor, b: Tensor) -> tuple:
+    # d(a b^T)/da = g b, d(a b^T)/db = g^T a
+    return (g @ b if a._rg else None), (_matmul_tn(g, a) if b._rg else None)
+
+
+@op("matmul_tn")
+def _matmul_tn(a: Array, b: Array) -> Array:
+    return a.T @ b
+
+
+@_matmul_tn.vjp
+def _(g: Tensor, out: Tensor, a: Tensor, b: Tensor) -> tuple:
+    # d(a^T b)/da = b g^T, d(a^T b)/db = a g
+    return (_matmul_nt(b, g) if a._rg else None), (a @ g if b._rg else None)
 
 
 # --- linear -----------------------------------------------------------------------------------
@@ -35,8 +59,8 @@ def _linear(x: Array, kernel: Array, bias: Array) -> Array:
 @_linear.vjp
 def _(g: Tensor, out: Tensor, x: Tensor, kernel: Tensor, bias: Tensor) -> tuple:
     # d(x W + b)/dx = g W^T, d/dW = x^T g, d/db = g (the engine sums it over the batch)
-    gx = g @ _transpose(kernel, axes=(1, 0)) if x._rg else None
-    gk = _transpose(x, axes=(1, 0)) @ g if kernel._rg else None
+    gx = _matmul_nt(g, kernel) if x._rg else None
+    gk = _matmul_tn(x, g) if kernel._rg else None
     return gx, gk, g
 
 
@@ -48,8 +72,8 @@ def _linear_nobias(x: Array, kernel: Array) -> Array:
 @_linear_nobias.vjp
 def _(g: Tensor, out: Tensor, x: Tensor, kernel: Tensor) -> tuple:
     # d(x W)/dx = g W^T, d/dW = x^T g
-    gx = g @ _transpose(kernel, axes=(1, 0)) if x._rg else None
-    gk = _transpose(x, axes=(1, 0)) @ g if kernel._rg else None
+    gx = _matmul_nt(g, kernel) if x._rg else None
+    gk = _matmul_tn(x, g) if kernel._rg else None
     return gx, gk
 
 

@@ -21,8 +21,9 @@ def _kept_shape(shape: tuple, axes: tuple) -> tuple:
 
 def _expand(g: Tensor, x: Tensor, axes: tuple, keepdims: bool) -> Tensor:
     """The gradient of a reduction spread back over the reduced axes of ``x``."""
-    # the internal ops directly: the public reshape/broadcast_to re-validate their arguments
-    if not keepdims:
+    # the internal ops directly: the public reshape/broadcast_to re-validate their arguments.
+    # Reduced leading axes need no reshape: broadcasting puts them back by itself.
+    if not keepdims and axes != tuple(range(len(axes))):
         g = _reshape(g, shape=_kept_shape(x.shape, axes))
     return g if g.shape == x.shape else _broadcast_to(g, shape=x.shape)
 

@@ -46,6 +46,22 @@ def test_linear_matches_composition_and_central_differences():
     check_grads(lambda x, k: ag.linear(x, k), [x, k], rng.standard_normal((4, 5)))
 
 
+def test_linear_second_derivatives_match_central_differences():
+    x, k = rng.standard_normal((3, 2)), rng.standard_normal((2, 4))
+    v = rng.standard_normal((3, 4))
+    xt, kt = Tensor(x.copy(), requires_grad=True), Tensor(k.copy(), requires_grad=True)
+    # f = sum(tanh(x K) * v); differentiate the gradient's squared norm again
+    gx, gk = ag.gradients((ag.linear(xt, kt).tanh() * v).sum(), [xt, kt], create_graph=True)
+    ((gx * gx).sum() + (gk * gk).sum()).backward()
+
+    def norm2(x, k):
+        d = (1 - np.tanh(x @ k) ** 2) * v
+        return float(((d @ k.T) ** 2).sum() + ((x.T @ d) ** 2).sum())
+
+    np.testing.assert_allclose(xt.grad, numeric_grad(norm2, [x.copy(), k.copy()], 0), atol=1e-5)
+    np.testing.assert_allclose(kt.grad, numeric_grad(norm2, [x.copy(), k.copy()], 1), atol=1e-5)
+
+
 def test_linear_float32_stays_float32_and_bias_grad_is_its_own_array():
     x = Tensor(rng.standard_normal((6, 3)).astype(np.float32))
     k = Tensor(rng.standard_normal((3, 2)).astype(np.float32), requires_grad=True)
