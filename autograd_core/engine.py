@@ -70,7 +70,8 @@ def _initial_grad(t: Tensor, grad: Any, create_graph: bool, where: str) -> Any:
                 f"has shape {t.shape}. Pass grad= an array of shape {t.shape} (np.ones for a "
                 f"plain sum), or reduce the output with .sum() or .mean() first"
             )
-        g = np.ones(t.shape, dtype=t.dtype)
+        g = np.empty(t.shape, dtype=t.dtype)
+        g.fill(1)  # np.ones is a Python wrapper around these two calls
     elif isinstance(grad, Tensor) and create_graph and grad._rg:
         g = grad  # the user wants to differentiate through the upstream gradient too
     else:
