@@ -120,7 +120,7 @@ def tiny_impls() -> list[Impl]:
         ta.grad = tb.grad = None
         out = (ta * tb + ta).sum()
         out.backward()
-        return float(out), [ta.grad.numpy(), tb.grad.numpy()]
+        return float(out.detach()), [ta.grad.numpy(), tb.grad.numpy()]
 
     impls.append(Impl(f"PyTorch {torch.__version__}", with_torch, with_torch))
     return impls
