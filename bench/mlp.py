@@ -56,6 +56,12 @@ def problem(spec: MLPSpec, seed: int = 0) -> tuple[list[np.ndarray], np.ndarray,
     return weights, x, y
 
 
+def _sgd(w: np.ndarray, g: np.ndarray) -> None:
+    """w -= LR * g without a temporary array (g, a fresh gradient, is scaled in place)."""
+    g *= LR
+    w -= g
+
+
 # --- hand-written numpy: the practical floor --------------------------------------------------
 
 
@@ -97,7 +103,7 @@ def numpy_impl(spec: MLPSpec, weights: list, x: np.ndarray, y: np.ndarray) -> Im
     def step() -> None:
         _, grads = forward_backward()
         for w, g in zip(ws, grads, strict=True):
-            w -= LR * g
+            _sgd(w, g)
 
     return Impl("numpy by hand", step, forward_backward)
 
@@ -136,8 +142,8 @@ def ours_raw_impl(spec: MLPSpec, weights: list, x: np.ndarray, y: np.ndarray) ->
             p.grad = None
         h = xt
         for i in range(n):
-            z = ag.linear(h, params[2 * i], params[2 * i + 1])  # x @ W + b, one node
-            h = z.relu() if i < n - 1 else z
+            act = "relu" if i < n - 1 else None  # x @ W + b and ReLU: one node, in place
+            h = ag.linear(h, params[2 * i], params[2 * i + 1], activation=act)
         if spec.head == "bce":
             loss = ag.binary_cross_entropy_with_logits(h, yt)
         else:
@@ -148,7 +154,7 @@ def ours_raw_impl(spec: MLPSpec, weights: list, x: np.ndarray, y: np.ndarray) ->
     def step() -> None:
         forward_backward()
         for p in params:
-            p.data -= LR * p.grad
+            _sgd(p.data, p.grad)
 
     return Impl("ours (autograd_core)", step, forward_backward)
 

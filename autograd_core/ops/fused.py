@@ -64,6 +64,24 @@ def _(g: Tensor, out: Tensor, x: Tensor, kernel: Tensor, bias: Tensor) -> tuple:
     return gx, gk, g
 
 
+@op("linear_relu")
+def _linear_relu(x: Array, kernel: Array, bias: Array) -> Array:
+    out = x @ kernel
+    out += bias
+    np.maximum(out, 0, out=out)  # ReLU in place: the pre-activation is never needed again
+    return out
+
+
+@_linear_relu.vjp
+def _(g: Tensor, out: Tensor, x: Tensor, kernel: Tensor, bias: Tensor) -> tuple:
+    # relu(z)' = [z > 0] = [out > 0]: the mask comes from the output, then as linear
+    # NOTE: 0 at z == 0, as PyTorch
+    g = g * _make(out.data > 0)
+    gx = _matmul_nt(g, kernel) if x._rg else None
+    gk = _matmul_tn(x, g) if kernel._rg else None
+    return gx, gk, g
+
+
 @op("linear")
 def _linear_nobias(x: Array, kernel: Array) -> Array:
     return x @ kernel
@@ -77,12 +95,16 @@ def _(g: Tensor, out: Tensor, x: Tensor, kernel: Tensor) -> tuple:
     return gx, gk
 
 
-def linear(x: Any, kernel: Any, bias: Any = None) -> Tensor:
+def linear(x: Any, kernel: Any, bias: Any = None, activation: str | None = None) -> Tensor:
     """``x @ kernel + bias`` for a batch ``x`` (n, in), ``kernel`` (in, out), ``bias`` (out,).
 
     The kernel is laid out as Keras's Dense kernel (in, out), the transpose of PyTorch's
-    ``F.linear`` weight.
+    ``F.linear`` weight. ``activation="relu"`` applies ReLU in the same node, in place.
     """
+    if activation not in (None, "relu"):
+        raise ValueError(
+            f"linear: activation must be None or 'relu'. Received: activation={activation!r}"
+        )
     args = as_tensors((x, kernel) if bias is None else (x, kernel, bias))
     x, kernel = args[0], args[1]
     if x.ndim != 2 or kernel.ndim != 2 or x.shape[1] != kernel.shape[0]:
@@ -91,7 +113,8 @@ def linear(x: Any, kernel: Any, bias: Any = None) -> Tensor:
             f"x {x.shape} and kernel {kernel.shape}"
         )
     if bias is None:
-        return _linear_nobias(x, kernel)
+        out = _linear_nobias(x, kernel)
+        return out if activation is None else out.relu()
     bias = args[2]
     if bias.shape != (kernel.shape[1],):
         raise ShapeError(
@@ -100,7 +123,7 @@ def linear(x: Any, kernel: Any, bias: Any = None) -> Tensor:
         )
     if bias.dtype != x.dtype and x.dtype == kernel.dtype:
         bias = bias.astype(x.dtype)  # `out += bias` must not fail on float64 + float32
-    return _linear(x, kernel, bias)
+    return (_linear if activation is None else _linear_relu)(x, kernel, bias)
 
 
 # --- losses on logits -------------------------------------------------------------------------

@@ -46,6 +46,15 @@ def test_linear_matches_composition_and_central_differences():
     check_grads(lambda x, k: ag.linear(x, k), [x, k], rng.standard_normal((4, 5)))
 
 
+def test_linear_relu_matches_composition_and_central_differences():
+    x, k, b = rng.standard_normal((4, 3)), rng.standard_normal((3, 5)), rng.standard_normal(5)
+    out = ag.linear(Tensor(x), Tensor(k), Tensor(b), activation="relu")
+    np.testing.assert_allclose(out.data, np.maximum(x @ k + b, 0))
+    w = rng.standard_normal((4, 5))
+    check_grads(lambda x, k, b: ag.linear(x, k, b, activation="relu"), [x, k, b], w)
+    check_grads(lambda x, k: ag.linear(x, k, activation="relu"), [x, k], w)
+
+
 def test_linear_second_derivatives_match_central_differences():
     x, k = rng.standard_normal((3, 2)), rng.standard_normal((2, 4))
     v = rng.standard_normal((3, 4))
@@ -127,6 +136,8 @@ def test_errors_name_the_op_and_shapes():
         ag.linear(np.ones((4, 3)), np.ones((2, 5)))
     with pytest.raises(ValueError, match=r"linear: .*bias of shape \(5,\)"):
         ag.linear(np.ones((4, 3)), np.ones((3, 5)), np.ones(4))
+    with pytest.raises(ValueError, match="linear: activation must be None or 'relu'"):
+        ag.linear(np.ones((4, 3)), np.ones((3, 5)), activation="tanh")
     with pytest.raises(TypeError, match="cross_entropy: labels must be integers"):
         ag.cross_entropy(np.ones((2, 3)), np.array([0.0, 1.0]))
     with pytest.raises(ValueError, match=r"labels must lie in \[0, 3\)"):
