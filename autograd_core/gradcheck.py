@@ -291,6 +291,7 @@ class GradcheckReport:
                 ".data or .numpy(), calls numpy directly, uses detach() or no_grad(), or is "
                 "not differentiable at this point"
             )
+        lines += [f"  not checked on its own: {u}" for u in self.unchecked]
         lines += [f"  {n}" for n in self.notes]
         return "\n".join(lines)
 
@@ -359,6 +360,9 @@ def _check_node(node: Any, position: int, n_nodes: int, eps: float, atol: float,
             return flat(_graph.run_forward(node, arrays))
 
     o0 = flat(base)
+    if not np.array_equal(outputs(), o0, equal_nan=True):
+        # dropout and the like: finite differences of a random forward mean nothing
+        return f"{node.name} (node {position}): its forward is not deterministic"
     mismatches, ok_inputs = [], []
     for i in checked:
         if analytic[i] is None:

@@ -425,3 +425,28 @@ def test_tuple_outputs_and_multi_output_functions():
     assert gradcheck(SinCos.apply, [x])  # a tuple of Tensors is checked as one vector
     report = gradcheck(lambda x: WrongSinCos.apply(x * 2.0), [x], raise_exception=False)
     assert not report and [f.name for f in report.faults] == ["WrongSinCos"]
+
+
+class RandomMask(Function):
+    """A dropout-like op: each forward draws a new mask (its backward is right for its own)."""
+
+    rng = np.random.default_rng(0)
+
+    @classmethod
+    def forward(cls, ctx, x):
+        ctx.mask = (cls.rng.random(x.shape) > 0.5) * 2.0
+        return x * ctx.mask
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * ctx.mask
+
+
+def test_a_random_forward_is_not_blamed():
+    x = _x()
+    report = gradcheck(
+        lambda x: HalfSoftplus.apply(RandomMask.apply(x)).sum(), [x], raise_exception=False
+    )
+    assert not report and [f.name for f in report.faults] == ["HalfSoftplus"]
+    assert any("RandomMask" in u and "not deterministic" in u for u in report.unchecked)
+    assert "not checked on its own: RandomMask (node 3)" in report.message
