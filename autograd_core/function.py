@@ -54,6 +54,18 @@ class _FunctionOp(Op):
         self.function = function
 
     def backward(self, node: Node, g: Any) -> tuple:
+        try:
+            return self._backward(node, g)
+        except Exception as e:
+            if node.trace is not None:  # anomaly mode recorded where the call was made
+                from .anomaly import where_created
+
+                place = where_created(node)
+                if place:
+                    e.add_note(f"in the backward of {node.name}, created at {place}")
+            raise
+
+    def _backward(self, node: Node, g: Any) -> tuple:
         fn = self.function
         ctx = node.kwargs["ctx"]
         arg_positions = node.kwargs["positions"]

@@ -257,3 +257,23 @@ def test_forward_can_be_rerun_from_the_node():
     y = Softplus.apply(x)
     assert y.grad_fn.kwargs["args"] == (None,) and y.grad_fn.kwargs["kwargs"] == {}
     assert node.op.forward(np.ones(2), np.full(2, 3.0)).tolist() == [3.0, 3.0]
+
+
+def test_anomaly_mode_adds_the_creation_place_to_a_backward_error():
+    class WrongShape(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2.0
+
+        @staticmethod
+        def backward(ctx, g):
+            return g.sum(axis=0)
+
+    x = Tensor(np.ones((2, 3)), requires_grad=True)
+    with ag.detect_anomaly():
+        y = WrongShape.apply(x)  # the line named in the note
+        with pytest.raises(ag.ShapeError) as info:
+            y.sum().backward()
+    (note,) = info.value.__notes__
+    assert note.startswith("in the backward of WrongShape, created at tests/autograd_core/")
+    assert "y = WrongShape.apply(x)" in note
