@@ -353,6 +353,20 @@ def test_gradgradcheck_through_a_function_says_it_is_once_differentiable():
 # --- drawing the report -----------------------------------------------------------------------
 
 
+def test_report_draw_passes_the_faulty_node_to_draw_graph(monkeypatch):
+    import sys
+    import types
+
+    calls = []
+    stub = types.ModuleType("autograd_core.viz")
+    stub.draw_graph = lambda output, **kw: calls.append((output, kw)) or "drawn"
+    monkeypatch.setitem(sys.modules, "autograd_core.viz", stub)
+    report = gradcheck(lambda x: HalfSoftplus.apply(x).sum(), [_x()], raise_exception=False)
+    assert report.draw(show_grad=True) == "drawn"
+    ((output, kw),) = calls
+    assert output is report.output and kw == {"highlight": [report.node], "show_grad": True}
+
+
 def test_report_draw_highlights_the_faulty_node():
     pytest.importorskip("autograd_core.viz")
     report = gradcheck(lambda x: HalfSoftplus.apply(x).sum(), [_x()], raise_exception=False)
