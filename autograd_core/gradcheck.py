@@ -119,10 +119,9 @@ def _hint(
     if not np.any(a):
         return "the analytic gradient is zero everywhere: the backward returned None or zeros"
     if a.ndim >= 2:
-        for perm in ([1, 0] if a.ndim == 2 else [*range(a.ndim - 2), a.ndim - 1, a.ndim - 2],):
-            t = a.transpose(perm)
-            if t.shape == n.shape and np.all(np.abs(t - n) <= tol):
-                return "the values are right but transposed (the last two axes are swapped)"
+        t = np.swapaxes(a, -1, -2)
+        if t.shape == n.shape and np.all(np.abs(t - n) <= tol):
+            return "the values are right but transposed (the last two axes are swapped)"
     big = np.abs(n) > 10 * tol
     if big.sum() >= 2:
         ratio = a[big] / n[big]
@@ -310,6 +309,7 @@ class GradcheckReport:
 
 
 def _node_tolerances(dtypes: list, eps: float, atol: float, rtol: float) -> tuple:
+    """(eps, atol, rtol) loosened to the lowest precision among ``dtypes``."""
     for dt in dtypes:
         if dt in _DTYPE_TOLS:
             a, r = _DTYPE_TOLS[dt]
@@ -368,10 +368,10 @@ def _check_node(node: Any, position: int, n_nodes: int, eps: float, atol: float,
         if analytic[i] is None:
             analytic[i] = np.zeros(arrays[i].shape)
         m = None
+        # The step grows with |x|, so that a large input still moves a float32 output.
+        scale = np.maximum(1.0, np.abs(arrays[i]))
         # NOTE: blame only what also disagrees with a 10x smaller step, so that a sharp
         # curve (log near 0) is not mistaken for a wrong rule.
-        # the step grows with |x|, so that a large input still moves a float32 output
-        scale = np.maximum(1.0, np.abs(arrays[i]))
         for step in (eps, eps / 10):
             d = _differences(outputs, arrays[i], step * scale, v_flat, o0, out_eps)
             m, _ = _compare(i, arrays[i], analytic[i], d, step, atol, rtol, allow_kinks=True)
@@ -388,7 +388,7 @@ def _check_node(node: Any, position: int, n_nodes: int, eps: float, atol: float,
 
 
 def _low_precision_node(out: Tensor) -> str:
-    """``'astype' (node 3 of 7), float32`` for the first node whose output is below float64."""
+    """``'astype' (node 3 of 7) gives float32`` for the first node computing below float64."""
     if out._node is None:
         return ""
     order = [n for n in _graph.backward_order(out._node) if not _graph.is_plumbing(n)]

@@ -55,14 +55,25 @@ def inputs_strategy(
 ) -> st.SearchStrategy:
     """A strategy for a tuple of Tensors: one per entry of ``shapes`` (a shape tuple, or a
     hypothesis strategy of shapes), with values from ``elements`` (a strategy or ``(lo, hi)``).
+    ``shapes`` may also be one strategy drawing every shape at once, such as
+    ``mutually_broadcastable_shapes(num_shapes=2)``.
     """
     values = _elements(elements, dtype)
 
+    def arrays(shape: tuple) -> st.SearchStrategy:
+        return hnp.arrays(dtype, shape, elements=values, unique=True).map(Tensor)
+
+    if isinstance(shapes, st.SearchStrategy):
+        # a strategy for all the shapes at once, like mutually_broadcastable_shapes()
+        def each(drawn: Any) -> st.SearchStrategy:
+            listed = getattr(drawn, "input_shapes", drawn)
+            return st.tuples(*[arrays(tuple(s)) for s in listed])
+
+        return shapes.flatmap(each)
+
     def one(shape: Any) -> st.SearchStrategy:
         shape_st = shape if isinstance(shape, st.SearchStrategy) else st.just(tuple(shape))
-        return shape_st.flatmap(
-            lambda s: hnp.arrays(dtype, s, elements=values, unique=True)
-        ).map(Tensor)
+        return shape_st.flatmap(arrays)
 
     return st.tuples(*[one(s) for s in shapes])
 
@@ -97,7 +108,8 @@ def check_gradients(
 
     Args:
         shapes: one entry per input: a shape tuple or a hypothesis strategy of shapes
-            (``hypothesis.extra.numpy.array_shapes()``).
+            (``hypothesis.extra.numpy.array_shapes()``); or one strategy for all the shapes
+            (``mutually_broadcastable_shapes(num_shapes=2)``).
         inputs: instead of ``shapes``, a strategy drawing the whole tuple of inputs.
         elements: the values: a hypothesis strategy or ``(lo, hi)`` bounds (say ``(0.1, 5)``
             for a log). The default avoids 0 and repeated values.

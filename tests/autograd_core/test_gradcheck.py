@@ -385,6 +385,25 @@ def test_check_gradients_passes_for_a_correct_function():
     )
 
 
+def test_check_gradients_with_broadcastable_shapes_finds_a_broadcasting_bug():
+    class AddNoSum(Function):
+        """x + y whose backward forgets that y was broadcast."""
+
+        @staticmethod
+        def forward(ctx, x, y):
+            ctx.shapes = x.shape, y.shape
+            return x + y
+
+        @staticmethod
+        def backward(ctx, g):
+            return np.broadcast_to(g, ctx.shapes[0]).copy(), g
+
+    shapes = hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=2, max_side=3)
+    check_gradients(lambda x, y: x * y + y.exp(), shapes=shapes, max_examples=10)
+    with pytest.raises(ag.ShapeError, match="AddNoSum.backward returned a gradient of shape"):
+        check_gradients(lambda x, y: AddNoSum.apply(x, y), shapes=shapes, max_examples=20)
+
+
 def test_check_gradients_finds_a_planted_bug():
     with pytest.raises(GradcheckError) as info:
         check_gradients(HalfSoftplus, shapes=[(2, 2)], max_examples=5)
