@@ -523,6 +523,13 @@ def test_lists_and_scalars_take_the_default_dtype() -> None:
     assert Tensor([1.0]).dtype == np.float32
 
 
+def test_an_explicit_dtype_converts_lists_directly() -> None:
+    # not through the default float32 first, which would round 2**24 + 1
+    t = Tensor([16777217, -3], dtype=np.int64)
+    assert t.dtype == np.int64 and t.data.tolist() == [16777217, -3]
+    assert Tensor([0.1], dtype=np.float64).data[0] == 0.1
+
+
 def test_set_default_dtype_rejects_non_float() -> None:
     with pytest.raises(DTypeError, match="int64"):
         ag.set_default_dtype(np.int64)
@@ -614,6 +621,31 @@ def test_error_messages_name_the_operation_and_shapes(
         make()
     for word in words:
         assert word in str(info.value), (word, str(info.value))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda x, a: ag.sum(x, axis=a),
+        lambda x, a: x.mean(axis=(a,)),
+        lambda x, a: x.max(axis=a, keepdims=True),
+        lambda x, a: ag.logsumexp(x, axis=a),
+        lambda x, a: x.softmax(axis=a),
+        lambda x, a: x.log_softmax(axis=a),
+        lambda x, a: x.swapaxes(a, 0),
+        lambda x, a: ag.stack([x, x], axis=a),
+        lambda x, a: ag.concatenate([x, x], axis=a),
+        lambda x, a: x.expand_dims(a),
+    ],
+)
+def test_numpy_integers_are_accepted_as_axes(call: Callable) -> None:
+    a = np.ones((2, 3))
+    axis = np.argmax([0, 5])  # a numpy integer, as user code often has
+    x = leaf(a)
+    out = call(x, axis)
+    assert out.shape == call(Tensor(a), 1).shape
+    out.sum().backward()
+    assert x.grad.shape == (2, 3)
 
 
 def test_errors_are_also_builtin_exceptions() -> None:

@@ -412,3 +412,6 @@ def test_stable_ops_do_not_overflow_for_large_inputs() -> None:
     )
     np.testing.assert_allclose(ag.softplus(x).data[-1], 1000.0)
     np.testing.assert_allclose(x.logsumexp().data, 1000.0)
+    # an all -inf slice has logsumexp -inf, quietly (as log(0))
+    lse = ag.logsumexp(Tensor(np.array([[-np.inf, -np.inf], [0.0, -np.inf]])), axis=1)
+    np.testing.assert_array_equal(lse.data, [-np.inf, 0.0])
