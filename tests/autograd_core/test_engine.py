@@ -193,6 +193,44 @@ def test_no_grad_and_enable_grad_as_decorators() -> None:
     assert ag.is_grad_enabled()
 
 
+def test_bare_decorators_work_like_pytorch() -> None:
+    x = leaf([1.0])
+
+    @no_grad
+    def frozen(t: Tensor) -> Tensor:
+        return t * 2.0
+
+    @enable_grad
+    def recorded(t: Tensor) -> Tensor:
+        return t * 2.0
+
+    assert not frozen(x).requires_grad and frozen.__name__ == "frozen"
+    with no_grad():
+        assert recorded(x).requires_grad
+    assert ag.is_grad_enabled()
+
+
+def test_set_grad_enabled_as_call_context_and_decorator() -> None:
+    x = leaf([1.0])
+    try:
+        ag.set_grad_enabled(False)  # a plain call switches at once, as torch.set_grad_enabled
+        assert not ag.is_grad_enabled() and not (x * 2.0).requires_grad
+    finally:
+        ag.set_grad_enabled(True)
+    assert ag.is_grad_enabled()
+    with ag.set_grad_enabled(False):
+        assert not (x * 2.0).requires_grad
+    assert ag.is_grad_enabled()
+
+    @ag.set_grad_enabled(False)
+    def frozen(t: Tensor) -> Tensor:
+        return t * 2.0
+
+    assert ag.is_grad_enabled()  # making the decorator changed nothing
+    assert not frozen(x).requires_grad
+    assert ag.is_grad_enabled()
+
+
 def test_grad_mode_is_restored_after_an_exception() -> None:
     with pytest.raises(RuntimeError), no_grad():
         raise RuntimeError("boom")
