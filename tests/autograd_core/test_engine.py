@@ -362,6 +362,10 @@ def test_grad_on_tensors_returns_tensors_that_nest() -> None:
     # grad of grad: d/dx sum(cos x * x + sin x) = 2 cos x - x sin x
     gg = ag.grad(lambda t: ag.grad(_f)(t).sum())(x)
     np.testing.assert_allclose(gg.data, 2 * np.cos(x.data) - x.data * np.sin(x.data))
+    value, g4 = ag.value_and_grad(_f)(x)
+    assert isinstance(value, Tensor) and isinstance(g4, Tensor)
+    np.testing.assert_allclose(value.data, np.sum(np.sin(x.data) * x.data))
+    np.testing.assert_allclose(g4.data, g.data)
     # a Tensor that does not require grad is treated like an array
     g3 = ag.grad(_f)(Tensor(x.data))
     np.testing.assert_allclose(np.asarray(g3), g.data)
