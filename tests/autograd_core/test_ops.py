@@ -228,6 +228,49 @@ def test_matmul_every_form(shapes: tuple) -> None:
     assert_grad_close(y.grad, numeric_vjp(np.matmul, [a, b], 1, g, 1e-6), "matmul y")
 
 
+ELEMENTWISE = [
+    s
+    for s in OP_SPECS
+    if s.name
+    in {
+        "add",
+        "subtract",
+        "multiply",
+        "divide",
+        "power_tensor_exponent",
+        "negative",
+        "exp",
+        "log",
+        "sqrt",
+        "abs",
+        "tanh",
+        "sigmoid",
+        "relu",
+        "softplus",
+        "maximum",
+        "where",
+        "matmul",
+    }
+]
+
+
+@pytest.mark.parametrize("spec", ELEMENTWISE, ids=[s.name for s in ELEMENTWISE])
+def test_empty_inputs(spec: OpSpec) -> None:
+    """A zero-length axis flows through forward and backward (matmul: an empty batch)."""
+    shapes = (
+        [(0, 3), (3,), (2, 0, 1)][: spec.arity] if spec.name != "matmul" else [(0, 2, 3), (3, 4)]
+    )
+    arrays = [d(np.ones(s)) for s, d in zip(shapes, spec.domains, strict=True)]
+    ts = [Tensor(a, requires_grad=is_float(a)) for a in arrays]
+    out = spec.fn(*ts)
+    expected = spec.ref(*arrays)
+    assert out.shape == expected.shape and out.size == 0
+    out.backward(np.ones(out.shape))
+    for t in ts:
+        if t.requires_grad:
+            assert t.grad.shape == t.shape and not t.grad.any()
+
+
 def test_getitem_duplicate_indices_accumulate() -> None:
     x = Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
     x[np.array([0, 2, 0, 0, -1])].sum().backward()
