@@ -23,8 +23,8 @@ def is_grad_enabled() -> bool:
     return mode.enabled
 
 
-class set_grad_enabled:
-    """Turn recording on or off; usable as a context manager or a decorator."""
+class _GradMode:
+    """Recording on or off for a ``with`` block or, as a decorator, for a function."""
 
     def __init__(self, enabled: bool) -> None:
         self._enabled = bool(enabled)
@@ -52,15 +52,44 @@ class set_grad_enabled:
         return wrapper  # type: ignore[return-value]
 
 
-class no_grad(set_grad_enabled):
-    """Record nothing inside: ``with no_grad(): ...`` or ``@no_grad()``."""
+class set_grad_enabled(_GradMode):
+    """Turn recording on or off: at once when called (``set_grad_enabled(False)``, as in
+    PyTorch), or for a ``with`` block, or for a function as a decorator."""
 
-    def __init__(self) -> None:
+    def __init__(self, enabled: bool) -> None:
+        super().__init__(enabled)
+        self._before = mode.enabled
+        mode.enabled = self._enabled
+
+    def __enter__(self) -> None:
+        # the call already switched the mode: leaving the block restores the one before it
+        self._prev.append(self._before)
+        mode.enabled = self._enabled
+
+    def __call__(self, func: F) -> F:
+        mode.enabled = self._before  # a decorator only switches while the function runs
+        return super().__call__(func)
+
+
+class no_grad(_GradMode):
+    """Record nothing inside: ``with no_grad(): ...``, ``@no_grad()`` or ``@no_grad``."""
+
+    def __new__(cls, func: Callable | None = None) -> Any:
+        if func is not None:  # used bare, as ``@no_grad``
+            return cls()(func)
+        return super().__new__(cls)
+
+    def __init__(self, func: Callable | None = None) -> None:
         super().__init__(False)
 
 
-class enable_grad(set_grad_enabled):
-    """Record again, also inside a ``no_grad`` block."""
+class enable_grad(_GradMode):
+    """Record again, also inside a ``no_grad`` block (``@enable_grad`` works bare too)."""
 
-    def __init__(self) -> None:
+    def __new__(cls, func: Callable | None = None) -> Any:
+        if func is not None:
+            return cls()(func)
+        return super().__new__(cls)
+
+    def __init__(self, func: Callable | None = None) -> None:
         super().__init__(True)

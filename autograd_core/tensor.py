@@ -450,7 +450,7 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
                 f"Tensor expects numbers (a scalar, a nested list of equal lengths or an "
                 f"array). Received: {_short(data)} ({e})"
             ) from None
-        if arr.dtype.kind in "iuf":
+        if dtype is None and arr.dtype.kind in "iuf":
             # Python scalars and lists take the default float dtype (as torch.tensor does
             # for floats), so a list literal never silently becomes float64.
             arr = arr.astype(get_default_dtype())

@@ -193,6 +193,44 @@ def test_no_grad_and_enable_grad_as_decorators() -> None:
     assert ag.is_grad_enabled()
 
 
+def test_bare_decorators_work_like_pytorch() -> None:
+    x = leaf([1.0])
+
+    @no_grad
+    def frozen(t: Tensor) -> Tensor:
+        return t * 2.0
+
+    @enable_grad
+    def recorded(t: Tensor) -> Tensor:
+        return t * 2.0
+
+    assert not frozen(x).requires_grad and frozen.__name__ == "frozen"
+    with no_grad():
+        assert recorded(x).requires_grad
+    assert ag.is_grad_enabled()
+
+
+def test_set_grad_enabled_as_call_context_and_decorator() -> None:
+    x = leaf([1.0])
+    try:
+        ag.set_grad_enabled(False)  # a plain call switches at once, as torch.set_grad_enabled
+        assert not ag.is_grad_enabled() and not (x * 2.0).requires_grad
+    finally:
+        ag.set_grad_enabled(True)
+    assert ag.is_grad_enabled()
+    with ag.set_grad_enabled(False):
+        assert not (x * 2.0).requires_grad
+    assert ag.is_grad_enabled()
+
+    @ag.set_grad_enabled(False)
+    def frozen(t: Tensor) -> Tensor:
+        return t * 2.0
+
+    assert ag.is_grad_enabled()  # making the decorator changed nothing
+    assert not frozen(x).requires_grad
+    assert ag.is_grad_enabled()
+
+
 def test_grad_mode_is_restored_after_an_exception() -> None:
     with pytest.raises(RuntimeError), no_grad():
         raise RuntimeError("boom")
@@ -324,6 +362,10 @@ def test_grad_on_tensors_returns_tensors_that_nest() -> None:
     # grad of grad: d/dx sum(cos x * x + sin x) = 2 cos x - x sin x
     gg = ag.grad(lambda t: ag.grad(_f)(t).sum())(x)
     np.testing.assert_allclose(gg.data, 2 * np.cos(x.data) - x.data * np.sin(x.data))
+    value, g4 = ag.value_and_grad(_f)(x)
+    assert isinstance(value, Tensor) and isinstance(g4, Tensor)
+    np.testing.assert_allclose(value.data, np.sum(np.sin(x.data) * x.data))
+    np.testing.assert_allclose(g4.data, g.data)
     # a Tensor that does not require grad is treated like an array
     g3 = ag.grad(_f)(Tensor(x.data))
     np.testing.assert_allclose(np.asarray(g3), g.data)
@@ -523,6 +565,13 @@ def test_lists_and_scalars_take_the_default_dtype() -> None:
     assert Tensor([1.0]).dtype == np.float32
 
 
+def test_an_explicit_dtype_converts_lists_directly() -> None:
+    # not through the default float32 first, which would round 2**24 + 1
+    t = Tensor([16777217, -3], dtype=np.int64)
+    assert t.dtype == np.int64 and t.data.tolist() == [16777217, -3]
+    assert Tensor([0.1], dtype=np.float64).data[0] == 0.1
+
+
 def test_set_default_dtype_rejects_non_float() -> None:
     with pytest.raises(DTypeError, match="int64"):
         ag.set_default_dtype(np.int64)
@@ -614,6 +663,31 @@ def test_error_messages_name_the_operation_and_shapes(
         make()
     for word in words:
         assert word in str(info.value), (word, str(info.value))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda x, a: ag.sum(x, axis=a),
+        lambda x, a: x.mean(axis=(a,)),
+        lambda x, a: x.max(axis=a, keepdims=True),
+        lambda x, a: ag.logsumexp(x, axis=a),
+        lambda x, a: x.softmax(axis=a),
+        lambda x, a: x.log_softmax(axis=a),
+        lambda x, a: x.swapaxes(a, 0),
+        lambda x, a: ag.stack([x, x], axis=a),
+        lambda x, a: ag.concatenate([x, x], axis=a),
+        lambda x, a: x.expand_dims(a),
+    ],
+)
+def test_numpy_integers_are_accepted_as_axes(call: Callable) -> None:
+    a = np.ones((2, 3))
+    axis = np.argmax([0, 5])  # a numpy integer, as user code often has
+    x = leaf(a)
+    out = call(x, axis)
+    assert out.shape == call(Tensor(a), 1).shape
+    out.sum().backward()
+    assert x.grad.shape == (2, 3)
 
 
 def test_errors_are_also_builtin_exceptions() -> None:

@@ -107,6 +107,42 @@ def test_gradient_matches_central_differences(spec: OpSpec, data: Any) -> None:
         assert_grad_close(t.grad, numeric, f"{spec.name}: gradient of input {i}")
 
 
+MULTI = [s for s in OP_SPECS if s.arity > 1]
+
+
+@pytest.mark.parametrize("spec", MULTI, ids=[s.name for s in MULTI])
+@settings(max_examples=8)
+@given(data=st.data())
+def test_gradient_when_only_one_input_requires_grad(spec: OpSpec, data: Any) -> None:
+    arrays, kwargs, rng = draw_case(data, spec)
+    floats = [i for i, a in enumerate(arrays) if is_float(a)]
+    k = data.draw(st.sampled_from(floats), label="the input that requires grad")
+    ts = [Tensor(a, requires_grad=i == k) for i, a in enumerate(arrays)]
+    out = spec.fn(*ts, **kwargs)
+    g = rng.standard_normal(out.shape)
+    out.backward(g)
+    assert all(t.grad is None for i, t in enumerate(ts) if i != k)
+    numeric = numeric_vjp(lambda *xs: spec.ref(*xs, **kwargs), arrays, k, g, spec.eps)
+    assert_grad_close(ts[k].grad, numeric, f"{spec.name}: gradient of input {k} alone")
+
+
+@pytest.mark.parametrize("spec", MULTI, ids=[s.name for s in MULTI])
+@settings(max_examples=8)
+@given(data=st.data())
+def test_one_tensor_passed_as_every_input(spec: OpSpec, data: Any) -> None:
+    """f(x, x): the gradients of both slots meet in one leaf."""
+    arrays, kwargs, rng = draw_case(data, spec)
+    if not all(is_float(a) and a.shape == arrays[0].shape for a in arrays):
+        return  # the inputs of this case cannot be one tensor
+    a = spec.domains[-1](spec.domains[0](arrays[0]))  # inside the domain of every slot
+    x = Tensor(a, requires_grad=True)
+    out = spec.fn(*[x] * spec.arity, **kwargs)
+    g = rng.standard_normal(out.shape)
+    out.backward(g)
+    numeric = numeric_vjp(lambda y: spec.ref(*[y] * spec.arity, **kwargs), [a], 0, g, spec.eps)
+    assert_grad_close(x.grad, numeric, f"{spec.name}(x, x)")
+
+
 @pytest.mark.parametrize(
     "spec", [s for s in OP_SPECS if s.eps == 1e-6], ids=[s.name for s in OP_SPECS if s.eps == 1e-6]
 )
@@ -190,6 +226,49 @@ def test_matmul_every_form(shapes: tuple) -> None:
     out.backward(g)
     assert_grad_close(x.grad, numeric_vjp(np.matmul, [a, b], 0, g, 1e-6), "matmul x")
     assert_grad_close(y.grad, numeric_vjp(np.matmul, [a, b], 1, g, 1e-6), "matmul y")
+
+
+ELEMENTWISE = [
+    s
+    for s in OP_SPECS
+    if s.name
+    in {
+        "add",
+        "subtract",
+        "multiply",
+        "divide",
+        "power_tensor_exponent",
+        "negative",
+        "exp",
+        "log",
+        "sqrt",
+        "abs",
+        "tanh",
+        "sigmoid",
+        "relu",
+        "softplus",
+        "maximum",
+        "where",
+        "matmul",
+    }
+]
+
+
+@pytest.mark.parametrize("spec", ELEMENTWISE, ids=[s.name for s in ELEMENTWISE])
+def test_empty_inputs(spec: OpSpec) -> None:
+    """A zero-length axis flows through forward and backward (matmul: an empty batch)."""
+    shapes = (
+        [(0, 3), (3,), (2, 0, 1)][: spec.arity] if spec.name != "matmul" else [(0, 2, 3), (3, 4)]
+    )
+    arrays = [d(np.ones(s)) for s, d in zip(shapes, spec.domains, strict=True)]
+    ts = [Tensor(a, requires_grad=is_float(a)) for a in arrays]
+    out = spec.fn(*ts)
+    expected = spec.ref(*arrays)
+    assert out.shape == expected.shape and out.size == 0
+    out.backward(np.ones(out.shape))
+    for t in ts:
+        if t.requires_grad:
+            assert t.grad.shape == t.shape and not t.grad.any()
 
 
 def test_getitem_duplicate_indices_accumulate() -> None:
@@ -412,3 +491,6 @@ def test_stable_ops_do_not_overflow_for_large_inputs() -> None:
     )
     np.testing.assert_allclose(ag.softplus(x).data[-1], 1000.0)
     np.testing.assert_allclose(x.logsumexp().data, 1000.0)
+    # an all -inf slice has logsumexp -inf, quietly (as log(0))
+    lse = ag.logsumexp(Tensor(np.array([[-np.inf, -np.inf], [0.0, -np.inf]])), axis=1)
+    np.testing.assert_array_equal(lse.data, [-np.inf, 0.0])
