@@ -6,14 +6,48 @@ from typing import Any, Callable
 
 import numpy as np
 
-from autograd_core import Tensor
+from autograd_core import Tensor, is_grad_enabled, op
 from autograd_core.errors import ShapeError
+from autograd_core.tensor import _make
 
 from . import activations, initializers
 from .activations import Activation, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from .layer import Layer
 
-__all__ = ["Dense", "Activation", "ReLU", "Sigmoid", "Tanh", "Softmax", "LeakyReLU"]
+__all__ = ["Dense", "Activation", "ReLU", "Sigmoid", "Tanh", "Softmax", "LeakyReLU", "linear"]
+
+
+@op("linear")
+def _linear(x: np.ndarray, w: np.ndarray, *b: np.ndarray) -> np.ndarray:
+    # One node for x @ W + b: the sum is added in place into the product's fresh array.
+    out = x @ w
+    if b:
+        out += b[0]
+    return out
+
+
+@_linear.vjp
+def _(g: Tensor, out: Tensor, x: Tensor, w: Tensor, *b: Tensor) -> tuple:
+    # d/dx = g @ W^T,  d/dW = x^T @ g,  d/db = sum of g over the batch axes
+    units = w.shape[-1]
+    if is_grad_enabled():  # recording the backward (create_graph): Tensor ops
+        g2 = g.reshape(-1, units)
+        gx = g @ w.T if x.requires_grad else None
+        gw = x.reshape(-1, w.shape[0]).T @ g2 if w.requires_grad else None
+        gb = tuple(g2.sum(axis=0) if t.requires_grad else None for t in b)
+        return (gx, gw) + gb
+    # NOTE: a plain backward needs no graph, so the products are plain numpy calls.
+    ga = g.data
+    g2 = ga.reshape(-1, units)
+    gx = _make(ga @ w.data.T) if x.requires_grad else None
+    gw = _make(x.data.reshape(-1, w.shape[0]).T @ g2) if w.requires_grad else None
+    gb = tuple(_make(g2.sum(axis=0)) if t.requires_grad else None for t in b)
+    return (gx, gw) + gb
+
+
+def linear(x: Tensor, kernel: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``x @ kernel + bias`` as one recorded op (what Dense computes before its activation)."""
+    return _linear(x, kernel) if bias is None else _linear(x, kernel, bias)
 
 
 class Dense(Layer):
@@ -76,8 +110,7 @@ class Dense(Layer):
                 f"Dense layer {self.name!r} expects inputs whose last dimension is "
                 f"{self.input_dim} (its input_dim). Received: input of shape {tuple(x.shape)}"
             )
-        y = x @ self.kernel
-        return y if self.bias is None else y + self.bias
+        return linear(x, self.kernel, self.bias)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.activation(self.logits(x))

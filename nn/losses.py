@@ -227,6 +227,8 @@ def mse(y_true: Any, y_pred: Any, reduction: str = "mean") -> Tensor:
     p = _pred(y_pred)
     y = _target("mse", y_true, p)
     d = p - y
+    if reduction in ("mean", "sum_over_batch_size"):
+        return (d * d).mean()  # rows have equal length: the mean of the per-sample means
     per_sample = (d * d).mean(axis=-1) if p.ndim else d * d
     return _reduce(per_sample, reduction)
 

@@ -210,3 +210,32 @@ def test_initializer_objects_and_default_dtype(float64):
     layer = Dense(2, input_dim=3, kernel_initializer=initializers.Constant(0.5))
     assert layer.kernel.dtype == np.float64 and (layer.kernel.data == 0.5).all()
     assert ag.get_default_dtype() == np.float64
+
+
+def test_linear_op_matches_matmul_plus_add_including_second_derivatives(float64):
+    r = np.random.default_rng(3)
+    x0, w0, b0 = r.standard_normal((2, 5, 4)), r.standard_normal((4, 3)), r.standard_normal(3)
+    v = r.standard_normal((2, 5, 4))
+    results = []
+    for fused in (True, False):
+        x, w, b = (Tensor(a.copy(), requires_grad=True) for a in (x0, w0, b0))
+        out = nn.layers.linear(x, w, b) if fused else x @ w + b
+        loss = (out.tanh() ** 2).sum()
+        gx, gw, gb = ag.gradients(loss, [x, w, b], create_graph=True)
+        (hw,) = ag.gradients((gx * v).sum(), [w])  # a Hessian-vector product through linear
+        results.append([gx.data, gw.data, gb.data, hw])
+    for got, ref in zip(results[0], results[1], strict=True):
+        np.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-12)
+
+
+def test_linear_op_gradients_match_central_differences(float64, numgrad):
+    r = np.random.default_rng(4)
+    x, w, b = r.standard_normal((3, 4)), r.standard_normal((4, 2)), r.standard_normal(2)
+    weights = r.standard_normal((3, 2))
+    ts = [Tensor(a, requires_grad=True) for a in (x, w, b)]
+    (nn.layers.linear(*ts) * weights).sum().backward()
+    for t, a in zip(ts, (x, w, b), strict=True):
+        expected = numgrad(lambda: (nn.layers.linear(x, w, b) * weights).sum().data, a)
+        np.testing.assert_allclose(t.grad, expected, rtol=1e-6, atol=1e-8)
+    y = nn.layers.linear(Tensor(x), Tensor(w))  # no bias
+    np.testing.assert_allclose(y.data, x @ w)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import nn
+from autograd_core import Tensor
 from nn import Dense, ReLU, Sequential, Softmax
 
 
@@ -246,3 +247,18 @@ def test_uncompiled_model_and_bad_arguments_are_explained():
         model.fit(np.zeros((2, 2)), np.zeros(2), validation_split=1.5)
     with pytest.raises(ValueError, match="Unknown optimizer"):
         model.compile(loss="mse", optimizer="adamm")
+
+
+def test_a_training_step_stays_in_float32():
+    # float64 data and one-hot targets must not promote the float32 graph (dtype drift)
+    x, y = _blobs()
+    for loss, target in (("sparse_categorical_crossentropy", y),
+                         ("categorical_crossentropy", np.eye(3)[y])):
+        model = _classifier()
+        model.compile(loss=loss, optimizer="adam")
+        model.fit(x.astype(np.float64), target, epochs=1, verbose=0)
+        assert all(p.dtype == np.float32 and p.grad.dtype == np.float32
+                   for p in model.parameters())
+        out, logits = model._forward_for_loss(Tensor(x[:4]))
+        assert logits and out.dtype == np.float32
+        assert model._loss_value(target[:4], out, logits).dtype == np.float32
