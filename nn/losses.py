@@ -68,7 +68,8 @@ def _target(name: str, y_true: Any, p: Tensor) -> Tensor:
     float32 loss)."""
     if isinstance(y_true, Tensor) and y_true.requires_grad:
         if y_true.shape != p.shape:
-            _same_rank(name, y_true.data, p)  # raises with the shapes
+            _same_rank(name, y_true.data, p)  # raises unless only a trailing 1 differs
+            return y_true.reshape(p.shape)
         return y_true
     t = _same_rank(name, _target_array(y_true), p)
     if t.dtype != p.dtype:

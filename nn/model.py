@@ -248,8 +248,6 @@ class Sequential(Layer):
         self._require_compiled("train_step")
         if not isinstance(x, Tensor):
             x = Tensor(self._as_input(x))
-        if self.optimizer.params == [] and self.built:
-            self.optimizer.bind(self.parameters())
         out, logits = self._forward_for_loss(x)
         loss = self._loss_value(y, out, logits)
         if loss.size != 1:
@@ -290,7 +288,10 @@ class Sequential(Layer):
                 losses_mod._same_rank(self.loss.name, arr, _Shape(shape))  # raises on mismatch
         if kind in ("binary", "categorical"):
             losses_mod.check_probability_targets(self.loss.name, arr)
-        if kind != "sparse" and arr.dtype != get_default_dtype() and arr.dtype.kind in "biuf":
+        # Built-in losses get float targets once here, not per batch; a custom loss keeps
+        # integer labels as they are.
+        convert = "biuf" if kind in ("binary", "categorical", "mse") else "f"
+        if kind != "sparse" and arr.dtype != get_default_dtype() and arr.dtype.kind in convert:
             arr = arr.astype(get_default_dtype())
         return arr
 
