@@ -140,6 +140,18 @@ class Module:
         for name, arr in arrays.items():
             params[name].data[...] = arr
 
+    def get_weights(self) -> list[np.ndarray]:
+        """Copies of the parameters' arrays, in ``parameters()`` order (Keras's name)."""
+        return [p.data.copy() for p in self.parameters()]
+
+    def set_weights(self, weights: list[Any]) -> None:
+        """Set every parameter from a list in ``parameters()`` order; checked before writing."""
+        names = [name for name, _ in self.named_parameters()]
+        if len(weights) != len(names):
+            raise ValueError(f"set_weights expects {len(names)} arrays ({names}). "
+                             f"Received: {len(weights)}")
+        self.load_state_dict(dict(zip(names, weights, strict=True)))
+
     def save(self, path: str) -> None:
         """Write the parameters to exactly ``path`` (safetensors format, atomically)."""
         from .saving import save_weights

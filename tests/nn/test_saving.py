@@ -125,3 +125,13 @@ def test_saving_an_unbuilt_model_is_explained(tmp_path):
     with pytest.raises(ValueError, match="no parameters yet"):
         Sequential([Dense(3)]).save(str(tmp_path / "x.safetensors"))
     assert not (tmp_path / "x.safetensors").exists()
+
+
+def test_get_and_set_weights_in_parameter_order():
+    a, b = _model(seed=1), _model(seed=2)
+    weights = a.get_weights()
+    assert [w.shape for w in weights] == [(2, 4), (4,), (4, 1), (1,)]
+    b.set_weights(weights)
+    assert _same(a.state_dict(), b.state_dict())
+    with pytest.raises(ValueError, match="expects 4 arrays"):
+        b.set_weights(weights[:3])
