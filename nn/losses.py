@@ -19,7 +19,7 @@ from typing import Any, Callable
 import numpy as np
 
 import autograd_core as ag
-from autograd_core import Context, Tensor, is_grad_enabled, op
+from autograd_core import Tensor, is_grad_enabled, op
 from autograd_core.errors import ShapeError
 from autograd_core.tensor import _make
 
@@ -136,15 +136,29 @@ def sparse_labels(name: str, y_true: Any, p_shape: tuple) -> np.ndarray:
 # --- fused ops --------------------------------------------------------------------------------
 
 
+class _Saved:
+    """The softmax kept from the forward pass for the backward pass. Passed to the op as its
+    ``ctx`` keyword, so the engine frees it (``release``) with the node's other arrays."""
+
+    __slots__ = ("probs",)
+
+    def __init__(self) -> None:
+        self.probs: np.ndarray | None = None
+
+    def release(self) -> None:
+        """Drop the array (called by the engine after backward)."""
+        self.probs = None
+
+
 @op("softmax_cross_entropy")
-def _softmax_ce(z: np.ndarray, y: np.ndarray, ctx: Context) -> np.ndarray:
+def _softmax_ce(z: np.ndarray, y: np.ndarray, ctx: _Saved) -> np.ndarray:
     # NOTE: max-shifted logsumexp, so large logits never overflow; the softmax is kept for
     # the backward pass instead of being recomputed.
     s = z - z.max(axis=-1, keepdims=True)
     e = np.exp(s)
     total = e.sum(axis=-1, keepdims=True)
     np.divide(e, total, out=e)
-    ctx.save_for_backward(e)
+    ctx.probs = e
     log_total = np.log(total)
     if y.dtype.kind in "iu":  # sparse labels
         picked = np.take_along_axis(s, y[..., None], axis=-1)
@@ -154,7 +168,7 @@ def _softmax_ce(z: np.ndarray, y: np.ndarray, ctx: Context) -> np.ndarray:
 
 
 @_softmax_ce.vjp
-def _(g: Tensor, out: Tensor, z: Tensor, y: Tensor, ctx: Context) -> tuple:
+def _(g: Tensor, out: Tensor, z: Tensor, y: Tensor, ctx: _Saved) -> tuple:
     # d/dz = g * (softmax(z) - y)   (y one-hot, or the one-hot of the labels);
     # d/dy = -g * log_softmax(z)     (soft targets that require grad)
     sparse = y.dtype.kind in "iu"
@@ -165,7 +179,9 @@ def _(g: Tensor, out: Tensor, z: Tensor, y: Tensor, ctx: Context) -> tuple:
         gz = g.expand_dims(-1) * (ag.softmax(z, -1) - onehot)
         gy = None if sparse or not y.requires_grad else -(g.expand_dims(-1) * ag.log_softmax(z))
         return gz, gy
-    (p,) = ctx.saved_arrays
+    p = ctx.probs
+    if p is None:  # freed, or the node is being re-run on its own: recompute
+        p = ag.softmax(z, -1).data
     gcol = g.data[..., None]
     if sparse:
         gz = p * gcol
@@ -201,15 +217,14 @@ def softmax_cross_entropy(y_true: Any, logits: Any, reduction: str = "mean") -> 
     z = _pred(logits)
     y = _target("categorical_crossentropy", y_true, z)
     check_probability_targets("categorical_crossentropy", y.data)
-    return _reduce(_softmax_ce(z, y, ctx=Context("softmax_cross_entropy", ())), reduction)
+    return _reduce(_softmax_ce(z, y, ctx=_Saved()), reduction)
 
 
 def sparse_softmax_cross_entropy(y_true: Any, logits: Any, reduction: str = "mean") -> Tensor:
     """Sparse categorical cross-entropy of integer labels given logits, as one op."""
     z = _pred(logits)
     labels = sparse_labels("sparse_categorical_crossentropy", y_true, tuple(z.shape))
-    ctx = Context("softmax_cross_entropy", ())
-    return _reduce(_softmax_ce(z, _make(labels), ctx=ctx), reduction)
+    return _reduce(_softmax_ce(z, _make(labels), ctx=_Saved()), reduction)
 
 
 def sigmoid_cross_entropy(y_true: Any, logits: Any, reduction: str = "mean") -> Tensor:
