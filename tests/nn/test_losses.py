@@ -165,7 +165,8 @@ def test_fused_softmax_second_derivatives_match_the_plain_path():
     y = np.eye(4)[[1, 0, 3]]
     v = rng.standard_normal((3, 4))
     results = []
-    for fn in (lambda t: losses.softmax_cross_entropy(y, t),
+    for fn in (lambda t: -(y * ag.log_softmax(t, -1)).sum(axis=-1).mean(),  # composed
+               lambda t: losses.softmax_cross_entropy(y, t),
                lambda t: losses.categorical_crossentropy(y, t, from_logits=True),
                lambda t: losses.sparse_softmax_cross_entropy(y.argmax(-1), t)):
         t = Tensor(z0.copy(), requires_grad=True)
@@ -256,3 +257,29 @@ def test_fused_softmax_recomputes_when_its_saved_softmax_is_gone():
     loss.backward()
     expected = (np.exp(_np_log_softmax(z)) - np.eye(4)[[0, 3, 1]]) / 3
     np.testing.assert_allclose(t.grad, expected, rtol=1e-12)
+
+
+def _composed_bce(y, p):
+    q = p.clip(EPS, 1 - EPS)
+    return -(y * q.log() + (1.0 - y) * (1.0 - q).log()).mean(axis=-1).mean()
+
+
+def test_binary_crossentropy_op_matches_the_composed_formula_to_second_order():
+    # probabilities inside and outside the clip range [1e-7, 1 - 1e-7]
+    p0 = np.array([[0.2, 0.9], [1e-9, 0.5], [1.0, 0.7]])
+    y = np.array([[0.0, 1.0], [1.0, 0.0], [0.0, 1.0]])
+    v = rng.standard_normal(p0.shape)
+    results = []
+    for fn in (_composed_bce, losses.binary_crossentropy):
+        t = Tensor(p0.copy(), requires_grad=True)
+        loss = fn(y, t)
+        (g,) = ag.gradients(loss, [t], create_graph=True)
+        (hv,) = ag.gradients((g * v).sum(), [t])
+        results.append((loss.item(), g.data, hv))
+    assert results[0][0] == pytest.approx(results[1][0], rel=1e-12)
+    np.testing.assert_allclose(results[1][1], results[0][1], rtol=1e-10)
+    np.testing.assert_allclose(results[1][2], results[0][2], rtol=1e-8)
+    assert results[1][1][1, 0] == 0.0 and results[1][1][2, 0] == 0.0  # clipped: no gradient
+    plain = Tensor(p0.copy(), requires_grad=True)
+    losses.binary_crossentropy(y, plain).backward()  # the numpy backward path
+    np.testing.assert_allclose(plain.grad, results[0][1], rtol=1e-10)
