@@ -212,14 +212,18 @@ def test_initializer_objects_and_default_dtype(float64):
     assert ag.get_default_dtype() == np.float64
 
 
-def test_linear_op_matches_matmul_plus_add_including_second_derivatives(float64):
+@pytest.mark.parametrize("act", [None, "relu", "sigmoid", "tanh"])
+def test_linear_op_matches_matmul_plus_add_including_second_derivatives(float64, act):
     r = np.random.default_rng(3)
     x0, w0, b0 = r.standard_normal((2, 5, 4)), r.standard_normal((4, 3)), r.standard_normal(3)
     v = r.standard_normal((2, 5, 4))
     results = []
     for fused in (True, False):
         x, w, b = (Tensor(a.copy(), requires_grad=True) for a in (x0, w0, b0))
-        out = nn.layers.linear(x, w, b) if fused else x @ w + b
+        if fused:
+            out = nn.layers.linear(x, w, b, activation=act)
+        else:
+            out = nn.activations.get(act)(x @ w + b)
         loss = (out.tanh() ** 2).sum()
         gx, gw, gb = ag.gradients(loss, [x, w, b], create_graph=True)
         (hw,) = ag.gradients((gx * v).sum(), [w])  # a Hessian-vector product through linear
@@ -228,14 +232,29 @@ def test_linear_op_matches_matmul_plus_add_including_second_derivatives(float64)
         np.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-12)
 
 
-def test_linear_op_gradients_match_central_differences(float64, numgrad):
+@pytest.mark.parametrize("act", [None, "relu", "sigmoid", "tanh"])
+def test_linear_op_gradients_match_central_differences(float64, numgrad, act):
     r = np.random.default_rng(4)
     x, w, b = r.standard_normal((3, 4)), r.standard_normal((4, 2)), r.standard_normal(2)
     weights = r.standard_normal((3, 2))
     ts = [Tensor(a, requires_grad=True) for a in (x, w, b)]
-    (nn.layers.linear(*ts) * weights).sum().backward()
+    (nn.layers.linear(*ts, activation=act) * weights).sum().backward()
     for t, a in zip(ts, (x, w, b), strict=True):
-        expected = numgrad(lambda: (nn.layers.linear(x, w, b) * weights).sum().data, a)
+        expected = numgrad(
+            lambda: (nn.layers.linear(x, w, b, activation=act) * weights).sum().data, a)
         np.testing.assert_allclose(t.grad, expected, rtol=1e-6, atol=1e-8)
     y = nn.layers.linear(Tensor(x), Tensor(w))  # no bias
     np.testing.assert_allclose(y.data, x @ w)
+
+
+def test_dense_runs_its_activation_inside_one_node_and_stays_stable():
+    layer = Dense(3, input_dim=2, activation="sigmoid")
+    out = layer(np.array([[1e4, -1e4], [-1e4, 1e4]], dtype=np.float32))  # no overflow warning
+    assert out.grad_fn.name == "linear_sigmoid"
+    assert np.all((out.data >= 0) & (out.data <= 1))
+    custom = Dense(3, input_dim=2, activation=lambda t: t.relu())  # a callable: not fused
+    assert custom(np.ones((1, 2))).grad_fn.name == "relu"
+    assert Dense(3, input_dim=2, activation="tanh")(np.ones((1, 2))).grad_fn.name == (
+        "linear_tanh")
+    with pytest.raises(ValueError, match="fuses relu, sigmoid or tanh"):
+        nn.layers.linear(Tensor(np.ones((1, 2))), Tensor(np.ones((2, 1))), activation="elu")
