@@ -256,7 +256,7 @@ def sigmoid_cross_entropy(y_true: Any, logits: Any, reduction: str = "mean") -> 
     z = _pred(logits)
     y = _target("binary_crossentropy", y_true, z)
     check_probability_targets("binary_crossentropy", y.data)
-    return _reduce(_sigmoid_ce(z, y).mean(axis=-1), reduction)
+    return binary_crossentropy(y, z, from_logits=True, reduction=reduction)
 
 
 # --- the losses -------------------------------------------------------------------------------
@@ -289,6 +289,8 @@ def binary_crossentropy(
     check_probability_targets("binary_crossentropy", y.data)
     # Each form is one op with its own derivative rule (fewer graph nodes, same values).
     per_elem = _sigmoid_ce(p, y) if from_logits else _bce_probs(p, y)
+    if reduction in ("mean", "sum_over_batch_size"):
+        return per_elem.mean()  # rows have equal length: the mean of the per-sample means
     return _reduce(per_elem.mean(axis=-1) if p.ndim else per_elem, reduction)
 
 
