@@ -312,7 +312,8 @@ class Sequential(Layer):
 
     def fit(self, x: Any, y: Any, epochs: int = 1, batch_size: int = 32,
             validation_split: float = 0.0, validation_data: tuple | None = None,
-            shuffle: bool = True, verbose: int = 1, callbacks: list[Callback] | None = None,
+            shuffle: bool = True, verbose: int | str = 1,
+            callbacks: list[Callback] | None = None,
             seed: int | None = None, initial_epoch: int = 0) -> History:
         """Train for ``epochs`` passes over ``(x, y)`` in mini-batches of ``batch_size``.
 
@@ -328,6 +329,7 @@ class Sequential(Layer):
             their ``val_`` forms.
         """
         self._require_compiled("fit")
+        verbose = 1 if verbose == "auto" else verbose  # Keras's default spelling
         if not isinstance(epochs, int) or epochs < 0:
             raise ValueError(f"fit expects a non-negative integer epochs. Received: {epochs!r}")
         if not isinstance(batch_size, int) or batch_size <= 0:
