@@ -140,6 +140,18 @@ class Module:
         for name, arr in arrays.items():
             params[name].data[...] = arr
 
+    def get_weights(self) -> list[np.ndarray]:
+        """Copies of the parameters' arrays, in ``parameters()`` order (Keras's name)."""
+        return [p.data.copy() for p in self.parameters()]
+
+    def set_weights(self, weights: list[Any]) -> None:
+        """Set every parameter from a list in ``parameters()`` order; checked before writing."""
+        names = [name for name, _ in self.named_parameters()]
+        if len(weights) != len(names):
+            raise ValueError(f"set_weights expects {len(names)} arrays ({names}). "
+                             f"Received: {len(weights)}")
+        self.load_state_dict(dict(zip(names, weights, strict=True)))
+
     def save(self, path: str) -> None:
         """Write the parameters to exactly ``path`` (safetensors format, atomically)."""
         from .saving import save_weights
@@ -180,8 +192,9 @@ class Module:
     def summary(self, print_fn: Callable[[str], Any] | None = None, line_length: int = 65) -> None:
         """Print a table of the layers, their output shapes and parameter counts (as Keras)."""
         rows = self._summary_rows()
-        w1 = max([len("Layer (type)")] + [len(r[0]) for r in rows]) + 2
-        w2 = max([len("Output Shape")] + [len(r[1]) for r in rows]) + 2
+        # Keras's column widths, widened for long names
+        w1 = max([27] + [len(r[0]) for r in rows]) + 2
+        w2 = max([24] + [len(r[1]) for r in rows]) + 2
         width = max(line_length, w1 + w2 + 10)
         name = getattr(self, "name", type(self).__name__)
         total = self.count_params()
@@ -203,7 +216,8 @@ _name_counts: dict[str, int] = {}
 
 def _unique_name(cls_name: str) -> str:
     # Keras names layers dense, dense_1, dense_2, ... per class, for the whole session.
-    base = re.sub(r"(?<!^)(?=[A-Z])", "_", cls_name).lower()
+    base = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", cls_name)
+    base = re.sub(r"([a-z])([A-Z])", r"\1_\2", base).lower()
     n = _name_counts.get(base, 0)
     _name_counts[base] = n + 1
     return base if n == 0 else f"{base}_{n}"
