@@ -1,4 +1,5 @@
-"""Gradient recording on or off, per thread: ``no_grad``, ``enable_grad``, ``set_grad_enabled``."""
+"""Gradient recording on or off, per thread: ``no_grad``, ``enable_grad``, ``set_grad_enabled``;
+and ``graph_scope``, which labels the operations recorded inside it for drawing."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ class _Mode(threading.local):
     # Class attributes are the defaults every new thread starts from.
     enabled = True
     anomaly = False
+    scope = None  # innermost open graph_scope, copied onto each recorded Node
 
 
 mode = _Mode()
@@ -64,3 +66,39 @@ class enable_grad(set_grad_enabled):
 
     def __init__(self) -> None:
         super().__init__(True)
+
+
+class graph_scope:
+    """Tag the operations recorded inside with a label, so drawn graphs group them.
+
+    ``with graph_scope("Dense(784→512, relu)"): y = layer.forward(x)``. Scopes nest; each
+    ``with`` opens a new group, so calling the same layer twice gives two groups. Recording
+    pays for this only a thread-local read per node.
+    """
+
+    __slots__ = ("label", "parent", "owner")
+
+    def __init__(self, label: str, owner: Any = None) -> None:
+        self.label = str(label)
+        self.parent: graph_scope | None = None
+        self.owner = owner  # what opened the scope (a layer), for tools that want more
+
+    def __enter__(self) -> graph_scope:
+        self.parent = mode.scope
+        mode.scope = self
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        mode.scope = self.parent
+
+    def path(self) -> list[graph_scope]:
+        """This scope and its enclosing ones, outermost first."""
+        out = []
+        s: graph_scope | None = self
+        while s is not None:
+            out.append(s)
+            s = s.parent
+        return out[::-1]
+
+    def __repr__(self) -> str:
+        return f"<graph_scope {self.label!r}>"

@@ -31,7 +31,7 @@ class Node:
 
     __slots__ = (
         "op", "inputs", "parents", "out", "kwargs", "released", "hooks", "retain",
-        "out_index", "n_out", "trace", "meta", "__weakref__",
+        "out_index", "n_out", "trace", "meta", "scope", "__weakref__",
     )
 
     def __init__(self, op: Any, inputs: tuple, out: Any, kwargs: dict) -> None:
@@ -47,6 +47,7 @@ class Node:
         self.n_out = 1
         self.trace = None  # creation stack, recorded in anomaly mode
         self.meta = None  # (shape, dtype) of the output, kept once the array is released
+        self.scope = mode.scope  # the innermost graph_scope open when recorded (for drawing)
 
     @property
     def name(self) -> str:
