@@ -201,6 +201,9 @@ def compute_gradients(output: Tensor) -> dict:
         return {}
     installed = [(n, _install(n)) for n in nodes]
     before = {n: _RECORDED.get(n) for n in nodes}
+    retained = {n: n.retain for n in nodes if n.retain is not None}
+    for n in retained:
+        n.retain = None  # a retained .grad must not see this extra pass
     result: dict = {}
     try:
         grads = gradients(output, leaves, grad_output=np.ones(output.shape, output.dtype),
@@ -217,6 +220,8 @@ def compute_gradients(output: Tensor) -> dict:
     finally:
         for n, hook in installed:
             _uninstall(n, hook)
+        for n, ref in retained.items():
+            n.retain = ref
         for n, st in before.items():  # leave earlier recordings as they were
             if st is None:
                 _RECORDED.pop(n, None)

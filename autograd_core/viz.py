@@ -347,7 +347,11 @@ def _highlight_ids(info: GraphInfo, highlight: Iterable[Any] | None, group_of: d
     marked = set()
     for item in highlight:
         if isinstance(item, Tensor) and item._node is None:
-            marked.update(t.id for t in info.tensors.values() if t.tensor is item)
+            found = [t.id for t in info.tensors.values() if t.tensor is item]
+            if not found:
+                raise ValueError(f"draw_graph: highlight tensor {item!r} is not part of this "
+                                 f"graph")
+            marked.update(found)
             continue
         node = item._node if isinstance(item, Tensor) else item
         if isinstance(node, Node) and node.out_index is not None:
