@@ -241,7 +241,8 @@ def test_mlp_loss_graph_fits_a_screen():
     params = []
     h = X
     for i, (n_in, n_out, act) in enumerate([(784, 512, "relu"), (512, 10, None)]):
-        W = Tensor(np.zeros((n_in, n_out), np.float32), requires_grad=True, name=f"dense_{i}/kernel")
+        W = Tensor(np.zeros((n_in, n_out), np.float32), requires_grad=True,
+                   name=f"dense_{i}/kernel")
         b = Tensor(np.zeros(n_out, np.float32), requires_grad=True, name=f"dense_{i}/bias")
         params += [W, b]
         with graph_scope(f"Dense({n_in}→{n_out}, {act or 'linear'})"):
@@ -308,7 +309,8 @@ def test_walkthrough_matches_the_chain_rule_by_hand():
     steps = ag.backward_steps(loss)
     assert w.grad is None  # nothing stored
     ops = [s.op.split("#")[0] for s in steps]
-    assert ops[:2] == ["negative", "mean"] and ops[-2:] in (["add", "multiply"], ["multiply", "add"])
+    assert ops[:2] == ["negative", "mean"]
+    assert ops[-2:] in (["add", "multiply"], ["multiply", "add"])
     sig = [s for s in steps if s.op.startswith("sigmoid")][0]
     s_ = 1 / (1 + np.exp(-(0.7 * x - 0.2)))
     m = len(x)
