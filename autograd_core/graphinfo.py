@@ -474,14 +474,6 @@ def gradient_lookup(info: GraphInfo, output: Tensor, compute: bool = True) -> di
 # --- text form and plain-data export ---------------------------------------------------------
 
 
-def _tensor_label(t: TensorInfo) -> str:
-    if t.role == "output":
-        return t.name or "output"
-    if t.node is None:
-        return t.name or t.role
-    return t.name or ""
-
-
 def graph_to_dict(output: Tensor, show_data: bool = False, show_grad: bool = True) -> dict:
     """The graph as plain data: ``{"output", "nodes": [...], "edges": [...]}``, JSON-ready.
 
@@ -545,7 +537,8 @@ def graph_text(output: Tensor, show_grad: bool = True, max_lines: int = 400) -> 
         numbers[tid] = len(numbers)
         if t.producer is None:
             kind = t.role if t.node is None else "(not drawn)"
-            label = f"{pad}#{numbers[tid]} {_tensor_label(t) or kind} [{kind}]"
+            name = f"{t.name} " if t.name else ""
+            label = f"{pad}#{numbers[tid]} {name}[{kind}]"
             rows.append((label, shape_text(t.shape), t.dtype, gtext, scope))
             continue
         o = info.ops[t.producer]
