@@ -1,0 +1,336 @@
+"""Callbacks for ``fit``: History, EarlyStopping, ModelCheckpoint and GradientFlow.
+
+``fit`` calls, on each callback, ``on_train_begin``, then per epoch ``on_epoch_begin``,
+``on_train_batch_begin`` / ``on_train_batch_end`` around every step, ``on_epoch_end`` with the
+epoch's logs, and finally ``on_train_end`` (Keras's order and names). A callback can stop
+training by setting ``model.stop_training = True``.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+
+
+class Callback:
+    """Base class; every hook does nothing by default."""
+
+    def __init__(self) -> None:
+        self.model: Any = None
+
+    def set_model(self, model: Any) -> None:
+        """Called by ``fit`` before training."""
+        self.model = model
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        """Before the first epoch."""
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        """After the last epoch (also after an early stop)."""
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        """Before each epoch (0-based)."""
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        """After each epoch, with its loss, metrics and ``val_`` values."""
+
+    def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
+        """Before each training step."""
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        """After each training step (gradients are still in ``.grad``)."""
+
+
+class CallbackList:
+    """Calls a hook on every callback in order."""
+
+    def __init__(self, callbacks: list[Callback], model: Any) -> None:
+        for cb in callbacks:
+            if not isinstance(cb, Callback):
+                raise TypeError(f"callbacks must be nn.callbacks.Callback objects. "
+                                f"Received: {cb!r}")
+            cb.set_model(model)
+        self.callbacks = callbacks
+        # Batch hooks cost a call per step; skip the callbacks that do not override them.
+        self._batch = [cb for cb in callbacks
+                       if type(cb).on_train_batch_begin is not Callback.on_train_batch_begin
+                       or type(cb).on_train_batch_end is not Callback.on_train_batch_end]
+
+    def __getattr__(self, hook: str) -> Any:
+        if not hook.startswith("on_"):
+            raise AttributeError(hook)
+        targets = self._batch if "batch" in hook else self.callbacks
+
+        def call(*args: Any) -> None:
+            for cb in targets:
+                getattr(cb, hook)(*args)
+
+        return call
+
+
+class History(Callback):
+    """Records each epoch's logs: ``history.history["loss"]``, ``["val_accuracy"]``, ..."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.history: dict[str, list[float]] = {}
+        self.epoch: list[int] = []
+        self.params: dict[str, Any] = {}
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self.epoch.append(epoch)
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(value)
+
+    def __repr__(self) -> str:
+        return f"History(epochs={len(self.epoch)}, keys={list(self.history)})"
+
+
+def _mode_for(monitor: str, mode: str) -> str:
+    if mode not in ("auto", "min", "max"):
+        raise ValueError(f"mode must be 'auto', 'min' or 'max'. Received: mode={mode!r}")
+    if mode != "auto":
+        return mode
+    # Keras's rule: accuracies and AUCs grow, everything else (losses) shrinks.
+    return "max" if ("acc" in monitor or monitor.endswith("auc")) else "min"
+
+
+def _monitored(logs: dict | None, monitor: str, who: str) -> float:
+    logs = logs or {}
+    if monitor not in logs:
+        raise ValueError(
+            f"{who} monitors {monitor!r}, which this fit does not log. Available: "
+            f"{sorted(logs)}. (val_ values need validation_data or validation_split)"
+        )
+    return float(logs[monitor])
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has not improved by more than ``min_delta`` for ``patience``
+    epochs. With ``restore_best_weights=True`` the best epoch's weights are put back when
+    training ends, whether it stopped early or ran all its epochs."""
+
+    def __init__(self, monitor: str = "val_loss", min_delta: float = 0.0, patience: int = 0,
+                 verbose: int = 0, mode: str = "auto", baseline: float | None = None,
+                 restore_best_weights: bool = False, start_from_epoch: int = 0) -> None:
+        super().__init__()
+        self.monitor, self.patience, self.verbose = monitor, int(patience), verbose
+        self.min_delta = abs(float(min_delta))
+        self.mode = _mode_for(monitor, mode)
+        self.baseline = baseline
+        self.restore_best_weights = restore_best_weights
+        self.start_from_epoch = int(start_from_epoch)
+        self.best_weights: dict | None = None
+
+    def _better(self, current: float, reference: float) -> bool:
+        if self.mode == "min":
+            return current < reference - self.min_delta
+        return current > reference + self.min_delta
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self.wait = 0
+        self.stopped_epoch = 0
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.best_epoch = 0
+        self.best_weights = None
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        current = _monitored(logs, self.monitor, "EarlyStopping")
+        if epoch < self.start_from_epoch:
+            return
+        self.wait += 1
+        if self._better(current, self.best):
+            self.best, self.best_epoch = current, epoch
+            if self.restore_best_weights:
+                self.best_weights = self.model.state_dict()
+            # A baseline must be beaten before improvements reset the patience (Keras).
+            if self.baseline is None or self._better(current, self.baseline):
+                self.wait = 0
+            return
+        if self.wait >= self.patience and epoch > 0:
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        if self.stopped_epoch > 0 and self.verbose:
+            print(f"Epoch {self.stopped_epoch + 1}: early stopping")
+        if self.restore_best_weights and self.best_weights is not None:
+            if self.verbose:
+                print(f"Restoring model weights from the end of the best epoch: "
+                      f"{self.best_epoch + 1}.")
+            self.model.load_state_dict(self.best_weights)
+
+
+class ModelCheckpoint(Callback):
+    """Save the model's weights (safetensors, atomically) after each epoch, or only when
+    ``monitor`` improves with ``save_best_only=True``, so the file holds the best weights.
+    ``filepath`` may hold ``{epoch}`` and log names, as ``"w-{epoch:02d}-{val_loss:.2f}"``."""
+
+    def __init__(self, filepath: str, monitor: str = "val_loss", verbose: int = 0,
+                 save_best_only: bool = False, mode: str = "auto") -> None:
+        super().__init__()
+        self.filepath, self.monitor, self.verbose = str(filepath), monitor, verbose
+        self.save_best_only = save_best_only
+        self.mode = _mode_for(monitor, mode)
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.best_epoch: int | None = None
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        logs = logs or {}
+        path = self.filepath.format(epoch=epoch + 1, **logs)
+        if self.save_best_only:
+            current = _monitored(logs, self.monitor, "ModelCheckpoint")
+            better = current < self.best if self.mode == "min" else current > self.best
+            if not better:
+                return
+            if self.verbose:
+                print(f"Epoch {epoch + 1}: {self.monitor} improved from {self.best:.5f} to "
+                      f"{current:.5f}, saving model to {path}")
+            self.best, self.best_epoch = current, epoch
+        self.model.save(path)
+
+
+class GradientFlowWarning(RuntimeWarning):
+    """Gradients that are nan or inf, vanishing or exploding during training."""
+
+
+class GradientFlow(Callback):
+    """Record, per layer and per epoch, how gradients flow through the network.
+
+    Each record (a dict in ``records``) holds ``epoch``, ``layer`` (the layer's name),
+    ``index`` (its position), ``weight_norm`` (at the end of the epoch), ``grad_norm`` (mean
+    over the epoch's steps of the L2 norm of the layer's gradient), ``grad_norm_max``,
+    ``update_ratio`` (mean of ‖Δw‖ / ‖w‖ per step), and ``dead_fraction`` (for ReLU layers:
+    the fraction of units that output 0 for every sample of the epoch; None otherwise).
+
+    A ``GradientFlowWarning`` is issued (once per layer and kind) when a gradient is nan or
+    inf, when a layer's mean gradient norm falls below ``vanishing`` or rises above
+    ``exploding``.
+    """
+
+    def __init__(self, vanishing: float = 1e-7, exploding: float = 1e3,
+                 track_updates: bool = True, warn: bool = True) -> None:
+        super().__init__()
+        self.vanishing, self.exploding = float(vanishing), float(exploding)
+        self.track_updates, self.warn = track_updates, warn
+        self.records: list[dict[str, Any]] = []
+        self._removers: list = []
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        model = self.model
+        layers = getattr(model, "layers", None)
+        if layers is None:
+            layers = [m for _, m in model.named_children()]
+        self._layers = []
+        for i, layer in enumerate(layers):
+            params = layer.parameters()
+            relu = _is_relu(layer)
+            if not params and not relu:
+                continue
+            entry = {"index": i, "name": getattr(layer, "name", str(i)), "params": params,
+                     "relu": relu, "before": [np.empty_like(p.data) for p in params]}
+            self._layers.append(entry)
+            if relu and hasattr(layer, "register_forward_hook"):
+                self._removers.append(layer.register_forward_hook(self._hook_for(entry)))
+        self._warned: set = set()
+
+    def _hook_for(self, entry: dict) -> Any:
+        def hook(layer: Any, x: Any, y: Any) -> None:
+            if not layer.training:
+                return  # only training batches count (not validation or predict)
+            active = (y.data > 0).reshape(-1, y.shape[-1]).any(axis=0)
+            entry["alive"] = active if entry.get("alive") is None else entry["alive"] | active
+        return hook
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        for e in self._layers:
+            e.update(gsum=0.0, gmax=0.0, rsum=0.0, steps=0, nan=False, alive=None)
+
+    def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
+        if self.track_updates:
+            for e in self._layers:
+                for buf, p in zip(e["before"], e["params"], strict=True):
+                    np.copyto(buf, p.data)
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        for e in self._layers:
+            if not e["params"]:
+                continue
+            gsq = 0.0
+            for p in e["params"]:
+                if p.grad is not None:
+                    g = np.asarray(getattr(p.grad, "data", p.grad)).ravel()
+                    gsq += float(np.dot(g, g))
+            gnorm = math.sqrt(gsq) if math.isfinite(gsq) else math.nan
+            if not math.isfinite(gnorm):
+                e["nan"] = True
+            e["gsum"] += gnorm
+            e["gmax"] = max(e["gmax"], gnorm) if math.isfinite(gnorm) else math.nan
+            if self.track_updates:
+                dsq = wsq = 0.0
+                for buf, p in zip(e["before"], e["params"], strict=True):
+                    d = (p.data - buf).ravel()
+                    w = p.data.ravel()
+                    dsq += float(np.dot(d, d))
+                    wsq += float(np.dot(w, w))
+                e["rsum"] += math.sqrt(dsq) / math.sqrt(wsq) if wsq > 0 else math.nan
+            e["steps"] += 1
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        for e in self._layers:
+            steps = max(e["steps"], 1)
+            wsq = sum(float(np.vdot(p.data, p.data)) for p in e["params"])
+            alive = e["alive"]
+            record = {
+                "epoch": epoch,
+                "layer": e["name"],
+                "index": e["index"],
+                "weight_norm": math.sqrt(wsq) if e["params"] else None,
+                "grad_norm": e["gsum"] / steps if e["params"] else None,
+                "grad_norm_max": e["gmax"] if e["params"] else None,
+                "update_ratio": (e["rsum"] / steps if self.track_updates and e["params"]
+                                 else None),
+                "dead_fraction": (1.0 - float(alive.mean())) if alive is not None else None,
+            }
+            self.records.append(record)
+            if self.warn and e["params"]:
+                self._check(record, e["nan"])
+
+    def _check(self, record: dict, nan: bool) -> None:
+        name, g = record["layer"], record["grad_norm"]
+        problem = None
+        if nan or not math.isfinite(g):
+            problem = ("nan", f"layer {name!r}: nan or inf gradients in epoch "
+                              f"{record['epoch'] + 1}; lower the learning rate, check the "
+                              f"inputs for nan, or use a from_logits loss")
+        elif g < self.vanishing:
+            problem = ("vanishing", f"layer {name!r}: vanishing gradients (mean norm {g:.3g} "
+                                    f"< {self.vanishing:g}) in epoch {record['epoch'] + 1}; "
+                                    f"dead ReLUs or saturated sigmoids? Try he_normal "
+                                    f"initialisation or ReLU activations")
+        elif g > self.exploding:
+            problem = ("exploding", f"layer {name!r}: exploding gradients (mean norm {g:.3g} "
+                                    f"> {self.exploding:g}) in epoch {record['epoch'] + 1}; "
+                                    f"lower the learning rate or scale the inputs")
+        if problem is not None and (name, problem[0]) not in self._warned:
+            self._warned.add((name, problem[0]))
+            warnings.warn(problem[1], GradientFlowWarning, stacklevel=2)
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        for remove in self._removers:
+            remove()
+        self._removers = []
+
+    def series(self, key: str) -> dict[str, list]:
+        """``{layer name: [value per epoch]}`` for one record field, ready to plot."""
+        out: dict[str, list] = {}
+        for r in self.records:
+            out.setdefault(r["layer"], []).append(r[key])
+        return out
+
+
+def _is_relu(layer: Any) -> bool:
+    return getattr(layer, "activation_name", None) == "relu"

@@ -1,0 +1,96 @@
+"""Dense (fully connected) layer; the activation layers are re-exported from activations."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from autograd_core import Tensor
+from autograd_core.errors import ShapeError
+
+from . import activations, initializers
+from .activations import Activation, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from .layer import Layer
+
+__all__ = ["Dense", "Activation", "ReLU", "Sigmoid", "Tanh", "Softmax", "LeakyReLU"]
+
+
+class Dense(Layer):
+    """Fully connected layer: ``activation(x @ kernel + bias)``.
+
+    ``kernel`` has shape ``(input_dim, units)`` and ``bias`` shape ``(units,)``. With
+    ``input_dim`` the parameters exist at once; without it they are made on the first call.
+    """
+
+    def __init__(
+        self,
+        units: int,
+        activation: str | Callable | None = None,
+        input_dim: int | None = None,
+        use_bias: bool = True,
+        kernel_initializer: str | Callable = "glorot_uniform",
+        bias_initializer: str | Callable = "zeros",
+        name: str | None = None,
+        rng: np.random.Generator | None = None,
+    ) -> None:
+        super().__init__(name, rng)
+        if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units <= 0:
+            raise ValueError(f"Dense expects a positive integer `units`. Received: units={units!r}")
+        if input_dim is not None and (
+            isinstance(input_dim, bool) or not isinstance(input_dim, (int, np.integer))
+            or input_dim <= 0
+        ):
+            raise ValueError(
+                f"Dense expects a positive integer `input_dim` (or None). "
+                f"Received: input_dim={input_dim!r}"
+            )
+        self.units = int(units)
+        self.input_dim = None if input_dim is None else int(input_dim)
+        self.use_bias = bool(use_bias)
+        self.activation = activations.get(activation)
+        self.activation_name = activations.name_of(self.activation)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel: Tensor | None = None
+        self.bias: Tensor | None = None
+        if self.input_dim is not None:
+            self.build((None, self.input_dim))
+            self.built = True
+
+    def build(self, input_shape: Any) -> None:
+        """Create ``kernel`` and ``bias`` for inputs whose last axis has ``input_shape[-1]``."""
+        input_dim = int(input_shape) if np.isscalar(input_shape) else int(input_shape[-1])
+        self.input_dim = input_dim
+        self.kernel = self._param(
+            "kernel", self.kernel_initializer((input_dim, self.units), self.rng)
+        )
+        if self.use_bias:
+            self.bias = self._param("bias", self.bias_initializer((self.units,), self.rng))
+        self.built = True
+
+    def logits(self, x: Tensor) -> Tensor:
+        """The pre-activation ``x @ kernel + bias`` (used by fused losses)."""
+        if x.shape[-1:] != (self.input_dim,):
+            raise ShapeError(
+                f"Dense layer {self.name!r} expects inputs whose last dimension is "
+                f"{self.input_dim} (its input_dim). Received: input of shape {tuple(x.shape)}"
+            )
+        y = x @ self.kernel
+        return y if self.bias is None else y + self.bias
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.activation(self.logits(x))
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        return tuple(input_shape[:-1]) + (self.units,)
+
+    def extra_repr(self) -> str:
+        parts = [f"units={self.units}"]
+        if self.activation_name != "linear":
+            parts.append(f"activation={self.activation_name!r}")
+        if self.input_dim is not None:
+            parts.append(f"input_dim={self.input_dim}")
+        if not self.use_bias:
+            parts.append("use_bias=False")
+        return ", ".join(parts)

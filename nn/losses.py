@@ -1,0 +1,414 @@
+"""Losses as functions ``loss(y_true, y_pred)`` (Keras's order) and as Keras-style objects.
+
+Every loss is built from autograd_core ops. The cross-entropies from logits use the stable
+forms (``log_softmax``, ``softplus``); fed probabilities they clip to ``[eps, 1 - eps]`` with
+``eps = 1e-7``, as Keras. Two fused ops, ``softmax_cross_entropy`` and
+``sigmoid_cross_entropy``, compute a logits loss in one pass with the textbook gradients
+``softmax(z) - y`` and ``sigmoid(z) - y``; training uses them for a softmax or sigmoid output
+layer (Keras does the same internally).
+
+Reductions: ``"mean"`` (Keras's ``"sum_over_batch_size"``, the default), ``"sum"`` and
+``"none"`` (one value per sample). Each sample's loss is first averaged over the last axis
+(``mse``, ``binary_crossentropy``) or summed over classes (categorical).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+import autograd_core as ag
+from autograd_core import Context, Tensor, is_grad_enabled, op
+from autograd_core.errors import ShapeError
+from autograd_core.tensor import _make
+
+EPSILON = 1e-7
+_REDUCTIONS = {"mean": "mean", "sum_over_batch_size": "mean", "sum": "sum", "none": "none",
+               None: "none"}
+
+
+# --- argument handling ------------------------------------------------------------------------
+
+
+def _pred(y_pred: Any) -> Tensor:
+    if isinstance(y_pred, Tensor):
+        return y_pred
+    return Tensor(np.asarray(y_pred, dtype=ag.get_default_dtype()))
+
+
+def _target_array(y_true: Any) -> np.ndarray:
+    return y_true.data if isinstance(y_true, Tensor) else np.asarray(y_true)
+
+
+def _same_rank(name: str, t: np.ndarray, p: Tensor) -> np.ndarray:
+    """``t`` reshaped to ``p``'s shape when they differ only by a trailing axis of length one
+    (Keras's squeeze-or-expand); any other difference is an error, never a silent broadcast."""
+    if t.shape == p.shape:
+        return t
+    if t.ndim == p.ndim - 1 and p.shape[-1] == 1 and t.shape == p.shape[:-1]:
+        return t.reshape(p.shape)
+    if t.ndim == p.ndim + 1 and t.shape[-1] == 1 and t.shape[:-1] == p.shape:
+        return t.reshape(p.shape)
+    hint = ""
+    if name == "categorical_crossentropy" and t.ndim == p.ndim - 1:
+        hint = (" Integer class labels need sparse_categorical_crossentropy, or one-hot encode "
+                "them first")
+    elif p.ndim >= 1 and t.ndim == p.ndim and t.shape[-1] != p.shape[-1]:
+        hint = (f" The model has {p.shape[-1]} outputs but the targets have {t.shape[-1]} "
+                f"columns")
+    raise ShapeError(
+        f"{name}: y_true has shape {t.shape} but y_pred has shape {tuple(p.shape)}; they must "
+        f"match.{hint}"
+    )
+
+
+def _target(name: str, y_true: Any, p: Tensor) -> Tensor:
+    """The target as a Tensor of ``p``'s shape and dtype (a float64 target never promotes a
+    float32 loss)."""
+    if isinstance(y_true, Tensor) and y_true.requires_grad:
+        if y_true.shape != p.shape:
+            _same_rank(name, y_true.data, p)  # raises with the shapes
+        return y_true
+    t = _same_rank(name, _target_array(y_true), p)
+    if t.dtype != p.dtype:
+        t = t.astype(p.dtype)
+    return _make(t)
+
+
+def _reduce(per_sample: Tensor, reduction: str | None) -> Tensor:
+    how = _REDUCTIONS.get(reduction) if isinstance(reduction, (str, type(None))) else None
+    if how is None:
+        raise ValueError(
+            f"reduction must be 'mean', 'sum' or 'none'. Received: reduction={reduction!r}"
+        )
+    if how == "mean":
+        return per_sample.mean()
+    if how == "sum":
+        return per_sample.sum()
+    return per_sample
+
+
+def check_probability_targets(name: str, t: np.ndarray) -> None:
+    """Raise unless every target lies in [0, 1] (binary and categorical cross-entropy)."""
+    if t.size and (t.dtype.kind in "iuf") and (t.min() < 0 or t.max() > 1):
+        raise ValueError(
+            f"{name}: targets must lie in [0, 1] (0/1 labels or probabilities). Received "
+            f"values from {t.min()} to {t.max()}. Class indices need "
+            f"sparse_categorical_crossentropy; other values need rescaling"
+        )
+
+
+def sparse_labels(name: str, y_true: Any, p_shape: tuple) -> np.ndarray:
+    """Integer labels of shape ``p_shape[:-1]``, checked to lie in ``[0, classes)``."""
+    t = _target_array(y_true)
+    if t.shape == p_shape[:-1] + (1,):
+        t = t.reshape(p_shape[:-1])
+    if t.shape != p_shape[:-1]:
+        hint = ""
+        if t.shape == p_shape:
+            hint = " One-hot targets need categorical_crossentropy"
+        raise ShapeError(
+            f"{name}: expected integer labels of shape {p_shape[:-1]} for predictions of "
+            f"shape {p_shape}. Received: y_true of shape {t.shape}.{hint}"
+        )
+    if t.dtype.kind == "f":
+        if not np.all(np.isfinite(t)) or not np.array_equal(t, np.round(t)):
+            raise ValueError(f"{name}: labels must be whole numbers (class indices). "
+                             f"Received non-integer values such as {t.ravel()[:3]}")
+        t = t.astype(np.intp)
+    elif t.dtype.kind not in "iub":
+        raise ValueError(f"{name}: labels must be integers. Received dtype {t.dtype}")
+    classes = p_shape[-1]
+    if t.size:
+        lo, hi = int(t.min()), int(t.max())
+        if lo < 0 or hi >= classes:
+            bad = hi if hi >= classes else lo
+            hint = " (1-based labels? subtract 1)" if hi == classes and lo >= 1 else ""
+            raise ValueError(
+                f"{name}: labels must lie in [0, {classes}) since y_pred has {classes} classes "
+                f"in its last dimension. Received label {bad}{hint}"
+            )
+    return t
+
+
+# --- fused ops --------------------------------------------------------------------------------
+
+
+@op("softmax_cross_entropy")
+def _softmax_ce(z: np.ndarray, y: np.ndarray, ctx: Context) -> np.ndarray:
+    # NOTE: max-shifted logsumexp, so large logits never overflow; the softmax is kept for
+    # the backward pass instead of being recomputed.
+    s = z - z.max(axis=-1, keepdims=True)
+    e = np.exp(s)
+    total = e.sum(axis=-1, keepdims=True)
+    np.divide(e, total, out=e)
+    ctx.save_for_backward(e)
+    log_total = np.log(total)
+    if y.dtype.kind in "iu":  # sparse labels
+        picked = np.take_along_axis(s, y[..., None], axis=-1)
+        return (log_total - picked)[..., 0]
+    # -sum(y * (s - log_total)) = log_total * sum(y) - sum(y * s)
+    return log_total[..., 0] * y.sum(axis=-1) - (y * s).sum(axis=-1)
+
+
+@_softmax_ce.vjp
+def _(g: Tensor, out: Tensor, z: Tensor, y: Tensor, ctx: Context) -> tuple:
+    # d/dz = g * (softmax(z) - y)   (y one-hot, or the one-hot of the labels);
+    # d/dy = -g * log_softmax(z)     (soft targets that require grad)
+    sparse = y.dtype.kind in "iu"
+    if is_grad_enabled():
+        # Recording the backward (create_graph): the same formula in Tensor ops, so second
+        # derivatives are exact.
+        onehot = _make(_one_hot(y.data, z.shape[-1], z.dtype)) if sparse else y
+        gz = g.expand_dims(-1) * (ag.softmax(z, -1) - onehot)
+        gy = None if sparse or not y.requires_grad else -(g.expand_dims(-1) * ag.log_softmax(z))
+        return gz, gy
+    (p,) = ctx.saved_arrays
+    gcol = g.data[..., None]
+    if sparse:
+        gz = p * gcol
+        np.put_along_axis(gz, y.data[..., None],
+                          np.take_along_axis(gz, y.data[..., None], axis=-1) - gcol, axis=-1)
+        return _make(gz), None
+    gy = None
+    if y.requires_grad:
+        gy = _make(-gcol * np.log(np.maximum(p, np.finfo(p.dtype).tiny)))
+    return _make((p - y.data) * gcol), gy
+
+
+@op("sigmoid_cross_entropy")
+def _sigmoid_ce(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    # NOTE: softplus(z) - z*y = max(z, 0) - z*y + log1p(exp(-|z|)), never overflowing.
+    return np.logaddexp(0.0, z) - z * y
+
+
+@_sigmoid_ce.vjp
+def _(g: Tensor, out: Tensor, z: Tensor, y: Tensor) -> tuple:
+    # d/dz = g * (sigmoid(z) - y);  d/dy = -g * z
+    return g * (ag.sigmoid(z) - y), (-(g * z) if y.requires_grad else None)
+
+
+def _one_hot(labels: np.ndarray, classes: int, dtype: Any) -> np.ndarray:
+    out = np.zeros(labels.shape + (classes,), dtype=dtype)
+    np.put_along_axis(out, labels[..., None], 1, axis=-1)
+    return out
+
+
+def softmax_cross_entropy(y_true: Any, logits: Any, reduction: str = "mean") -> Tensor:
+    """Categorical cross-entropy of one-hot (or soft) targets given logits, as one op."""
+    z = _pred(logits)
+    y = _target("categorical_crossentropy", y_true, z)
+    check_probability_targets("categorical_crossentropy", y.data)
+    return _reduce(_softmax_ce(z, y, ctx=Context("softmax_cross_entropy", ())), reduction)
+
+
+def sparse_softmax_cross_entropy(y_true: Any, logits: Any, reduction: str = "mean") -> Tensor:
+    """Sparse categorical cross-entropy of integer labels given logits, as one op."""
+    z = _pred(logits)
+    labels = sparse_labels("sparse_categorical_crossentropy", y_true, tuple(z.shape))
+    ctx = Context("softmax_cross_entropy", ())
+    return _reduce(_softmax_ce(z, _make(labels), ctx=ctx), reduction)
+
+
+def sigmoid_cross_entropy(y_true: Any, logits: Any, reduction: str = "mean") -> Tensor:
+    """Binary cross-entropy of 0/1 targets given logits, as one op."""
+    z = _pred(logits)
+    y = _target("binary_crossentropy", y_true, z)
+    check_probability_targets("binary_crossentropy", y.data)
+    return _reduce(_sigmoid_ce(z, y).mean(axis=-1), reduction)
+
+
+# --- the losses -------------------------------------------------------------------------------
+
+
+def mse(y_true: Any, y_pred: Any, reduction: str = "mean") -> Tensor:
+    """Mean squared error, ``mean((y_true - y_pred)**2)`` over the last axis, then reduced."""
+    p = _pred(y_pred)
+    y = _target("mse", y_true, p)
+    d = p - y
+    per_sample = (d * d).mean(axis=-1) if p.ndim else d * d
+    return _reduce(per_sample, reduction)
+
+
+mean_squared_error = mse
+
+
+def binary_crossentropy(
+    y_true: Any, y_pred: Any, from_logits: bool = False, reduction: str = "mean"
+) -> Tensor:
+    """``-(y log p + (1 - y) log(1 - p))`` averaged over the last axis, then reduced.
+
+    With ``from_logits=True``, ``y_pred`` are logits z and the loss is the stable
+    ``softplus(z) - z y``; otherwise probabilities clipped to ``[1e-7, 1 - 1e-7]``.
+    """
+    p = _pred(y_pred)
+    y = _target("binary_crossentropy", y_true, p)
+    check_probability_targets("binary_crossentropy", y.data)
+    if from_logits:
+        per_elem = ag.softplus(p) - p * y
+    else:
+        q = p.clip(EPSILON, 1.0 - EPSILON)
+        per_elem = -(y * q.log() + (1.0 - y) * (1.0 - q).log())
+    return _reduce(per_elem.mean(axis=-1) if p.ndim else per_elem, reduction)
+
+
+def categorical_crossentropy(
+    y_true: Any, y_pred: Any, from_logits: bool = False, reduction: str = "mean"
+) -> Tensor:
+    """``-sum(y * log p)`` over classes for one-hot (or soft) targets, then reduced.
+
+    With ``from_logits=True`` the stable ``-sum(y * log_softmax(z))``; otherwise the
+    probabilities are renormalised to sum to one and clipped to ``[1e-7, 1 - 1e-7]`` (Keras).
+    """
+    p = _pred(y_pred)
+    y = _target("categorical_crossentropy", y_true, p)
+    check_probability_targets("categorical_crossentropy", y.data)
+    if from_logits:
+        logp = ag.log_softmax(p, -1)
+    else:
+        q = p / p.sum(axis=-1, keepdims=True)
+        logp = q.clip(EPSILON, 1.0 - EPSILON).log()
+    return _reduce(-(y * logp).sum(axis=-1), reduction)
+
+
+def sparse_categorical_crossentropy(
+    y_true: Any, y_pred: Any, from_logits: bool = False, reduction: str = "mean"
+) -> Tensor:
+    """``-log p[label]`` for integer labels in ``[0, classes)``, then reduced.
+
+    With ``from_logits=True`` the stable ``-log_softmax(z)[label]``; otherwise probabilities,
+    renormalised and clipped as in ``categorical_crossentropy``.
+    """
+    p = _pred(y_pred)
+    labels = sparse_labels("sparse_categorical_crossentropy", y_true, tuple(p.shape))
+    if from_logits:
+        logp = ag.log_softmax(p, -1)
+    else:
+        q = p / p.sum(axis=-1, keepdims=True)
+        logp = q.clip(EPSILON, 1.0 - EPSILON).log()
+    flat = logp.reshape(-1, p.shape[-1])
+    picked = flat[np.arange(flat.shape[0]), labels.reshape(-1)].reshape(labels.shape)
+    return _reduce(-picked, reduction)
+
+
+# --- Keras-style loss objects ------------------------------------------------------------------
+
+
+class Loss:
+    """A configured loss: ``loss(y_true, y_pred)``; ``kind`` tells training how to pair it
+    with the output layer (``"mse"``, ``"binary"``, ``"categorical"``, ``"sparse"``)."""
+
+    kind = "other"
+    name = "loss"
+
+    def __init__(self, from_logits: bool = False, reduction: str = "mean") -> None:
+        self.from_logits = bool(from_logits)
+        _reduce(_make(np.zeros(1, dtype=np.float32)), reduction)  # validates the name
+        self.reduction = reduction
+
+    def __call__(self, y_true: Any, y_pred: Any) -> Tensor:
+        return self.call(y_true, y_pred)
+
+    def call(self, y_true: Any, y_pred: Any) -> Tensor:
+        """The loss value as a Tensor."""
+        raise NotImplementedError
+
+    def call_logits(self, y_true: Any, logits: Any) -> Tensor:
+        """The same loss computed from the output layer's logits (the fused op)."""
+        raise NotImplementedError(f"{type(self).__name__} has no logits form")
+
+    def __repr__(self) -> str:
+        extra = ", from_logits=True" if self.from_logits else ""
+        return f"{type(self).__name__}(reduction={self.reduction!r}{extra})"
+
+
+class MeanSquaredError(Loss):
+    """Mean squared error."""
+
+    kind, name = "mse", "mse"
+
+    def __init__(self, reduction: str = "mean") -> None:
+        super().__init__(False, reduction)
+
+    def call(self, y_true: Any, y_pred: Any) -> Tensor:
+        return mse(y_true, y_pred, self.reduction)
+
+
+class BinaryCrossentropy(Loss):
+    """Binary cross-entropy for 0/1 targets (probabilities, or logits with from_logits)."""
+
+    kind, name = "binary", "binary_crossentropy"
+
+    def call(self, y_true: Any, y_pred: Any) -> Tensor:
+        return binary_crossentropy(y_true, y_pred, self.from_logits, self.reduction)
+
+    def call_logits(self, y_true: Any, logits: Any) -> Tensor:
+        return sigmoid_cross_entropy(y_true, logits, self.reduction)
+
+
+class CategoricalCrossentropy(Loss):
+    """Cross-entropy for one-hot targets."""
+
+    kind, name = "categorical", "categorical_crossentropy"
+
+    def call(self, y_true: Any, y_pred: Any) -> Tensor:
+        return categorical_crossentropy(y_true, y_pred, self.from_logits, self.reduction)
+
+    def call_logits(self, y_true: Any, logits: Any) -> Tensor:
+        return softmax_cross_entropy(y_true, logits, self.reduction)
+
+
+class SparseCategoricalCrossentropy(Loss):
+    """Cross-entropy for integer class labels."""
+
+    kind, name = "sparse", "sparse_categorical_crossentropy"
+
+    def call(self, y_true: Any, y_pred: Any) -> Tensor:
+        return sparse_categorical_crossentropy(y_true, y_pred, self.from_logits, self.reduction)
+
+    def call_logits(self, y_true: Any, logits: Any) -> Tensor:
+        return sparse_softmax_cross_entropy(y_true, logits, self.reduction)
+
+
+class _FunctionLoss(Loss):
+    """Wraps a user function ``f(y_true, y_pred) -> Tensor``."""
+
+    def __init__(self, fn: Callable) -> None:
+        super().__init__()
+        self.fn = fn
+        self.name = getattr(fn, "__name__", "loss")
+
+    def call(self, y_true: Any, y_pred: Any) -> Tensor:
+        return self.fn(y_true, y_pred)
+
+
+_BY_NAME: dict[str, Callable[[], Loss]] = {
+    "mse": MeanSquaredError,
+    "mean_squared_error": MeanSquaredError,
+    "binary_crossentropy": BinaryCrossentropy,
+    "categorical_crossentropy": CategoricalCrossentropy,
+    "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
+}
+_BY_FUNCTION: dict[Callable, Callable[[], Loss]] = {
+    mse: MeanSquaredError,
+    binary_crossentropy: BinaryCrossentropy,
+    categorical_crossentropy: CategoricalCrossentropy,
+    sparse_categorical_crossentropy: SparseCategoricalCrossentropy,
+}
+
+
+def get(identifier: str | Loss | Callable) -> Loss:
+    """A Loss object from a Keras name, a Loss, or a function ``f(y_true, y_pred)``."""
+    if isinstance(identifier, Loss):
+        return identifier
+    if isinstance(identifier, str):
+        make = _BY_NAME.get(identifier.lower())
+        if make is None:
+            raise ValueError(f"Unknown loss {identifier!r}. Use one of {sorted(_BY_NAME)}, a "
+                             f"nn.losses.Loss object or a function f(y_true, y_pred)")
+        return make()
+    if callable(identifier):
+        make = _BY_FUNCTION.get(identifier)
+        return make() if make is not None else _FunctionLoss(identifier)
+    raise TypeError(f"A loss must be a name, a Loss or a callable. Received: {identifier!r}")

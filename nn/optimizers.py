@@ -1,0 +1,329 @@
+"""Optimizers (``nn.optim``): SGD, RMSprop, Adam, AdamW with Keras's update rules and defaults.
+
+``step()`` updates each parameter's ``.data`` in place from its ``.grad``, with state arrays
+allocated once and numpy ``out=`` arguments, outside any recorded graph. Gradients are only
+read (they may be shared with other arrays), never written. ``zero_grad()`` sets them to None.
+
+Weight decay is decoupled, as in Keras and AdamW: ``p -= lr * weight_decay * p`` before the
+update.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+from autograd_core import Tensor
+
+# --- learning-rate schedules ------------------------------------------------------------------
+
+
+class LearningRateSchedule:
+    """A learning rate that depends on the step number: ``schedule(step) -> float``."""
+
+    def __call__(self, step: int) -> float:
+        raise NotImplementedError
+
+
+class ExponentialDecay(LearningRateSchedule):
+    """``initial_learning_rate * decay_rate ** (step / decay_steps)`` (Keras's formula);
+    with ``staircase=True`` the exponent is rounded down."""
+
+    def __init__(self, initial_learning_rate: float, decay_steps: int, decay_rate: float,
+                 staircase: bool = False) -> None:
+        if decay_steps <= 0:
+            raise ValueError(f"ExponentialDecay expects decay_steps > 0. "
+                             f"Received: decay_steps={decay_steps!r}")
+        self.initial_learning_rate = float(initial_learning_rate)
+        self.decay_steps, self.decay_rate = decay_steps, float(decay_rate)
+        self.staircase = staircase
+
+    def __call__(self, step: int) -> float:
+        p = step / self.decay_steps
+        if self.staircase:
+            p = math.floor(p)
+        return self.initial_learning_rate * self.decay_rate**p
+
+
+class PiecewiseConstantDecay(LearningRateSchedule):
+    """``values[i]`` while ``step <= boundaries[i]``, ``values[-1]`` after the last boundary."""
+
+    def __init__(self, boundaries: list[int], values: list[float]) -> None:
+        if len(values) != len(boundaries) + 1:
+            raise ValueError(f"PiecewiseConstantDecay needs one more value than boundaries. "
+                             f"Received: {len(boundaries)} boundaries, {len(values)} values")
+        self.boundaries, self.values = list(boundaries), [float(v) for v in values]
+
+    def __call__(self, step: int) -> float:
+        for b, v in zip(self.boundaries, self.values[:-1], strict=True):
+            if step <= b:
+                return v
+        return self.values[-1]
+
+
+# --- base class -------------------------------------------------------------------------------
+
+
+class Optimizer:
+    """Base class: holds the parameters, the learning rate (a number or a schedule) and the
+    step count ``iterations``; subclasses write ``_update``.
+
+    ``params`` may be left out and bound later (``compile`` does it), so that
+    ``optimizer=nn.optim.Adam(learning_rate=0.01)`` works as in Keras.
+    """
+
+    def __init__(self, params: Iterable[Tensor] | None = None, lr: Any = 0.001,
+                 weight_decay: float = 0.0, learning_rate: Any = None) -> None:
+        if learning_rate is not None:
+            lr = learning_rate
+        if not callable(lr):
+            if not isinstance(lr, (int, float, np.floating, np.integer)) or lr < 0:
+                raise ValueError(f"{type(self).__name__} expects a non-negative learning rate "
+                                 f"or a schedule. Received: lr={lr!r}")
+            lr = float(lr)
+        if weight_decay < 0:
+            raise ValueError(f"{type(self).__name__} expects weight_decay >= 0. "
+                             f"Received: weight_decay={weight_decay!r}")
+        self.lr = lr
+        self.weight_decay = float(weight_decay)
+        self.iterations = 0
+        self.params: list[Tensor] = []
+        self._state: list[tuple] = []
+        if params is not None:
+            self.bind(params)
+
+    @property
+    def learning_rate(self) -> Any:
+        """Keras's name for ``lr``."""
+        return self.lr
+
+    @learning_rate.setter
+    def learning_rate(self, value: Any) -> None:
+        self.lr = value
+
+    def bind(self, params: Iterable[Tensor]) -> None:
+        """Take the parameters to update (and allocate their state)."""
+        if isinstance(params, Tensor):
+            raise TypeError(f"{type(self).__name__} expects a list of parameters, such as "
+                            f"model.parameters(). Received: a single Tensor")
+        params = list(params)
+        if not params:
+            raise ValueError(f"{type(self).__name__} got an empty parameter list; build the "
+                             f"model first (give the first layer input_dim)")
+        for i, p in enumerate(params):
+            if not isinstance(p, Tensor) or not p.requires_grad:
+                raise TypeError(f"{type(self).__name__}: parameter {i} is not a Tensor that "
+                                f"requires grad. Received: {type(p).__name__}")
+        if len({id(p) for p in params}) != len(params):
+            raise ValueError(f"{type(self).__name__}: a parameter appears twice in the list")
+        self.params = params
+        self._state = [self._init_state(p.data) for p in params]
+
+    def current_lr(self) -> float:
+        """The learning rate for the coming step (a schedule is evaluated at ``iterations``)."""
+        return float(self.lr(self.iterations)) if callable(self.lr) else self.lr
+
+    def zero_grad(self) -> None:
+        """Forget the gradients (set to None; the next backward writes fresh arrays)."""
+        for p in self.params:
+            p.grad = None
+
+    def step(self) -> None:
+        """Update every parameter that has a gradient, in place."""
+        if not self.params:
+            raise ValueError(f"{type(self).__name__}.step: no parameters; pass them to the "
+                             f"constructor or compile a model with this optimizer")
+        lr = self.current_lr()
+        self.iterations += 1
+        wd = lr * self.weight_decay
+        for p, state in zip(self.params, self._state, strict=True):
+            g = p.grad
+            if g is None:
+                continue
+            if not isinstance(g, np.ndarray):
+                g = g.data  # a Tensor gradient from create_graph=True: use its values
+            w = p.data
+            if wd:
+                w *= 1.0 - wd
+            self._update(w, g, state, lr)
+
+    def _init_state(self, w: np.ndarray) -> tuple:
+        return (np.empty_like(w),)
+
+    def _update(self, w: np.ndarray, g: np.ndarray, state: tuple, lr: float) -> None:
+        raise NotImplementedError
+
+    def state_arrays(self) -> list[tuple]:
+        """The optimizer's per-parameter state (moments, velocities)."""
+        return self._state
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(lr={self.lr!r}, params={len(self.params)})"
+
+
+class SGD(Optimizer):
+    """Gradient descent, with optional momentum: ``v <- momentum v - lr g; p <- p + v``
+    (Nesterov: ``p <- p + momentum v - lr g``). Keras defaults: lr 0.01."""
+
+    def __init__(self, params: Iterable[Tensor] | None = None, lr: Any = 0.01,
+                 momentum: float = 0.0, nesterov: bool = False, weight_decay: float = 0.0,
+                 learning_rate: Any = None) -> None:
+        if not 0.0 <= momentum <= 1.0:
+            raise ValueError(f"SGD expects momentum in [0, 1]. Received: momentum={momentum!r}")
+        self.momentum, self.nesterov = float(momentum), bool(nesterov)
+        super().__init__(params, lr, weight_decay, learning_rate)
+
+    def _init_state(self, w: np.ndarray) -> tuple:
+        # (velocity, scratch); the velocity starts at zero
+        return (np.zeros_like(w), np.empty_like(w))
+
+    def _update(self, w: np.ndarray, g: np.ndarray, state: tuple, lr: float) -> None:
+        v, tmp = state
+        if self.momentum == 0.0:
+            np.multiply(g, lr, out=tmp)
+            w -= tmp
+            return
+        v *= self.momentum
+        np.multiply(g, lr, out=tmp)
+        v -= tmp
+        if self.nesterov:
+            np.multiply(v, self.momentum, out=tmp)
+            w += tmp
+            np.multiply(g, lr, out=tmp)
+            w -= tmp
+        else:
+            w += v
+
+
+class RMSprop(Optimizer):
+    """``a <- rho a + (1 - rho) g**2; p <- p - lr g / sqrt(a + eps)``, optionally centered and
+    with momentum. Keras defaults: lr 0.001, rho 0.9, epsilon 1e-7."""
+
+    def __init__(self, params: Iterable[Tensor] | None = None, lr: Any = 0.001,
+                 rho: float = 0.9, momentum: float = 0.0, epsilon: float = 1e-7,
+                 centered: bool = False, weight_decay: float = 0.0,
+                 learning_rate: Any = None, eps: float | None = None) -> None:
+        self.rho, self.momentum = float(rho), float(momentum)
+        self.epsilon = float(epsilon if eps is None else eps)
+        self.centered = bool(centered)
+        super().__init__(params, lr, weight_decay, learning_rate)
+
+    def _init_state(self, w: np.ndarray) -> tuple:
+        # (mean square, mean gradient or None, momentum buffer or None, scratch)
+        return (np.zeros_like(w), np.zeros_like(w) if self.centered else None,
+                np.zeros_like(w) if self.momentum else None, np.empty_like(w))
+
+    def _update(self, w: np.ndarray, g: np.ndarray, state: tuple, lr: float) -> None:
+        a, mg, buf, tmp = state
+        rho = self.rho
+        # a += (1 - rho) (g**2 - a)  ==  rho a + (1 - rho) g**2, without a temporary
+        np.multiply(g, g, out=tmp)
+        tmp -= a
+        tmp *= 1.0 - rho
+        a += tmp
+        if mg is not None:
+            np.subtract(g, mg, out=tmp)
+            tmp *= 1.0 - rho
+            mg += tmp
+            np.multiply(mg, mg, out=tmp)
+            np.subtract(a, tmp, out=tmp)
+            tmp += self.epsilon
+        else:
+            np.add(a, self.epsilon, out=tmp)
+        np.sqrt(tmp, out=tmp)
+        np.divide(g, tmp, out=tmp)
+        tmp *= lr
+        if buf is not None:
+            buf *= self.momentum
+            buf += tmp
+            w -= buf
+        else:
+            w -= tmp
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba), in Keras's form: ``m <- b1 m + (1 - b1) g``,
+    ``v <- b2 v + (1 - b2) g**2``, ``p <- p - lr sqrt(1 - b2**t) / (1 - b1**t) m / (sqrt(v) +
+    eps)``. Keras defaults: lr 0.001, beta_1 0.9, beta_2 0.999, epsilon 1e-7."""
+
+    def __init__(self, params: Iterable[Tensor] | None = None, lr: Any = 0.001,
+                 beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7,
+                 weight_decay: float = 0.0, amsgrad: bool = False,
+                 learning_rate: Any = None, betas: tuple[float, float] | None = None,
+                 eps: float | None = None) -> None:
+        if betas is not None:  # PyTorch's spelling
+            beta_1, beta_2 = betas
+        for key, b in (("beta_1", beta_1), ("beta_2", beta_2)):
+            if not 0.0 <= b < 1.0:
+                raise ValueError(f"{type(self).__name__} expects {key} in [0, 1). "
+                                 f"Received: {key}={b!r}")
+        self.beta_1, self.beta_2 = float(beta_1), float(beta_2)
+        self.epsilon = float(epsilon if eps is None else eps)
+        self.amsgrad = bool(amsgrad)
+        super().__init__(params, lr, weight_decay, learning_rate)
+
+    def _init_state(self, w: np.ndarray) -> tuple:
+        # (first moment, second moment, max second moment for AMSGrad, scratch)
+        return (np.zeros_like(w), np.zeros_like(w),
+                np.zeros_like(w) if self.amsgrad else None, np.empty_like(w))
+
+    def step(self) -> None:
+        t = self.iterations + 1
+        # The bias corrections fold into one step size (Keras's alpha).
+        self._alpha = math.sqrt(1.0 - self.beta_2**t) / (1.0 - self.beta_1**t)
+        super().step()
+
+    def _update(self, w: np.ndarray, g: np.ndarray, state: tuple, lr: float) -> None:
+        m, v, vmax, tmp = state
+        # m += (1 - b1) (g - m);  v += (1 - b2) (g**2 - v): no temporaries
+        np.subtract(g, m, out=tmp)
+        tmp *= 1.0 - self.beta_1
+        m += tmp
+        np.multiply(g, g, out=tmp)
+        tmp -= v
+        tmp *= 1.0 - self.beta_2
+        v += tmp
+        if vmax is not None:
+            np.maximum(vmax, v, out=vmax)
+            np.sqrt(vmax, out=tmp)
+        else:
+            np.sqrt(v, out=tmp)
+        tmp += self.epsilon
+        np.divide(m, tmp, out=tmp)
+        tmp *= lr * self._alpha
+        w -= tmp
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter); Keras's default decay 0.004."""
+
+    def __init__(self, params: Iterable[Tensor] | None = None, lr: Any = 0.001,
+                 weight_decay: float = 0.004, beta_1: float = 0.9, beta_2: float = 0.999,
+                 epsilon: float = 1e-7, amsgrad: bool = False, learning_rate: Any = None,
+                 betas: tuple[float, float] | None = None, eps: float | None = None) -> None:
+        super().__init__(params, lr, beta_1, beta_2, epsilon, weight_decay, amsgrad,
+                         learning_rate, betas, eps)
+
+
+_BY_NAME: dict[str, Callable[..., Optimizer]] = {
+    "sgd": SGD, "rmsprop": RMSprop, "adam": Adam, "adamw": AdamW,
+}
+
+
+def get(identifier: str | Optimizer, params: Iterable[Tensor] | None = None) -> Optimizer:
+    """An optimizer from its Keras name (with Keras's defaults) or an Optimizer object; binds
+    ``params`` when the optimizer has none yet."""
+    if isinstance(identifier, str):
+        make = _BY_NAME.get(identifier.lower())
+        if make is None:
+            raise ValueError(f"Unknown optimizer {identifier!r}. Use one of {sorted(_BY_NAME)} "
+                             f"or an nn.optim optimizer object")
+        return make(params)
+    if isinstance(identifier, Optimizer):
+        if params is not None and not identifier.params:
+            identifier.bind(params)
+        return identifier
+    raise TypeError(f"An optimizer must be a name or an nn.optim.Optimizer. "
+                    f"Received: {identifier!r}")
