@@ -76,12 +76,21 @@ class graph_scope:
     pays for this only a thread-local read per node.
     """
 
-    __slots__ = ("label", "parent", "owner")
+    __slots__ = ("_label", "parent", "owner")
 
-    def __init__(self, label: str, owner: Any = None) -> None:
-        self.label = str(label)
+    def __init__(self, label: str | None = None, owner: Any = None) -> None:
+        self._label = label
         self.parent: graph_scope | None = None
         self.owner = owner  # what opened the scope (a layer), for tools that want more
+
+    @property
+    def label(self) -> str:
+        """The group's title; asked of ``owner.graph_label()`` only when drawn (so a layer
+        opening a scope per call pays nothing for it)."""
+        if self._label is None:
+            fn = getattr(self.owner, "graph_label", None)
+            self._label = str(fn()) if callable(fn) else type(self.owner).__name__
+        return self._label
 
     def __enter__(self) -> graph_scope:
         self.parent = mode.scope

@@ -96,8 +96,10 @@ def _num(v: Any) -> Any:
     return v
 
 
-def format_value(a: Any, max_values: int = 8, precision: int = 4) -> str:
-    """Small arrays printed in full, large ones as ``mean/min/max/norm``."""
+def format_value(a: Any, max_values: int = 8, precision: int = 4,
+                 multiline: bool = False) -> str:
+    """Small arrays printed in full, large ones as ``mean/norm/min/max`` (on two lines with
+    ``multiline``)."""
     if a is None:
         return ""
     st = a if isinstance(a, ArrayStats) else array_stats(a, keep=max_values)
@@ -109,8 +111,9 @@ def format_value(a: Any, max_values: int = 8, precision: int = 4) -> str:
                 v.dtype.kind == "f") else str(v.item())
         return np.array2string(v, precision=precision, separator=", ", max_line_width=60,
                                suppress_small=True).replace("\n", "")
-    return (f"mean {st.mean:.{precision}g}  min {st.min:.{precision}g}  "
-            f"max {st.max:.{precision}g}  norm {st.norm:.{precision}g}")
+    sep = "\n" if multiline else "  "
+    return (f"mean {st.mean:.{precision}g}  norm {st.norm:.{precision}g}{sep}"
+            f"min {st.min:.{precision}g}  max {st.max:.{precision}g}")
 
 
 def shape_text(shape: tuple) -> str:

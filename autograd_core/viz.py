@@ -161,7 +161,7 @@ def draw_graph(
     *,
     collapse_layers: bool | None = None,
     max_nodes: int = 300,
-    max_values: int = 8,
+    max_values: int = 6,
     rankdir: str = "TB",
     title: str | None = None,
     vanish_below: float = 1e-6,
@@ -195,8 +195,10 @@ def draw_graph(
     grads = gradient_lookup(info, output) if show_grad else {}
     marked = _highlight_ids(info, highlight, group_of)
 
+    # ordering=in keeps each op's inputs left to right in argument order, so a layer's
+    # input comes in from the left and its kernel from the right: a straight chain.
     g = new_digraph("autograd", rankdir=rankdir, nodesep="0.25", ranksep="0.3",
-                    labelloc="t")
+                    labelloc="t", ordering="in")
     if title is None:
         out_t = info.tensors[info.output]
         title = f"{output.name or 'output'}: {shape_text(out_t.shape)} {out_t.dtype}, " \
@@ -204,6 +206,7 @@ def draw_graph(
     if title:
         g.attr(label=title)
     clusters: dict = {}  # scope -> Digraph being filled
+    homes: dict = {}  # DOT node id -> the scope whose cluster holds it
 
     def target(s: graph_scope | None) -> Any:
         if s is None:
@@ -234,6 +237,7 @@ def draw_graph(
         if t.id in marked:
             attrs.update(color=_RED, penwidth="3", fontcolor=_RED)
         target(home).node(t.id, label, **attrs)
+        homes[t.id] = home
 
     for o in info.ops.values():
         if o.node in group_of:
@@ -242,6 +246,7 @@ def draw_graph(
         if o.id in marked:
             attrs.update(color=_RED, penwidth="3", fillcolor="#ffd6d6")
         target(o.scope).node(o.id, _op_label(o), **attrs)
+        homes[o.id] = o.scope
 
     for grp, members in group_members.items():
         gid = group_ids[grp]
@@ -250,6 +255,7 @@ def draw_graph(
             attrs.update(color=_RED, penwidth="3", fillcolor="#ffd6d6")
         home = grp.parent
         target(home).node(gid, _group_label(grp, members, info, grads, show_grad), **attrs)
+        homes[gid] = home
 
     seen_edges = set()
     for a, b, lab in info.edges():
@@ -262,10 +268,12 @@ def draw_graph(
         if a == b or (a, b) in seen_edges:
             continue
         seen_edges.add((a, b))
-        if lab:
-            g.edge(a, b, label=lab, fontsize="8")
-        else:
-            g.edge(a, b)
+        attrs = {"label": lab, "fontsize": "8"} if lab else {}
+        if homes.get(b) is not None and homes.get(a) is not homes.get(b):
+            # Entering a cluster: a longer edge lets the cluster start below the previous
+            # one (its parameters share the rank of its input), so layers stack vertically.
+            attrs["minlen"] = "2"
+        g.edge(a, b, **attrs)
 
     if info.cut:
         _summary_node(g, info, max_nodes)
@@ -365,7 +373,8 @@ def _highlight_ids(info: GraphInfo, highlight: Iterable[Any] | None, group_of: d
 
 
 def _tensor_node(t: Any, show_data: bool, grad: ArrayStats | None, max_values: int,
-                 vanish_below: float, explode_above: float) -> tuple[str, dict]:
+                 vanish_below: float, explode_above: float,
+                 precision: int = 3) -> tuple[str, dict]:
     rows = []
     title = t.name or ("output" if t.role == "output" else "")
     if title:
@@ -378,10 +387,13 @@ def _tensor_node(t: Any, show_data: bool, grad: ArrayStats | None, max_values: i
             not np.isfinite(data).all():
         badges.append(array_stats(data).badge())
     if show_data:
-        rows.append(_small("data " + format_value(data, max_values) if data is not None
-                           else "data freed by backward", "#222222"))
+        text = "freed by backward" if data is None else format_value(data, max_values,
+                                                                      precision, True)
+        for i, line in enumerate(text.split("\n")):
+            rows.append(_small(("data " if i == 0 else "") + line, "#222222"))
     if grad is not None:
-        rows.append(_small("grad " + format_value(grad, max_values), "#1a4d1a"))
+        for i, line in enumerate(format_value(grad, max_values, precision, True).split("\n")):
+            rows.append(_small(("grad " if i == 0 else "") + line, "#1a4d1a"))
         if not grad.finite:
             badges.append("grad " + grad.badge())
     for b in badges:
@@ -455,13 +467,26 @@ def _legend(g: Any, vanish_below: float, explode_above: float) -> None:
 # --- saving ----------------------------------------------------------------------------------
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def atomic_write(path: str | os.PathLike, data: bytes | str) -> Path:
+    """Write ``data`` to ``path`` through a temporary file and a rename, so a reader never
+    sees half a file; the file gets the usual permissions (not mkstemp's 0600)."""
+    path = Path(path)
+    if isinstance(data, str):
+        data = data.encode("utf-8")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
+        return path
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -486,7 +511,7 @@ def save_graph(graph: Any, path: str | os.PathLike, formats: Iterable[str] = ("s
     if stem.suffix in (".dot", ".gv", ".svg", ".png", ".pdf"):
         stem = stem.with_suffix("")
     written = [stem.with_suffix(".dot")]
-    _atomic_write(written[0], graph.source.encode("utf-8"))
+    atomic_write(written[0], graph.source.encode("utf-8"))
     for fmt in formats:
         try:
             data = graphviz.pipe("dot", fmt, graph.source.encode("utf-8"))
@@ -497,9 +522,9 @@ def save_graph(graph: Any, path: str | os.PathLike, formats: Iterable[str] = ("s
                 warnings.warn(INSTALL_HINT, RuntimeWarning, stacklevel=2)
             break
         out = stem.with_suffix("." + fmt)
-        _atomic_write(out, data)
+        atomic_write(out, data)
         written.append(out)
     return written
 
 
-__all__ += ["new_digraph", "array_stats", "format_value", "GraphDiagram"]
+__all__ += ["new_digraph", "array_stats", "format_value", "GraphDiagram", "atomic_write"]

@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +27,7 @@ import nn
 from autograd_core import Tensor
 from autograd_core.viz import (
     INSTALL_HINT,
+    atomic_write,
     draw_graph,
     graphviz_available,
     record_gradients,
@@ -96,10 +96,11 @@ def build_model(setup: Setup, n_features: int) -> Any:
     return model
 
 
-class EpochTimer:
+class EpochTimer(nn.Callback):
     """A ``fit`` callback that measures the seconds each epoch takes."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.seconds: list[float] = []
         self._start = 0.0
 
@@ -111,18 +112,6 @@ class EpochTimer:
         """Stop it."""
         self.seconds.append(time.perf_counter() - self._start)
 
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("on_") or name.startswith("set_"):
-            return lambda *args, **kwargs: None
-        raise AttributeError(name)
-
-
-def _write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
-
 
 def loss_graph(model: Any, x: np.ndarray, y: np.ndarray, loss_name: str) -> Any:
     """The computation graph of the loss on a small batch, coloured by gradient norm."""
@@ -131,8 +120,9 @@ def loss_graph(model: Any, x: np.ndarray, y: np.ndarray, loss_name: str) -> Any:
     loss.name = f"loss ({loss_name})"
     with record_gradients(loss):
         loss.backward()
-    model.zero_grad()  # this backward is for the picture only
-    return draw_graph(loss, show_grad=True)
+    graph = draw_graph(loss, show_grad=True)
+    model.zero_grad()  # this backward was for the picture only
+    return graph
 
 
 def _markdown(summary: dict) -> str:
@@ -144,8 +134,9 @@ def _markdown(summary: dict) -> str:
         value = summary.get(key)
         if isinstance(value, float):
             value = f"{value:.4f}"
-        elif isinstance(value, list):
-            value = ", ".join(f"{v:.2f}" for v in value)
+        elif isinstance(value, list):  # seconds per epoch: first, mean and last
+            value = (f"{value[0]:.2f} first, {np.mean(value):.2f} mean, {value[-1]:.2f} last"
+                     if value else "")
         lines.append(f"| {key.replace('_', ' ')} | {value} |")
     lines += ["", "Files:", ""] + [f"- `{f}`" for f in summary["files"]]
     return "\n".join(lines) + "\n"
@@ -200,8 +191,7 @@ def run(dataset: str = "circles", epochs: int | None = None, seed: int = 0,
 
     if not graphviz_available():
         say(INSTALL_HINT)
-    files += save_graph(model.draw() if hasattr(model, "draw") else _draw(model),
-                        out / "model", on_missing="ignore")
+    files += save_graph(model.draw(), out / "model", on_missing="ignore")
     graph = loss_graph(model, test[0][:8], test[1][:8], setup.loss)
     files += save_graph(graph, out / "computation_graph", on_missing="ignore")
 
@@ -220,16 +210,10 @@ def run(dataset: str = "circles", epochs: int | None = None, seed: int = 0,
     }
     names = [p.name for p in files] + ["summary.json", "summary.md"]
     summary["files"] = names
-    _write_text(out / "summary.json", json.dumps(summary, indent=2) + "\n")
-    _write_text(out / "summary.md", _markdown(summary))
+    atomic_write(out / "summary.json", json.dumps(summary, indent=2) + "\n")
+    atomic_write(out / "summary.md", _markdown(summary))
     say(f"wrote {len(names)} files to {out}/: {', '.join(names)}")
     return summary
-
-
-def _draw(model: Any) -> Any:
-    from nn.viz import draw_model
-
-    return draw_model(model)
 
 
 def _architecture(setup: Setup, n_features: int) -> str:

@@ -26,6 +26,8 @@ import numpy as np
 import autograd_core as ag
 from autograd_core import Tensor
 
+from .callbacks import Callback
+
 __all__ = [
     "plot_dataset", "plot_history", "plot_decision_boundary", "BoundaryRecorder",
     "animate_decision_boundary", "plot_activations", "activation_curves", "optimizer_paths",
@@ -65,6 +67,9 @@ def _atomic(path: str | os.PathLike, write: Callable[[str], None]) -> Path:
     os.close(fd)
     try:
         write(tmp)
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes 0600 files
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -195,7 +200,7 @@ def plot_decision_boundary(model: Any, X: Any, y: Any, path: str | os.PathLike |
     return _finish(fig, path)
 
 
-class BoundaryRecorder:
+class BoundaryRecorder(Callback):
     """A ``fit`` callback that keeps the classifier's output over a grid after each epoch
     (``every`` epochs), for ``animate_decision_boundary``.
 
@@ -210,17 +215,11 @@ class BoundaryRecorder:
         if self.X.ndim != 2 or self.X.shape[1] != 2:
             raise ValueError(f"BoundaryRecorder needs 2-D inputs of shape (n, 2). Received "
                              f"shape {self.X.shape}")
+        super().__init__()
         self.model = model
         self.every = max(1, int(every))
         self.xx, self.yy, self._points = _grid(self.X, resolution)
         self.frames: list[tuple[int, np.ndarray, dict]] = []  # (epoch, outputs, logs)
-
-    def set_model(self, model: Any) -> None:
-        """Called by ``fit`` (Keras's protocol)."""
-        self.model = model
-
-    def set_params(self, params: dict) -> None:
-        """Keras's protocol; nothing to keep."""
 
     def capture(self, epoch: int, logs: dict | None = None) -> None:
         """Record the model's output over the grid now (epoch 0: before training)."""
@@ -238,15 +237,9 @@ class BoundaryRecorder:
         if (epoch + 1) % self.every == 0:
             self.capture(epoch + 1, logs)
 
-    def __getattr__(self, name: str) -> Any:
-        # any other Keras hook (on_batch_end, on_train_end, ...) does nothing
-        if name.startswith("on_"):
-            return lambda *args, **kwargs: None
-        raise AttributeError(name)
-
 
 def animate_decision_boundary(recorder: BoundaryRecorder, path: str | os.PathLike | None = None,
-                              fps: int = 6, dpi: int = 80) -> Path | bytes:
+                              fps: int = 6, dpi: int = 64) -> Path | bytes:
     """Write the recorded frames as a GIF (matplotlib's PillowWriter) and return its path;
     without ``path``, return the GIF's bytes (for ``IPython.display.Image(data=...)``)."""
     mpl = _mpl()

@@ -65,11 +65,12 @@ def layer_summary(model: Any) -> list[LayerInfo]:
     for i, layer in enumerate(_layers(model)):
         kind = type(layer).__name__
         units = getattr(layer, "units", None)
-        if units is None:
+        if units is None:  # an activation layer: it names the previous layer's activation
+            act = getattr(layer, "activation_name", None) or kind.lower()
             if infos and infos[-1].activation == "linear":
-                infos[-1].activation = _activation_name(getattr(layer, "name", None) or kind)
+                infos[-1].activation = act
             elif infos:
-                infos[-1].activation += " → " + kind.lower()
+                infos[-1].activation += " → " + act
             continue
         kernel = _param_data(getattr(layer, "kernel", None))
         bias = _param_data(getattr(layer, "bias", None))
@@ -81,9 +82,9 @@ def layer_summary(model: Any) -> list[LayerInfo]:
             n_params = layer_in * units + (units if (bias is not None or getattr(
                 layer, "use_bias", True)) else 0)
         name = getattr(layer, "name", None) or f"{kind.lower()}_{i}"
-        infos.append(LayerInfo(str(name), kind, layer_in, int(units),
-                               _activation_name(getattr(layer, "activation", None)), n_params,
-                               kernel))
+        act = getattr(layer, "activation_name", None) or _activation_name(
+            getattr(layer, "activation", None))
+        infos.append(LayerInfo(str(name), kind, layer_in, int(units), act, n_params, kernel))
         n_in = units
     if not infos:
         raise ValueError(
