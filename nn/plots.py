@@ -260,7 +260,7 @@ def animate_decision_boundary(recorder: BoundaryRecorder, path: str | os.PathLik
         ax.clear()
         _draw_regions(ax, recorder.xx, recorder.yy, p)
         _scatter(ax, recorder.X, recorder.y)
-        extra = "  ".join(f"{k} {v:.3f}" for k, v in logs.items()
+        extra = "  ".join(f"{k.replace('accuracy', 'acc')} {v:.3f}" for k, v in logs.items()
                           if isinstance(v, (int, float)) and not k.startswith("val_"))
         ax.set(title=f"epoch {epoch}" + (f"   {extra}" if extra else ""), aspect="equal",
                xticks=[], yticks=[])
