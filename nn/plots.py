@@ -388,7 +388,7 @@ def plot_optimizer_paths(path: str | os.PathLike | None = None,
     fig, axes = _figure(size=(7.0, 4.6))
     ax = axes[0, 0]
     ax.contour(xx, yy, zz, levels=np.geomspace(max(zz.min(), 1e-3), zz.max(), 15),
-               cmap="Greys", linewidths=0.7)
+               colors="#9a9a9a", linewidths=0.8)
     for k, (name, pth) in enumerate(paths.items()):
         ax.plot(pth[:, 0], pth[:, 1], "-o", ms=2.5, lw=1.2, color=_COLORS[k % len(_COLORS)],
                 label=f"{name} ({len(pth) - 1} steps)")

@@ -19,6 +19,7 @@ from nbclient import NotebookClient
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))  # for autograd_core.viz.atomic_write, when run as a script
 
 SETUP = """\
 try:
@@ -232,7 +233,7 @@ NB2 = [
 The Keras tutorial example: two concentric circles of points, a network of five Dense layers
 (2 → 4 → 6 → 6 → 4 → 1, ReLU hidden, sigmoid out), binary cross-entropy, Adam, 50 epochs.
 The published result: almost 100% test accuracy. Every figure the texts draw, from our engine."""),
-    ("code", SETUP + """
+    ("code", "%matplotlib inline\n" + SETUP + """
 import nn
 from nn import Dense, Sequential, plots
 from nn.demo import EpochTimer
@@ -268,9 +269,9 @@ for layer in model.layers:
 print("parameters:", sum(p.size for p in model.parameters()))
 model.draw()"""),
     ("md", """\
-## Training, with the decision boundary recorded after every epoch"""),
+## Training, with the decision boundary recorded every second epoch"""),
     ("code", """\
-recorder = plots.BoundaryRecorder(X_train, y_train, model=model, resolution=80)
+recorder = plots.BoundaryRecorder(X_train, y_train, model=model, every=2, resolution=80)
 recorder.capture(0)
 timer = EpochTimer()
 history = model.fit(X_train, y_train, epochs=50, batch_size=32,
@@ -328,7 +329,7 @@ NB3 = [
 The "hello world" of Deep Learning with Python (chapter 2): Dense 784 → 512 (ReLU) → 10
 (softmax), RMSprop, categorical cross-entropy, 5 epochs, batch 128, pixels scaled to [0, 1],
 one-hot labels. Published MLP baselines on Fashion-MNIST reach 0.87-0.89 test accuracy."""),
-    ("code", SETUP + """
+    ("code", "%matplotlib inline\n" + SETUP + """
 import time
 import nn
 from nn import Dense, Sequential, plots
@@ -442,10 +443,9 @@ def execute(nb: nbformat.NotebookNode, timeout: int = 900) -> nbformat.NotebookN
 
 def write(nb: nbformat.NotebookNode, path: Path) -> None:
     """Write atomically."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        nbformat.write(nb, f)
-    os.replace(tmp, path)
+    from autograd_core.viz import atomic_write
+
+    atomic_write(path, nbformat.writes(nb) + "\n")
 
 
 def main(which: list[str]) -> None:
