@@ -18,7 +18,9 @@ from .tensor import Tensor
 from .op import Node, Op, op
 from .engine import backward, gradients
 from .function import Context, Function
-from .anomaly import AnomalyError, detect_anomaly
+from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
+from .gradcheck import GradcheckReport, gradcheck, gradgradcheck
+from .explain import explain_grad
 from .functional import grad, hessian, jacobian, value_and_grad
 from .broadcast import unbroadcast
 from .ops.elementwise import (
@@ -65,7 +67,8 @@ def __dir__() -> list:
 __all__ = [
     "Tensor", "Function", "Context", "no_grad", "enable_grad", "set_grad_enabled",
     "is_grad_enabled", "set_default_dtype", "get_default_dtype", "backward", "gradients",
-    "grad", "value_and_grad", "jacobian", "hessian", "detect_anomaly", "unbroadcast", "Node",
+    "grad", "value_and_grad", "jacobian", "hessian", "detect_anomaly", "is_anomaly_enabled",
+    "gradcheck", "gradgradcheck", "GradcheckReport", "explain_grad", "unbroadcast", "Node",
     "Op", "op", "graph_scope", "draw_graph", "save_graph", "graph_text", "print_graph",
     "graph_to_dict", "record_gradients", "backward_steps", "explain_backward",
     "AutogradError", "ShapeError", "AxisError", "DTypeError", "BackwardError", "GradcheckError",

@@ -166,7 +166,7 @@ def _walk(
                     if slots is None:
                         slots = grads[owner] = [None] * owner.n_out
                     k = node.out_index
-                    slots[k] = g if slots[k] is None else slots[k] + g
+                    slots[k] = g if slots[k] is None else _add(slots[k], g)
                 else:
                     _propagate(node, g, create_graph, anomaly, grads, leaf_grads)
             if not retain_graph and not node.released:
@@ -225,23 +225,35 @@ def _propagate(
         p = node.parents[i]
         if p is None:
             prev = leaf_grads.get(x)
-            leaf_grads[x] = gi if prev is None else prev + gi
+            leaf_grads[x] = gi if prev is None else _add(prev, gi)
         else:
             prev = grads.get(p)
-            grads[p] = gi if prev is None else prev + gi
+            grads[p] = gi if prev is None else _add(prev, gi)
+
+
+def _add(a: Any, b: Any) -> Any:
+    """a + b for two gradients (arrays or Tensors), always an array or a Tensor."""
+    s = a + b
+    # NOTE: numpy returns a scalar, not a 0-d array, for the sum of two 0-d arrays
+    return np.asarray(s) if isinstance(s, np.generic) else s
 
 
 def _run_hooks(hooks: list, g: Any) -> Any:
     for hook in list(hooks):
         replaced = hook(g)
         if replaced is not None:
-            replaced = replaced.data if isinstance(replaced, Tensor) and not isinstance(
-                g, Tensor
-            ) else replaced
-            if np.shape(replaced) != np.shape(g):
+            # keep the gradient's kind: an array in a plain backward, a Tensor when recording
+            if isinstance(g, Tensor):
+                if not isinstance(replaced, Tensor):
+                    replaced = _make(np.asarray(replaced, dtype=g.dtype))
+            else:
+                replaced = np.asarray(
+                    replaced.data if isinstance(replaced, Tensor) else replaced, dtype=g.dtype
+                )
+            if replaced.shape != g.shape:
                 raise ShapeError(
-                    f"a gradient hook returned shape {np.shape(replaced)} for a gradient of "
-                    f"shape {np.shape(g)}"
+                    f"a gradient hook ({getattr(hook, '__name__', 'hook')}) returned shape "
+                    f"{replaced.shape} for a gradient of shape {g.shape}; return the same shape"
                 )
             g = replaced
     return g
@@ -251,7 +263,7 @@ def _retain(node: Any, g: Any, create_graph: bool) -> None:
     t = node.retain()
     if t is not None:
         g = g if create_graph else np.array(g, copy=True)
-        t.grad = g if t.grad is None else t.grad + g
+        t.grad = g if t.grad is None else _add(t.grad, g)
 
 
 def _deliver(leaf_grads: dict, create_graph: bool) -> None:
@@ -266,4 +278,4 @@ def _deliver(leaf_grads: dict, create_graph: bool) -> None:
             given.add(id(g))
             leaf.grad = g
         else:
-            leaf.grad = leaf.grad + g
+            leaf.grad = _add(leaf.grad, g)

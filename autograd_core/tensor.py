@@ -179,9 +179,9 @@ class Tensor:
 
         backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
 
-    def register_hook(self, hook: Callable[[Any], Any]) -> Callable[[], None]:
+    def register_hook(self, hook: Callable[[Any], Any]) -> RemovableHandle:
         """Call ``hook(grad)`` when this tensor's gradient is computed; a non-None return
-        value replaces the gradient. Returns a function that removes the hook."""
+        value replaces the gradient. Returns a handle whose ``remove()`` removes the hook."""
         if not self._rg:
             raise BackwardError(
                 "register_hook: cannot register a hook on a tensor that does not require grad"
@@ -195,7 +195,7 @@ class Tensor:
                 self._hooks = []
             hooks = self._hooks
         hooks.append(hook)
-        return lambda: hook in hooks and hooks.remove(hook)
+        return RemovableHandle(hooks, hook)
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` on this non-leaf tensor after backward (leaves always keep it)."""
@@ -403,6 +403,25 @@ class Tensor:
     def clip(self, lo: Any = None, hi: Any = None) -> Tensor:
         """Limit values to [lo, hi]; the gradient is zero outside."""
         return clip(self, lo, hi)
+
+
+class RemovableHandle:
+    """Returned by ``register_hook``: ``handle.remove()`` (or calling it) removes the hook."""
+
+    __slots__ = ("_hooks", "_hook")
+
+    def __init__(self, hooks: list, hook: Callable) -> None:
+        self._hooks = hooks
+        self._hook = hook
+
+    def remove(self) -> None:
+        """Remove the hook; removing it twice does nothing."""
+        for i, h in enumerate(self._hooks):
+            if h is self._hook:
+                del self._hooks[i]
+                break
+
+    __call__ = remove
 
 
 def _make(data: np.ndarray, requires_grad: bool = False, node: Any = None) -> Tensor:
