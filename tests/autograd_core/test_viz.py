@@ -384,3 +384,25 @@ def test_without_dot_the_source_is_kept_and_the_message_says_how_to_install(
     with pytest.raises(GraphvizNotFound):
         save_graph(loss, tmp_path / "again", on_missing="raise")
     assert save_graph(loss, tmp_path / "quiet", on_missing="ignore")[0].exists()
+
+
+def test_gradcheck_report_draws_the_faulty_node_in_red():
+    class HalfSoftplus(Function):  # backward deliberately off by a factor 0.5
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return np.logaddexp(0.0, x)
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_arrays
+            return 0.5 * g / (1.0 + np.exp(-x))
+
+    x = Tensor(np.random.default_rng(11).standard_normal((2, 3)), requires_grad=True)
+    report = ag.gradcheck(lambda t: HalfSoftplus.apply(t).exp().sum(), [x],
+                          raise_exception=False)
+    assert not report
+    src = report.draw().source
+    red = set(_ids_with(src, "penwidth=3"))
+    assert _ids_with(src, "<B>HalfSoftplus</B>")[0] in red
+    assert _ids_with(src, "<B>exp</B>")[0] not in red
