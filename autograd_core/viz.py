@@ -193,7 +193,7 @@ def draw_graph(
     group_of = _collapse_targets(real, direct) if collapse_layers else {}
     info = collect(output, max_ops=_ops_within(real, group_of, max_nodes))
     grads = gradient_lookup(info, output) if show_grad else {}
-    marked = _highlight_ids(info, highlight, group_of)
+    marked = _highlight_ids(info, highlight)
 
     # ordering=in keeps each op's inputs left to right in argument order, so a layer's
     # input comes in from the left and its kernel from the right: a straight chain.
@@ -344,7 +344,7 @@ def _unit(item: str, info: GraphInfo, group_of: dict, group_ids: dict) -> str:
     return item
 
 
-def _highlight_ids(info: GraphInfo, highlight: Iterable[Any] | None, group_of: dict) -> set:
+def _highlight_ids(info: GraphInfo, highlight: Iterable[Any] | None) -> set:
     if highlight is None:
         return set()
     if isinstance(highlight, (Tensor, Node)):
