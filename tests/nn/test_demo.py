@@ -53,3 +53,26 @@ def test_bad_arguments_are_refused():
         demo.main(["--dataset", "mnist-ish"])
     with pytest.raises(SystemExit):
         demo.main(["--epochs", "0"])
+
+
+def test_fashion_mnist_run_trains_the_784_512_10_network(tmp_path, monkeypatch):
+    import numpy as np
+
+    import nn
+
+    rng = np.random.default_rng(0)
+
+    def small_fashion(path=None):  # the real files hold 60,000 images: a few hundred will do
+        def part(n):
+            return (rng.integers(0, 256, (n, 28, 28), dtype=np.uint8),
+                    rng.integers(0, 10, n).astype(np.uint8))
+        return part(256), part(64)
+
+    monkeypatch.setattr(nn.datasets, "load_fashion_mnist", small_fashion)
+    summary = demo.run("fashion-mnist", epochs=1, out=tmp_path, verbose=0)
+    assert summary["architecture"] == "Dense 784-512-10" and summary["parameters"] == 407_050
+    assert summary["optimizer"] == "rmsprop" and summary["batch_size"] == 128
+    names = {p.name for p in tmp_path.iterdir()}
+    assert "decision_boundary.png" not in names and "history.png" in names
+    assert "Dense(784→512, relu)" in (tmp_path / "computation_graph.dot").read_text()
+    assert "401,920 parameters" in (tmp_path / "model.dot").read_text()
