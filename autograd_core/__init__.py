@@ -37,6 +37,7 @@ from .ops.shape import (
     transpose,
 )
 from .ops.linalg import matmul
+from .ops.fused import binary_cross_entropy_with_logits, cross_entropy, linear
 
 abs = absolute
 pow = power
@@ -80,4 +81,5 @@ __all__ = [
     "argmax", "argmin", "logsumexp", "max", "mean", "min", "std", "sum", "var",
     "broadcast_to", "concatenate", "expand_dims", "flatten", "getitem", "reshape", "squeeze",
     "stack", "swapaxes", "transpose", "matmul",
+    "linear", "cross_entropy", "binary_cross_entropy_with_logits",
 ]

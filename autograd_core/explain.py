@@ -119,10 +119,10 @@ def _reaching(order: list, target: Any) -> set:
     """The nodes from which ``target`` (a leaf Tensor or a node) can be reached."""
     reach: set = set()
     for node in reversed(order):  # producers come after their consumers in ``order``
-        for t, p in zip(node.inputs, node.parents, strict=True):
-            if (p is not None and (p is target or p in reach)) or (t is not None and t is target):
-                reach.add(node)
-                break
+        if any(p is not None and (p is target or p in reach) for p in node.parents) or any(
+            t is target for t in node.inputs
+        ):
+            reach.add(node)
     return reach
 
 
@@ -300,5 +300,8 @@ def _why_zero(node: Any) -> str:
     if name == "getitem":
         return "getitem: the index selects none of the elements on the path"
     if _graph.is_function_node(node):
-        return f"custom Function {name}: its backward returned None or zeros for this input"
+        return (
+            f"custom Function {name}: its backward gives zero for this input here (a zero "
+            f"local derivative, or it returned None)"
+        )
     return f"{name}: its local derivative is zero at these inputs"

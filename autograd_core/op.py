@@ -18,6 +18,8 @@ from .errors import AutogradError, DTypeError, IndexingError, ShapeError
 from .grad_mode import mode
 from .tensor import Tensor, _make
 
+_new = object.__new__
+
 VjpRule = Callable[..., tuple]
 
 
@@ -71,11 +73,18 @@ class Node:
             self.meta = (out.shape, out.dtype)
         self.out = None
         # Intermediates are freed; leaves and constants belong to the user and stay drawable.
-        self.inputs = tuple([t if t._node is None else None for t in self.inputs])
+        inputs = self.inputs
+        if len(inputs) == 2:  # the common case, without building a list
+            x, y = inputs
+            self.inputs = (x if x._node is None else None, y if y._node is None else None)
+        else:
+            self.inputs = tuple([t if t._node is None else None for t in inputs])
         self.released = True
-        ctx = self.kwargs.get("ctx") if self.kwargs else None
-        if ctx is not None:
-            ctx.release()
+        kwargs = self.kwargs
+        if kwargs:
+            ctx = kwargs.get("ctx")
+            if ctx is not None:
+                ctx.release()
 
     def __repr__(self) -> str:
         return f"<Node {self.name} shape={self.shape}>"
@@ -111,24 +120,62 @@ class Op:
             if type(a) is not Tensor:
                 args = as_tensors(args)
                 break
+        # NOTE: this is the hottest function of the library (every op, forward and plain
+        # backward, goes through it), so the common arities avoid building a list of arrays.
+        n = len(args)
         try:
-            out = self.forward(*[t.data for t in args], **kwargs)
+            if n == 2:
+                x, y = args
+                out = self.forward(x.data, y.data, **kwargs) if kwargs else self.forward(
+                    x.data, y.data
+                )
+            elif n == 1:
+                out = self.forward(args[0].data, **kwargs) if kwargs else self.forward(
+                    args[0].data
+                )
+            else:
+                out = self.forward(*[t.data for t in args], **kwargs)
         except AutogradError:
             raise
         except (ValueError, TypeError, IndexError) as e:
             raise forward_error(self.name, args, e) from None
         if type(out) is not np.ndarray:
             out = np.asarray(out)
-        if mode.enabled and self.differentiable:
-            for t in args:
-                if t._rg:
-                    node = Node(self, args, out, kwargs)
-                    if mode.anomaly:
-                        from .anomaly import check_forward
+        t = _new(Tensor)  # _make(out), inlined
+        t.data = out
+        t.grad = t._node = t.name = t._hooks = None
+        t._rg = False
+        if not self.differentiable:
+            return t
+        for a in args:
+            if a._rg:
+                break
+        else:
+            return t
+        if not mode.enabled:
+            return t
+        # Record. Node.__init__, inlined: a Python-level __init__ costs as much as the rest.
+        node = _new(Node)
+        node.op = self
+        node.inputs = args
+        if n == 2:
+            node.parents = (x._node, y._node)
+        elif n == 1:
+            node.parents = (args[0]._node,)
+        else:
+            node.parents = tuple([a._node for a in args])
+        node.out = out
+        node.kwargs = kwargs
+        node.released = False
+        node.hooks = node.retain = node.out_index = node.trace = node.meta = None
+        node.n_out = 1
+        t._rg = True
+        t._node = node
+        if mode.anomaly:
+            from .anomaly import check_forward
 
-                        check_forward(node)
-                    return _make(out, True, node)
-        return _make(out)
+            check_forward(node)
+        return t
 
     def backward(self, node: Node, g: Any) -> tuple:
         """Gradients for each input of ``node`` given the output gradient ``g``.
@@ -141,7 +188,10 @@ class Op:
             g = _make(g)
         else:
             out = _make(node.out, True, node) if self.uses_out else None
-        return self.rule(g, out, *node.inputs, **node.kwargs)
+        kwargs = node.kwargs
+        if kwargs:
+            return self.rule(g, out, *node.inputs, **kwargs)
+        return self.rule(g, out, *node.inputs)
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"

@@ -175,9 +175,7 @@ class Tensor:
         self, grad: Any = None, retain_graph: bool = False, create_graph: bool = False
     ) -> None:
         """Fill ``.grad`` of every leaf this tensor depends on (accumulating, as PyTorch)."""
-        from .engine import backward
-
-        backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
+        _backward(self, grad, retain_graph, create_graph)
 
     def register_hook(self, hook: Callable[[Any], Any]) -> RemovableHandle:
         """Call ``hook(grad)`` when this tensor's gradient is computed; a non-None return
@@ -489,3 +487,4 @@ from .ops.shape import (  # noqa: E402
     broadcast_to, expand_dims, getitem, reshape, squeeze, swapaxes, transpose,
 )
 from .ops.linalg import matmul  # noqa: E402
+from .engine import backward as _backward  # noqa: E402  (bound once, not per call)

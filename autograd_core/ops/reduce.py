@@ -9,6 +9,7 @@ import numpy as np
 
 from ..op import Tensor, _make, op
 from ._axes import normalize_axes
+from .shape import _broadcast_to, _reshape
 
 Array = np.ndarray
 
@@ -20,9 +21,11 @@ def _kept_shape(shape: tuple, axes: tuple) -> tuple:
 
 def _expand(g: Tensor, x: Tensor, axes: tuple, keepdims: bool) -> Tensor:
     """The gradient of a reduction spread back over the reduced axes of ``x``."""
-    if not keepdims:
-        g = g.reshape(_kept_shape(x.shape, axes))
-    return g.broadcast_to(x.shape)
+    # the internal ops directly: the public reshape/broadcast_to re-validate their arguments.
+    # Reduced leading axes need no reshape: broadcasting puts them back by itself.
+    if not keepdims and axes != tuple(range(len(axes))):
+        g = _reshape(g, shape=_kept_shape(x.shape, axes))
+    return g if g.shape == x.shape else _broadcast_to(g, shape=x.shape)
 
 
 def _as_tensor(x: Any) -> Tensor:
@@ -31,7 +34,7 @@ def _as_tensor(x: Any) -> Tensor:
 
 @op("sum")
 def _sum(x: Array, axes: tuple, keepdims: bool) -> Array:
-    return np.sum(x, axis=axes, keepdims=keepdims)
+    return x.sum(axis=axes, keepdims=keepdims)  # the method skips np.sum's Python wrapper
 
 
 @_sum.vjp

@@ -128,6 +128,12 @@ def swapaxes(x: Any, axis1: int, axis2: int) -> Tensor:
 
 @op("broadcast_to")
 def _broadcast_to(x: Array, shape: tuple) -> Array:
+    # NOTE: np.broadcast_to costs ~5 µs (Python around nditer) and every reduction's VJP
+    # comes here; a small result is cheaper to fill than to view.
+    if math.prod(shape) <= 4096:
+        out = np.empty(shape, x.dtype)
+        out[...] = x  # raises numpy's broadcasting error for incompatible shapes
+        return out
     return np.broadcast_to(x, shape)
 
 

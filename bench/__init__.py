@@ -1,0 +1,1 @@
+"""Benchmarks against hand-written numpy and PyTorch: ``python -m bench.run``."""
