@@ -168,6 +168,7 @@ class Op:
         node.kwargs = kwargs
         node.released = False
         node.hooks = node.retain = node.out_index = node.trace = node.meta = None
+        node.scope = mode.scope  # the open graph_scope (an nn layer), for drawing
         node.n_out = 1
         t._rg = True
         t._node = node
