@@ -406,3 +406,18 @@ def test_gradcheck_report_draws_the_faulty_node_in_red():
     red = set(_ids_with(src, "penwidth=3"))
     assert _ids_with(src, "<B>HalfSoftplus</B>")[0] in red
     assert _ids_with(src, "<B>exp</B>")[0] not in red
+
+
+def test_big_layered_graph_collapses_its_layers_on_its_own():
+    rng = np.random.default_rng(12)
+    h = Tensor(rng.standard_normal((4, 3)), name="x")
+    for i in range(40):
+        W = Tensor(rng.standard_normal((3, 3)), requires_grad=True, name=f"W{i}")
+        with graph_scope(f"block {i}"):
+            h = (h @ W).tanh()
+    loss = h.sum()
+    src = draw_graph(loss, max_nodes=60).source  # 81 ops, but only 41 boxes and ops
+    assert src.count("box3d") == 40 and "more operations" not in src
+    assert "<B>matmul</B>" not in src and "block 39" in src
+    expanded = draw_graph(loss, max_nodes=60, collapse_layers=False).source
+    assert "box3d" not in expanded and "21 more operations not drawn" in expanded
