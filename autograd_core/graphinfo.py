@@ -474,6 +474,16 @@ def gradient_lookup(info: GraphInfo, output: Tensor, compute: bool = True) -> di
     return out
 
 
+FREED_HINT = ("intermediate gradients were freed by backward(): call "
+              "record_gradients(output) before backward() to keep them")
+
+
+def missing_intermediate_grads(info: GraphInfo, grads: dict) -> bool:
+    """True when results of a graph already run backward have no known gradient."""
+    return any(t.node is not None and t.node.released and t.id not in grads
+               for t in info.tensors.values())
+
+
 # --- text form and plain-data export ---------------------------------------------------------
 
 
@@ -562,6 +572,8 @@ def graph_text(output: Tensor, show_grad: bool = True, max_lines: int = 400) -> 
              for r in [header, *rows]]
     if cut:
         lines.append(f"... {cut} more lines (raise max_lines to see them)")
+    if show_grad and missing_intermediate_grads(info, grads):
+        lines.append(FREED_HINT)
     return "\n".join(lines)
 
 

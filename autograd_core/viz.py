@@ -23,6 +23,7 @@ import numpy as np
 
 from .grad_mode import graph_scope
 from .graphinfo import (
+    FREED_HINT,
     ArrayStats,
     GraphInfo,
     array_stats,
@@ -31,6 +32,7 @@ from .graphinfo import (
     gradient_lookup,
     graph_text,
     graph_to_dict,
+    missing_intermediate_grads,
     print_graph,
     record_gradients,
     shape_text,
@@ -278,7 +280,8 @@ def draw_graph(
     if info.cut:
         _summary_node(g, info, max_nodes)
     if show_grad:
-        _legend(g, vanish_below, explode_above)
+        _legend(g, vanish_below, explode_above,
+                FREED_HINT if missing_intermediate_grads(info, grads) else "")
 
     # Nested clusters are attached deepest first, so each is complete when copied in.
     for s in sorted(clusters, key=lambda s: -len(s.path())):
@@ -453,14 +456,17 @@ def _summary_node(g: Any, info: GraphInfo, max_nodes: int) -> None:
         g.edge("more", tid, style="dashed")
 
 
-def _legend(g: Any, vanish_below: float, explode_above: float) -> None:
+def _legend(g: Any, vanish_below: float, explode_above: float, note: str = "") -> None:
     cells = "".join(
         f'<TD BGCOLOR="{c}">{_e(t)}</TD>'
         for c, t in [(_VANISH, f"grad norm < {vanish_below:g}"), (_HEALTHY, "healthy"),
                      (_EXPLODE, f"> {explode_above:g}"), (_BAD, "NaN / inf")]
     )
-    label = f'<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3"><TR>{cells}' \
-        f"</TR></TABLE>>"
+    rows = f"<TR>{cells}</TR>"
+    if note:
+        rows += f'<TR><TD COLSPAN="4" BORDER="0">{_e(note)}</TD></TR>'
+    label = f'<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3">{rows}' \
+        f"</TABLE>>"
     g.node("legend", label, shape="plaintext", fontsize="9")
 
 

@@ -74,7 +74,8 @@ def rule_text(node: Node) -> str:
         for line in src.splitlines():
             line = line.strip()
             if line.startswith("# d"):
-                text = line[1:].split("NOTE:")[0].split(": ")[0].strip()
+                # the formula only: drop a trailing NOTE, explanation or aside
+                text = line[2:].split("NOTE:")[0].split(": ")[0].split("  ")[0].strip()
                 break
     _RULES[name] = text or f"vjp of {name}"
     return _RULES[name]

@@ -143,6 +143,8 @@ def test_draw_after_plain_backward_keeps_structure_and_shows_leaf_grads():
     loss.backward()
     src = draw_graph(loss, show_data=True, show_grad=True).source
     assert "data freed by backward" in src
+    assert "record_gradients(output) before backward()" in src  # says how to keep them
+    assert "record_gradients(output) before backward()" in ag.graph_text(loss)
     w_line = _node_lines(src)[_ids_with(src, "<B>W1</B>")[0]]
     expected = np.array2string(W.grad, precision=3, separator=", ", suppress_small=True)
     assert "grad " + expected.replace("\n", "") in w_line
@@ -168,6 +170,7 @@ def test_record_gradients_keeps_intermediate_norms_through_backward():
     with record_gradients(z):
         z.backward()
     assert y._node.hooks is None  # hooks removed again
+    assert "before backward()" not in ag.graph_text(z)  # nothing is missing
     d = ag.graph_to_dict(z)
     by_op = {n["id"]: n for n in d["nodes"]}
     grads = {}
