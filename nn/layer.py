@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from autograd_core import Tensor, get_default_dtype
+from autograd_core import Tensor, get_default_dtype, graph_scope, is_grad_enabled
 
 from . import _seed
 
@@ -260,10 +260,24 @@ class Layer(Module):
         if not self.built:
             self.build(tuple(x.shape))
             self.built = True
-        y = self.forward(x)
+        if is_grad_enabled():
+            # Tag the ops this layer records, so drawn graphs group them into one cluster.
+            with graph_scope(owner=self):
+                y = self.forward(x)
+        else:
+            y = self.forward(x)
         for hook in self._forward_hooks:
             hook(self, x, y)
         return y
+
+    def graph_label(self) -> str:
+        """The title of this layer's cluster in drawn graphs: ``Dense(784→512, relu)``."""
+        units, n_in = getattr(self, "units", None), getattr(self, "input_dim", None)
+        act = getattr(self, "activation_name", None)
+        if units is not None:
+            inner = f"{'?' if n_in is None else n_in}→{units}" + (f", {act}" if act else "")
+            return f"{type(self).__name__}({inner})"
+        return f"{type(self).__name__}({act})" if act else f"{self.name} ({type(self).__name__})"
 
     def _param(self, key: str, array: np.ndarray) -> Tensor:
         """Make parameter ``key`` named ``<layer name>/<key>`` (shown in drawn graphs)."""

@@ -469,6 +469,12 @@ class Sequential(Layer):
                             dtype=get_default_dtype())
         return np.concatenate(outs, axis=0)
 
+    def draw(self, **kwargs: Any) -> Any:
+        """The architecture as a diagram of layers of neurons (``nn.viz.draw_model``)."""
+        from .viz import draw_model
+
+        return draw_model(self, **kwargs)
+
     def extra_repr(self) -> str:
         return ""
 
