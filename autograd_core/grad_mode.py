@@ -52,15 +52,27 @@ class set_grad_enabled:
         return wrapper  # type: ignore[return-value]
 
 
-class no_grad(set_grad_enabled):
-    """Record nothing inside: ``with no_grad(): ...`` or ``@no_grad()``."""
+class _BareDecorator(set_grad_enabled):
+    # ``@no_grad`` without parentheses decorates too, as in PyTorch: called on a function,
+    # the class returns the wrapped function instead of an instance.
+    _mode_value = False
 
-    def __init__(self) -> None:
-        super().__init__(False)
+    def __new__(cls, func: Callable | None = None) -> Any:
+        if func is None:
+            return super().__new__(cls)
+        return cls()(func)
+
+    def __init__(self, func: Callable | None = None) -> None:
+        super().__init__(self._mode_value)
 
 
-class enable_grad(set_grad_enabled):
-    """Record again, also inside a ``no_grad`` block."""
+class no_grad(_BareDecorator):
+    """Record nothing inside: ``with no_grad(): ...``, ``@no_grad()`` or ``@no_grad``."""
 
-    def __init__(self) -> None:
-        super().__init__(True)
+    _mode_value = False
+
+
+class enable_grad(_BareDecorator):
+    """Record again, also inside a ``no_grad`` block (``@enable_grad`` decorates too)."""
+
+    _mode_value = True

@@ -33,3 +33,22 @@ def test_jacobian_and_hessian_of_a_later_argument() -> None:
     np.testing.assert_allclose(jac, np.diag(np.exp(x)))
     hess = ag.hessian(lambda x, y: (x.exp() * y * y).sum(), argnums=1)(x, y)
     np.testing.assert_allclose(hess, np.diag(2.0 * np.exp(x)))
+
+
+def test_no_grad_and_enable_grad_decorate_without_parentheses() -> None:
+    x = ag.Tensor(np.ones(2), requires_grad=True)
+
+    @ag.no_grad
+    def off(t: ag.Tensor) -> ag.Tensor:
+        return t * 2.0
+
+    @ag.enable_grad
+    def on(t: ag.Tensor) -> ag.Tensor:
+        return t * 2.0
+
+    assert off.__name__ == "off"
+    assert not off(x).requires_grad
+    assert (x * 2.0).requires_grad  # the mode is back on after the call
+    with ag.no_grad():
+        assert on(x).requires_grad
+        assert not (x * 2.0).requires_grad
