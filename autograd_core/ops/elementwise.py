@@ -89,7 +89,17 @@ def power(x: Array, y: Array) -> Array:
 @power.vjp
 def _(g: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple:
     # d(x**y)/dx = y * x**(y - 1);  d(x**y)/dy = x**y * log(x)
-    gx = g * y * x ** (y - 1.0) if x._rg else None
+    gx = None
+    if x._rg:
+        # NOTE: at x == 0 and y == 0 the gradient is 0 (as PyTorch), not 0 * 0**-1 = nan:
+        # those elements take the exponent 1 instead. At x == 0 with 0 < y < 1 it is inf
+        # (as PyTorch), without numpy's divide-by-zero warning.
+        e = y - 1.0
+        both_zero = (x.data == 0.0) & (y.data == 0.0)
+        if both_zero.any():
+            e = where(both_zero, 1.0, e)
+        with np.errstate(divide="ignore"):
+            gx = g * y * x**e
     gy = None
     if y._rg:
         # NOTE: x == 0 contributes 0 (the limit PyTorch uses); x < 0 has no real log: nan.
@@ -147,7 +157,9 @@ def sqrt(x: Array) -> Array:
 @sqrt.vjp
 def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
     # d(sqrt x)/dx = 1 / (2 sqrt x): reuse the forward output
-    return (g * 0.5 / out,)
+    # NOTE: inf at x == 0, as PyTorch, without numpy's divide-by-zero warning.
+    with np.errstate(divide="ignore"):
+        return (g * 0.5 / out,)
 
 
 @op("absolute")

@@ -52,3 +52,26 @@ def test_no_grad_and_enable_grad_decorate_without_parentheses() -> None:
     with ag.no_grad():
         assert on(x).requires_grad
         assert not (x * 2.0).requires_grad
+
+
+def test_power_gradient_at_zero_follows_pytorch() -> None:
+    # d(x**y)/dx is 0 where y == 0 (even at x == 0), and inf at x == 0 for 0 < y < 1
+    x = ag.Tensor(np.array([0.0, 0.0, 0.0, 2.0]), requires_grad=True)
+    y = ag.Tensor(np.array([2.0, 0.0, 0.5, 1.0]), requires_grad=True)
+    (x**y).sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0, np.inf, 1.0])
+    # d/dy = x**y * log(x): 0 at x == 0, log(2) * 2 at x == 2
+    np.testing.assert_allclose(y.grad, [0.0, 0.0, 0.0, 2.0 * np.log(2.0)])
+    z = ag.Tensor(np.array([0.0, 3.0]), requires_grad=True)
+    (z**0.0).sum().backward()
+    np.testing.assert_array_equal(z.grad, [0.0, 0.0])
+
+
+def test_sqrt_gradient_at_zero_is_inf_without_a_warning() -> None:
+    # filterwarnings=error turns numpy's divide-by-zero warning into a failure here
+    x = ag.Tensor(np.array([0.0, 4.0]), requires_grad=True)
+    x.sqrt().sum().backward()
+    np.testing.assert_array_equal(x.grad, [np.inf, 0.25])
+    w = ag.Tensor(np.array([0.0, 4.0]), requires_grad=True)
+    (w**0.5).sum().backward()
+    np.testing.assert_array_equal(w.grad, [np.inf, 0.25])
