@@ -234,11 +234,19 @@ def clip(x: Any, lo: Any = None, hi: Any = None) -> Tensor:
         raise ValueError("clip expects at least one of `lo` and `hi`. Received: both None")
     if lo is not None and hi is not None and np.any(np.asarray(lo) > np.asarray(hi)):
         raise ValueError(f"clip expects lo <= hi. Received: lo={lo!r}, hi={hi!r}")
-    return _clip(x, lo=_bound(lo), hi=_bound(hi))
+    if not isinstance(x, Tensor):
+        x = as_tensors((x,))[0]
+    return _clip(x, lo=_bound(lo, x.dtype), hi=_bound(hi, x.dtype))
 
 
-def _bound(b: Any) -> Any:
-    return b.data if isinstance(b, Tensor) else b
+def _bound(b: Any, dtype: np.dtype) -> Any:
+    if isinstance(b, Tensor):
+        b = b.data
+    # a scalar bound is weak, like a Python scalar operand: np.float64(1e-7) keeps a float32
+    # tensor float32 (numpy would promote the result to float64)
+    if isinstance(b, np.generic) and dtype.kind == "f" and b.dtype.kind in "iuf":
+        return dtype.type(b)
+    return b
 
 
 @op("where")

@@ -75,3 +75,14 @@ def test_sqrt_gradient_at_zero_is_inf_without_a_warning() -> None:
     w = ag.Tensor(np.array([0.0, 4.0]), requires_grad=True)
     (w**0.5).sum().backward()
     np.testing.assert_array_equal(w.grad, [np.inf, 0.25])
+
+
+def test_clip_with_numpy_scalar_bounds_keeps_float32() -> None:
+    x = ag.Tensor(np.array([-2.0, 0.5, 3.0], dtype=np.float32), requires_grad=True)
+    y = x.clip(np.float64(-1.0), np.float64(1.0))
+    assert y.dtype == np.float32
+    np.testing.assert_array_equal(y.data, np.array([-1.0, 0.5, 1.0], dtype=np.float32))
+    y.sum().backward()
+    assert x.grad.dtype == np.float32
+    np.testing.assert_array_equal(x.grad, [0.0, 1.0, 0.0])
+    assert ag.clip(np.array([0.5], dtype=np.float32), np.float64(0.0), 1.0).dtype == np.float32
