@@ -221,7 +221,8 @@ def _walk(
 
 def _released_error(node: Any) -> BackwardError:
     return BackwardError(
-        f"backward through '{node.name}' a second time: the arrays it saved were freed by "
+        f"backward through '{node.name}' (output shape {tuple(node.shape)}, dtype "
+        f"{node.dtype}) a second time: the arrays it saved were freed by "
         f"the first backward. Pass retain_graph=True to the first backward() (or to "
         f"every one but the last) to keep them"
     )

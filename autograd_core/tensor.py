@@ -61,7 +61,8 @@ class Tensor:
         value = bool(value)
         if value and self.data.dtype.kind != "f":
             raise DTypeError(
-                f"only floating point tensors can require gradients. Received dtype "
+                f"requires_grad=True: only floating point tensors can require gradients. "
+                f"Received dtype "
                 f"{self.data.dtype} (shape {self.data.shape}); convert with .astype(np.float32)"
             )
         if not value and self._node is not None:

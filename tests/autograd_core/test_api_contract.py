@@ -4,6 +4,7 @@ difference: each expected value is exact or comes from NumPy, never from the cod
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import autograd_core as ag
 
@@ -86,3 +87,19 @@ def test_clip_with_numpy_scalar_bounds_keeps_float32() -> None:
     assert x.grad.dtype == np.float32
     np.testing.assert_array_equal(x.grad, [0.0, 1.0, 0.0])
     assert ag.clip(np.array([0.5], dtype=np.float32), np.float64(0.0), 1.0).dtype == np.float32
+
+
+def test_the_four_contract_errors_name_the_operation_and_the_shapes_or_dtypes() -> None:
+    a = ag.Tensor(np.ones((2, 3)), requires_grad=True)
+    with pytest.raises(ValueError, match=r"add.*\(2, 3\).*\(4,\)"):
+        a + ag.Tensor(np.ones(4))
+    with pytest.raises(ValueError, match=r"matmul.*\(2, 3\).*\(2, 3\)"):
+        a @ a
+    y = (a.exp() * a).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match=r"'sum' \(output shape \(\), dtype float64\)"):
+        y.backward()
+    with pytest.raises(RuntimeError, match=r"backward.*\(2, 3\)"):
+        (a * 2.0).backward()
+    with pytest.raises(TypeError, match=r"requires_grad.*int64.*\(3,\)"):
+        ag.Tensor(np.arange(3), requires_grad=True)
