@@ -103,3 +103,18 @@ def test_the_four_contract_errors_name_the_operation_and_the_shapes_or_dtypes() 
         (a * 2.0).backward()
     with pytest.raises(TypeError, match=r"requires_grad.*int64.*\(3,\)"):
         ag.Tensor(np.arange(3), requires_grad=True)
+
+
+def test_numpy_integer_axes_are_accepted_as_numpy_does() -> None:
+    a = np.arange(6.0).reshape(2, 3)
+    x = ag.Tensor(a, requires_grad=True)
+    ax = np.int64(1)
+    np.testing.assert_array_equal(x.sum(axis=ax).data, a.sum(axis=1))
+    np.testing.assert_array_equal(x.max(axis=(np.int32(0), -1)).data, a.max(axis=(0, 1)))
+    np.testing.assert_allclose(x.softmax(axis=np.int64(0)).data.sum(axis=0), [1.0, 1.0, 1.0])
+    s = ag.stack([x, x], axis=np.int64(2))
+    assert s.shape == (2, 3, 2)
+    x.mean(axis=np.int64(0)).sum().backward()
+    np.testing.assert_allclose(x.grad, np.full((2, 3), 0.5))
+    with pytest.raises(ag.AxisError, match=r"sum: axis must be None, an integer or a tuple"):
+        x.sum(axis=1.5)
