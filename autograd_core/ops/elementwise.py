@@ -232,8 +232,7 @@ def clip(x: Any, lo: Any = None, hi: Any = None) -> Tensor:
     """Limit values to [lo, hi] (either may be None); the gradient is zero outside."""
     if lo is None and hi is None:
         raise ValueError("clip expects at least one of `lo` and `hi`. Received: both None")
-    if lo is not None and hi is not None and np.any(np.asarray(lo) > np.asarray(hi)):
-        raise ValueError(f"clip expects lo <= hi. Received: lo={lo!r}, hi={hi!r}")
+    # lo > hi is allowed: every value becomes hi, with gradient 0 (numpy's and PyTorch's rule)
     if not isinstance(x, Tensor):
         x = as_tensors((x,))[0]
     return _clip(x, lo=_bound(lo, x.dtype), hi=_bound(hi, x.dtype))

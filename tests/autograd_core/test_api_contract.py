@@ -118,3 +118,12 @@ def test_numpy_integer_axes_are_accepted_as_numpy_does() -> None:
     np.testing.assert_allclose(x.grad, np.full((2, 3), 0.5))
     with pytest.raises(ag.AxisError, match=r"sum: axis must be None, an integer or a tuple"):
         x.sum(axis=1.5)
+
+
+def test_clip_with_lo_above_hi_gives_hi_like_numpy() -> None:
+    a = np.array([-1.0, 2.0, 5.0])
+    x = ag.Tensor(a, requires_grad=True)
+    y = x.clip(4.0, 1.0)
+    np.testing.assert_array_equal(y.data, np.clip(a, 4.0, 1.0))
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0, 0.0])
