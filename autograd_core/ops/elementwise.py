@@ -235,6 +235,10 @@ def clip(x: Any, lo: Any = None, hi: Any = None) -> Tensor:
     # lo > hi is allowed: every value becomes hi, with gradient 0 (numpy's and PyTorch's rule)
     if not isinstance(x, Tensor):
         x = as_tensors((x,))[0]
+    if any(isinstance(b, Tensor) and b._rg for b in (lo, hi)):
+        # a bound that requires grad gets the gradient where it is the result (torch.clamp)
+        y = x if lo is None else where(x < lo, lo, x)
+        return y if hi is None else where(y > hi, hi, y)
     return _clip(x, lo=_bound(lo, x.dtype), hi=_bound(hi, x.dtype))
 
 

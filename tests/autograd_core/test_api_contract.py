@@ -127,3 +127,16 @@ def test_clip_with_lo_above_hi_gives_hi_like_numpy() -> None:
     np.testing.assert_array_equal(y.data, np.clip(a, 4.0, 1.0))
     y.sum().backward()
     np.testing.assert_array_equal(x.grad, [0.0, 0.0, 0.0])
+
+
+def test_clip_bounds_that_require_grad_receive_their_gradient() -> None:
+    # as torch.clamp: x gets 1 inside [lo, hi] (bounds inclusive), each bound where it wins
+    x = ag.Tensor(np.array([-2.0, 0.0, 0.5, 3.0]), requires_grad=True)
+    lo = ag.Tensor(np.array(0.0), requires_grad=True)
+    hi = ag.Tensor(np.array([1.0, 1.0, 1.0, 2.0]), requires_grad=True)
+    y = x.clip(lo, hi)
+    np.testing.assert_array_equal(y.data, [0.0, 0.0, 0.5, 2.0])
+    (y * np.array([1.0, 2.0, 3.0, 4.0])).sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 2.0, 3.0, 0.0])
+    np.testing.assert_array_equal(lo.grad, 1.0)
+    np.testing.assert_array_equal(hi.grad, [0.0, 0.0, 0.0, 4.0])
