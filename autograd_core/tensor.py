@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .dtypes import get_default_dtype
+from .dtypes import as_dtype, get_default_dtype
 from .errors import BackwardError, DTypeError
 
 _new = object.__new__
@@ -461,7 +461,7 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
             f"with dtype {arr.dtype}"
         )
     if dtype is not None:
-        dtype = np.dtype(dtype)
+        dtype = as_dtype(dtype, "Tensor")
         if arr.dtype != dtype:
             arr = arr.astype(dtype)
     return arr

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ..dtypes import as_dtype
 from ..op import Tensor, _make, as_tensors, op
 
 Array = np.ndarray
@@ -321,7 +322,7 @@ def _(g: Tensor, out: Tensor, x: Tensor, dtype: np.dtype, copy: bool = False) ->
 
 def astype(x: Any, dtype: Any, copy: bool = False) -> Tensor:
     """Convert to ``dtype``; differentiable between float dtypes, a cut to int or bool."""
-    dtype = np.dtype(dtype)
+    dtype = as_dtype(dtype, "astype")
     if not isinstance(x, Tensor):
         x = as_tensors((x,))[0]
     if dtype == x.dtype and not copy:

@@ -140,3 +140,15 @@ def test_clip_bounds_that_require_grad_receive_their_gradient() -> None:
     np.testing.assert_array_equal(x.grad, [0.0, 2.0, 3.0, 0.0])
     np.testing.assert_array_equal(lo.grad, 1.0)
     np.testing.assert_array_equal(hi.grad, [0.0, 0.0, 0.0, 4.0])
+
+
+def test_a_dtype_that_is_not_numeric_raises_dtype_error_naming_the_call() -> None:
+    x = ag.Tensor(np.ones(2), requires_grad=True)
+    with pytest.raises(ag.DTypeError, match=r"astype expects a numeric dtype.*'foo'"):
+        x.astype("foo")
+    with pytest.raises(ag.DTypeError, match=r"astype expects a numeric dtype"):
+        x.astype(str)
+    with pytest.raises(ag.DTypeError, match=r"Tensor expects a numeric dtype.*'foo'"):
+        ag.Tensor([1.0], dtype="foo")
+    assert ag.Tensor([1.5], dtype="float64").dtype == np.float64
+    assert x.astype("int32").dtype == np.int32
