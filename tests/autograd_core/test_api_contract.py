@@ -152,3 +152,12 @@ def test_a_dtype_that_is_not_numeric_raises_dtype_error_naming_the_call() -> Non
         ag.Tensor([1.0], dtype="foo")
     assert ag.Tensor([1.5], dtype="float64").dtype == np.float64
     assert x.astype("int32").dtype == np.int32
+
+
+def test_backward_with_a_non_numeric_grad_names_backward_and_the_shape() -> None:
+    x = ag.Tensor(np.ones((2, 3)), requires_grad=True)
+    with pytest.raises(ag.DTypeError, match=r"backward: grad must be numbers.*\(2, 3\)"):
+        (x * 2.0).backward("abc")
+    with pytest.raises(ag.DTypeError, match=r"backward: grad must be numbers"):
+        (x * 2.0).backward([[1.0, 2.0], [3.0]])
+    assert x.grad is None
