@@ -116,11 +116,15 @@ def _check_gradient(name: str, pos: int, r: Any, x: Tensor) -> np.ndarray:
             f"gradient is never summed or broadcast for you)"
         )
     if r.dtype != x.dtype:
-        raise DTypeError(
-            f"{name}.backward returned a gradient of dtype {r.dtype} for input {pos}, which "
-            f"has dtype {x.dtype} (shape {x.shape}); return the input's dtype, for example "
-            f"with .astype(x.dtype)"
-        )
+        if r.dtype.kind != "f":
+            raise DTypeError(
+                f"{name}.backward returned a gradient of dtype {r.dtype} for input {pos}, "
+                f"which has dtype {x.dtype} (shape {x.shape}); a gradient must be floating "
+                f"point"
+            )
+        # another float dtype (numpy's float64 constants creep in easily) is cast to the
+        # input's, as PyTorch does and as the engine does for built-in ops
+        r = r.astype(x.dtype)
     return r
 
 

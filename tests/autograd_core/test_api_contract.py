@@ -161,3 +161,21 @@ def test_backward_with_a_non_numeric_grad_names_backward_and_the_shape() -> None
     with pytest.raises(ag.DTypeError, match=r"backward: grad must be numbers"):
         (x * 2.0).backward([[1.0, 2.0], [3.0]])
     assert x.grad is None
+
+
+def test_custom_function_on_float32_may_return_a_float64_gradient() -> None:
+    class Step(ag.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return np.maximum(x, 0.0)
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_arrays
+            return grad * np.where(x > 0, 1.0, 0.0)  # float64 mask: PyTorch casts it back
+
+    t = ag.Tensor([-1.0, 2.0, 3.0], requires_grad=True)  # a list: float32
+    (Step.apply(t) * 3.0).sum().backward()
+    assert t.grad.dtype == np.float32
+    np.testing.assert_array_equal(t.grad, [0.0, 3.0, 3.0])

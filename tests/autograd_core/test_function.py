@@ -164,7 +164,8 @@ def test_wrong_shape_names_function_input_and_both_shapes():
     assert b.grad is None  # never silently summed
 
 
-def test_wrong_dtype_names_both_dtypes():
+def test_another_float_dtype_is_cast_to_the_input_dtype():
+    # as PyTorch: a float64 gradient for a float32 input is cast, not refused
     class Upcasts(Function):
         @staticmethod
         def forward(ctx, x):
@@ -175,10 +176,26 @@ def test_wrong_dtype_names_both_dtypes():
             return (2 * g).astype(np.float64)
 
     x = Tensor(np.ones(3, dtype=np.float32), requires_grad=True)
+    Upcasts.apply(x).sum().backward()
+    assert x.grad.dtype == np.float32
+    np.testing.assert_array_equal(x.grad, [2.0, 2.0, 2.0])
+
+
+def test_integer_gradient_names_both_dtypes():
+    class Integer(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return np.full(g.shape, 2)
+
+    x = Tensor(np.ones(3, dtype=np.float32), requires_grad=True)
     with pytest.raises(ag.DTypeError) as info:
-        Upcasts.apply(x).sum().backward()
+        Integer.apply(x).sum().backward()
     msg = str(info.value)
-    assert "Upcasts" in msg and "float64" in msg and "float32" in msg and "input 0" in msg
+    assert "Integer" in msg and "int64" in msg and "float32" in msg and "input 0" in msg
 
 
 def test_wrong_number_of_gradients():
