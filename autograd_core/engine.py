@@ -75,7 +75,13 @@ def _initial_grad(t: Tensor, grad: Any, create_graph: bool, where: str) -> Any:
     elif isinstance(grad, Tensor) and create_graph and grad._rg:
         g = grad  # the user wants to differentiate through the upstream gradient too
     else:
-        g = np.array(grad.data if isinstance(grad, Tensor) else grad, dtype=t.dtype, copy=True)
+        try:
+            g = np.array(grad.data if isinstance(grad, Tensor) else grad, dtype=t.dtype, copy=True)
+        except (TypeError, ValueError):
+            raise DTypeError(
+                f"{where}: grad must be numbers of the output's shape {t.shape} (an array, a "
+                f"Tensor or a scalar). Received: {type(grad).__name__} {grad!r:.60}"
+            ) from None
     if g.shape != t.shape:
         raise ShapeError(
             f"{where}: grad has shape {tuple(g.shape)} but the output has shape {t.shape}; "
@@ -221,7 +227,8 @@ def _walk(
 
 def _released_error(node: Any) -> BackwardError:
     return BackwardError(
-        f"backward through '{node.name}' a second time: the arrays it saved were freed by "
+        f"backward through '{node.name}' (output shape {tuple(node.shape)}, dtype "
+        f"{node.dtype}) a second time: the arrays it saved were freed by "
         f"the first backward. Pass retain_graph=True to the first backward() (or to "
         f"every one but the last) to keep them"
     )

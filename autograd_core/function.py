@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from .broadcast import unbroadcast
 from .errors import BackwardError, DTypeError, ShapeError
 from .grad_mode import mode
 from .op import Node, Op
@@ -105,22 +106,31 @@ class _FunctionOp(Op):
 
 
 def _check_gradient(name: str, pos: int, r: Any, x: Tensor) -> np.ndarray:
-    """``r`` as an array of exactly ``x``'s shape and dtype, else a clear error."""
+    """``r`` as an array of ``x``'s shape and dtype, else a clear error."""
     if isinstance(r, Tensor):
         r = r.data
     r = np.asarray(r)
     if r.shape != x.shape:
-        raise ShapeError(
-            f"{name}.backward returned a gradient of shape {r.shape} for input {pos}, which "
-            f"has shape {x.shape}; return exactly the input's shape (a custom backward's "
-            f"gradient is never summed or broadcast for you)"
-        )
+        # as PyTorch: a gradient in a broadcast shape of the input (the output's shape, for
+        # an input the forward broadcast) is summed back; any other shape is an error
+        try:
+            r = np.asarray(unbroadcast(r, x.shape))
+        except ShapeError:
+            raise ShapeError(
+                f"{name}.backward returned a gradient of shape {r.shape} for input {pos}, "
+                f"which has shape {x.shape}; return the input's shape (or one it broadcasts "
+                f"to, which is summed back)"
+            ) from None
     if r.dtype != x.dtype:
-        raise DTypeError(
-            f"{name}.backward returned a gradient of dtype {r.dtype} for input {pos}, which "
-            f"has dtype {x.dtype} (shape {x.shape}); return the input's dtype, for example "
-            f"with .astype(x.dtype)"
-        )
+        if r.dtype.kind != "f":
+            raise DTypeError(
+                f"{name}.backward returned a gradient of dtype {r.dtype} for input {pos}, "
+                f"which has dtype {x.dtype} (shape {x.shape}); a gradient must be floating "
+                f"point"
+            )
+        # another float dtype (numpy's float64 constants creep in easily) is cast to the
+        # input's, as PyTorch does and as the engine does for built-in ops
+        r = r.astype(x.dtype)
     return r
 
 

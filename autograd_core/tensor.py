@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .dtypes import get_default_dtype
+from .dtypes import as_dtype, get_default_dtype
 from .errors import BackwardError, DTypeError
 
 _new = object.__new__
@@ -61,7 +61,8 @@ class Tensor:
         value = bool(value)
         if value and self.data.dtype.kind != "f":
             raise DTypeError(
-                f"only floating point tensors can require gradients. Received dtype "
+                f"requires_grad=True: only floating point tensors can require gradients. "
+                f"Received dtype "
                 f"{self.data.dtype} (shape {self.data.shape}); convert with .astype(np.float32)"
             )
         if not value and self._node is not None:
@@ -460,7 +461,7 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
             f"with dtype {arr.dtype}"
         )
     if dtype is not None:
-        dtype = np.dtype(dtype)
+        dtype = as_dtype(dtype, "Tensor")
         if arr.dtype != dtype:
             arr = arr.astype(dtype)
     return arr

@@ -144,27 +144,46 @@ def test_backward_may_return_none_for_an_input():
     assert y.grad is None
 
 
-def test_wrong_shape_names_function_input_and_both_shapes():
-    class SummedTooMuch(Function):
+def test_gradient_in_the_broadcast_shape_is_summed_back():
+    # as PyTorch: b was broadcast by the forward, so g of the output's shape is summed to (4,)
+    class AddBias(Function):
         @staticmethod
         def forward(ctx, x, b):
             return x + b
 
         @staticmethod
         def backward(ctx, g):
-            return g, g  # b has shape (4,): its gradient must be summed over axis 0
+            return g, g
+
+    x = Tensor(np.ones((3, 4)), requires_grad=True)
+    b = Tensor(np.ones(4), requires_grad=True)
+    (AddBias.apply(x, b) * np.arange(4.0)).sum().backward()
+    np.testing.assert_array_equal(b.grad, [0.0, 3.0, 6.0, 9.0])
+    np.testing.assert_array_equal(x.grad, np.tile(np.arange(4.0), (3, 1)))
+
+
+def test_wrong_shape_names_function_input_and_both_shapes():
+    class WrongShape(Function):
+        @staticmethod
+        def forward(ctx, x, b):
+            return x * b
+
+        @staticmethod
+        def backward(ctx, g):
+            return g, g[:, :2]  # (3, 2) cannot be summed to b's shape (4,)
 
     x = Tensor(np.ones((3, 4)), requires_grad=True)
     b = Tensor(np.ones(4), requires_grad=True)
     with pytest.raises(ag.ShapeError) as info:
-        SummedTooMuch.apply(x, b).sum().backward()
+        WrongShape.apply(x, b).sum().backward()
     msg = str(info.value)
-    assert "SummedTooMuch" in msg and "input 1" in msg
-    assert "(3, 4)" in msg and "(4,)" in msg
-    assert b.grad is None  # never silently summed
+    assert "WrongShape" in msg and "input 1" in msg
+    assert "(3, 2)" in msg and "(4,)" in msg
+    assert b.grad is None
 
 
-def test_wrong_dtype_names_both_dtypes():
+def test_another_float_dtype_is_cast_to_the_input_dtype():
+    # as PyTorch: a float64 gradient for a float32 input is cast, not refused
     class Upcasts(Function):
         @staticmethod
         def forward(ctx, x):
@@ -175,10 +194,26 @@ def test_wrong_dtype_names_both_dtypes():
             return (2 * g).astype(np.float64)
 
     x = Tensor(np.ones(3, dtype=np.float32), requires_grad=True)
+    Upcasts.apply(x).sum().backward()
+    assert x.grad.dtype == np.float32
+    np.testing.assert_array_equal(x.grad, [2.0, 2.0, 2.0])
+
+
+def test_integer_gradient_names_both_dtypes():
+    class Integer(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return np.full(g.shape, 2)
+
+    x = Tensor(np.ones(3, dtype=np.float32), requires_grad=True)
     with pytest.raises(ag.DTypeError) as info:
-        Upcasts.apply(x).sum().backward()
+        Integer.apply(x).sum().backward()
     msg = str(info.value)
-    assert "Upcasts" in msg and "float64" in msg and "float32" in msg and "input 0" in msg
+    assert "Integer" in msg and "int64" in msg and "float32" in msg and "input 0" in msg
 
 
 def test_wrong_number_of_gradients():

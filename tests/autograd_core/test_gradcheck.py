@@ -386,22 +386,24 @@ def test_check_gradients_passes_for_a_correct_function():
 
 
 def test_check_gradients_with_broadcastable_shapes_finds_a_broadcasting_bug():
-    class AddNoSum(Function):
-        """x + y whose backward forgets that y was broadcast."""
+    class AddSumsFirstAxis(Function):
+        """x + y whose backward assumes y was broadcast along the first axis."""
 
         @staticmethod
         def forward(ctx, x, y):
-            ctx.shapes = x.shape, y.shape
             return x + y
 
         @staticmethod
         def backward(ctx, g):
-            return np.broadcast_to(g, ctx.shapes[0]).copy(), g
+            # a gradient in the output's shape is summed back for us; this one is not that
+            return g, (g.sum(axis=0) if g.ndim else g)
 
     shapes = hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=2, max_side=3)
     check_gradients(lambda x, y: x * y + y.exp(), shapes=shapes, max_examples=10)
-    with pytest.raises(ag.ShapeError, match="AddNoSum.backward returned a gradient of shape"):
-        check_gradients(lambda x, y: AddNoSum.apply(x, y), shapes=shapes, max_examples=20)
+    with pytest.raises(
+        ag.ShapeError, match="AddSumsFirstAxis.backward returned a gradient of shape"
+    ):
+        check_gradients(lambda x, y: AddSumsFirstAxis.apply(x, y), shapes=shapes, max_examples=20)
 
 
 def test_check_gradients_finds_a_planted_bug():
