@@ -13,12 +13,14 @@ from .errors import (
     AutogradError, AxisError, BackwardError, DTypeError, GradcheckError, IndexingError,
     ShapeError,
 )
-from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .grad_mode import enable_grad, graph_scope, is_grad_enabled, no_grad, set_grad_enabled
 from .tensor import Tensor
 from .op import Node, Op, op
 from .engine import backward, gradients
 from .function import Context, Function
-from .anomaly import AnomalyError, detect_anomaly
+from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
+from .gradcheck import GradcheckReport, gradcheck, gradgradcheck
+from .explain import explain_grad
 from .functional import grad, hessian, jacobian, value_and_grad
 from .broadcast import unbroadcast
 from .ops.elementwise import (
@@ -40,11 +42,36 @@ from .ops.fused import binary_cross_entropy_with_logits, cross_entropy, linear
 abs = absolute
 pow = power
 
+# Drawing pulls in graphviz (~0.1 s to import), so these load on first use.
+_LAZY = {
+    "draw_graph": "viz", "save_graph": "viz", "graph_text": "graphinfo",
+    "print_graph": "graphinfo", "graph_to_dict": "graphinfo", "record_gradients": "graphinfo",
+    "backward_steps": "walkthrough", "explain_backward": "walkthrough",
+}
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'autograd_core' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list:
+    return sorted(set(globals()) | set(_LAZY))
+
+
 __all__ = [
     "Tensor", "Function", "Context", "no_grad", "enable_grad", "set_grad_enabled",
     "is_grad_enabled", "set_default_dtype", "get_default_dtype", "backward", "gradients",
-    "grad", "value_and_grad", "jacobian", "hessian", "detect_anomaly", "unbroadcast", "Node",
-    "Op", "op",
+    "grad", "value_and_grad", "jacobian", "hessian", "detect_anomaly", "is_anomaly_enabled",
+    "gradcheck", "gradgradcheck", "GradcheckReport", "explain_grad", "unbroadcast", "Node",
+    "Op", "op", "graph_scope", "draw_graph", "save_graph", "graph_text", "print_graph",
+    "graph_to_dict", "record_gradients", "backward_steps", "explain_backward",
     "AutogradError", "ShapeError", "AxisError", "DTypeError", "BackwardError", "GradcheckError",
     "IndexingError", "AnomalyError",
     "absolute", "abs", "add", "astype", "clip", "cos", "divide", "equal", "exp", "greater",

@@ -29,3 +29,17 @@ def get_default_dtype() -> np.dtype:
 def is_float(dtype: np.dtype) -> bool:
     """True for the dtypes that can carry gradients."""
     return dtype.kind == "f"
+
+
+def as_dtype(dtype: object, where: str) -> np.dtype:
+    """``np.dtype(dtype)`` for a numeric dtype, else a DTypeError naming ``where``."""
+    try:
+        d = np.dtype(dtype)
+    except TypeError:
+        d = None
+    if d is None or d.kind not in "biuf":
+        raise DTypeError(
+            f"{where} expects a numeric dtype (bool, integer or floating). Received: "
+            f"dtype={dtype!r}"
+        )
+    return d

@@ -76,7 +76,13 @@ def _initial_grad(t: Tensor, grad: Any, create_graph: bool, where: str) -> Any:
     elif isinstance(grad, Tensor) and create_graph and grad._rg:
         g = grad  # the user wants to differentiate through the upstream gradient too
     else:
-        g = np.array(grad.data if isinstance(grad, Tensor) else grad, dtype=t.dtype, copy=True)
+        try:
+            g = np.array(grad.data if isinstance(grad, Tensor) else grad, dtype=t.dtype, copy=True)
+        except (TypeError, ValueError):
+            raise DTypeError(
+                f"{where}: grad must be numbers of the output's shape {t.shape} (an array, a "
+                f"Tensor or a scalar). Received: {type(grad).__name__} {grad!r:.60}"
+            ) from None
     if g.shape != t.shape:
         raise ShapeError(
             f"{where}: grad has shape {tuple(g.shape)} but the output has shape {t.shape}; "
@@ -199,7 +205,7 @@ def _walk_nodes(
                     if slots is None:
                         slots = grads[owner] = [None] * owner.n_out
                     k = node.out_index
-                    slots[k] = g if slots[k] is None else slots[k] + g
+                    slots[k] = g if slots[k] is None else _add(slots[k], g)
                 else:
                     if node.released:
                         raise _released_error(node)
@@ -233,10 +239,10 @@ def _walk_nodes(
                         # place, since a rule may hand the same array to several inputs
                         if p is None:
                             prev = leaf_grads.get(x)
-                            leaf_grads[x] = gi if prev is None else prev + gi
+                            leaf_grads[x] = gi if prev is None else _add(prev, gi)
                         else:
                             prev = grads.get(p)
-                            grads[p] = gi if prev is None else prev + gi
+                            grads[p] = gi if prev is None else _add(prev, gi)
             if not retain_graph and not node.released:
                 node.release()
             for p in parents:
@@ -251,7 +257,8 @@ def _walk_nodes(
 
 def _released_error(node: Any) -> BackwardError:
     return BackwardError(
-        f"backward through '{node.name}' a second time: the arrays it saved were freed by "
+        f"backward through '{node.name}' (output shape {tuple(node.shape)}, dtype "
+        f"{node.dtype}) a second time: the arrays it saved were freed by "
         f"the first backward. Pass retain_graph=True to the first backward() (or to "
         f"every one but the last) to keep them"
     )
@@ -267,17 +274,29 @@ def _cast(gi: Any, dtype: np.dtype, node: Any) -> Any:
     return gi.astype(dtype)
 
 
+def _add(a: Any, b: Any) -> Any:
+    """a + b for two gradients (arrays or Tensors), always an array or a Tensor."""
+    s = a + b
+    # NOTE: numpy returns a scalar, not a 0-d array, for the sum of two 0-d arrays
+    return np.asarray(s) if isinstance(s, np.generic) else s
+
+
 def _run_hooks(hooks: list, g: Any) -> Any:
     for hook in list(hooks):
         replaced = hook(g)
         if replaced is not None:
-            replaced = replaced.data if isinstance(replaced, Tensor) and not isinstance(
-                g, Tensor
-            ) else replaced
-            if np.shape(replaced) != np.shape(g):
+            # keep the gradient's kind: an array in a plain backward, a Tensor when recording
+            if isinstance(g, Tensor):
+                if not isinstance(replaced, Tensor):
+                    replaced = _make(np.asarray(replaced, dtype=g.dtype))
+            else:
+                replaced = np.asarray(
+                    replaced.data if isinstance(replaced, Tensor) else replaced, dtype=g.dtype
+                )
+            if replaced.shape != g.shape:
                 raise ShapeError(
-                    f"a gradient hook returned shape {np.shape(replaced)} for a gradient of "
-                    f"shape {np.shape(g)}"
+                    f"a gradient hook ({getattr(hook, '__name__', 'hook')}) returned shape "
+                    f"{replaced.shape} for a gradient of shape {g.shape}; return the same shape"
                 )
             g = replaced
     return g
@@ -287,7 +306,7 @@ def _retain(node: Any, g: Any, create_graph: bool) -> None:
     t = node.retain()
     if t is not None:
         g = g if create_graph else np.array(g, copy=True)
-        t.grad = g if t.grad is None else t.grad + g
+        t.grad = g if t.grad is None else _add(t.grad, g)
 
 
 def _deliver(leaf_grads: dict, create_graph: bool) -> None:
@@ -302,4 +321,4 @@ def _deliver(leaf_grads: dict, create_graph: bool) -> None:
             given.add(id(g))
             leaf.grad = g
         else:
-            leaf.grad = leaf.grad + g
+            leaf.grad = _add(leaf.grad, g)

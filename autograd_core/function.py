@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from .broadcast import unbroadcast
 from .errors import BackwardError, DTypeError, ShapeError
 from .grad_mode import mode
 from .op import Node, Op
@@ -54,17 +55,29 @@ class _FunctionOp(Op):
         self.function = function
 
     def backward(self, node: Node, g: Any) -> tuple:
+        try:
+            return self._backward(node, g)
+        except Exception as e:
+            if node.trace is not None:  # anomaly mode recorded where the call was made
+                from .anomaly import where_created
+
+                place = where_created(node)
+                if place:
+                    e.add_note(f"in the backward of {node.name}, created at {place}")
+            raise
+
+    def _backward(self, node: Node, g: Any) -> tuple:
         fn = self.function
         ctx = node.kwargs["ctx"]
         arg_positions = node.kwargs["positions"]
-        outs = node.out if node.n_out > 1 else (node.out,)
-        gs = g if node.n_out > 1 else (g,)
-        recording = not isinstance(gs[0], np.ndarray) and any(
-            isinstance(x, Tensor) and x._rg for x in gs
-        )
+        multi = isinstance(node.out, tuple)  # forward returned a tuple (even of one array)
+        outs = node.out if multi else (node.out,)
+        gs = g if multi else (g,)
+        # The engine turns recording on only for create_graph=True.
+        recording = mode.enabled
         arrays = [
             np.zeros_like(o) if x is None else (x.data if isinstance(x, Tensor) else x)
-            for x, o in zip(gs, outs)
+            for x, o in zip(gs, outs, strict=True)
         ]
         result = fn.backward(ctx, *arrays)
         if not isinstance(result, tuple):
@@ -76,7 +89,7 @@ class _FunctionOp(Op):
                 f"{n_args} argument(s): return one per argument (None where there is none)"
             )
         grads: list = []
-        for x, pos in zip(node.inputs, arg_positions):
+        for x, pos in zip(node.inputs, arg_positions, strict=True):
             r = result[pos]
             if r is None or not x._rg:
                 grads.append(None)
@@ -84,25 +97,40 @@ class _FunctionOp(Op):
             r = _check_gradient(fn.__name__, pos, r, x)
             if recording:
                 # NOTE: backward ran on arrays, so this gradient cannot be differentiated
-                # again; record that, so a second derivative raises instead of being 0.
-                upstream = tuple(x for x in gs if isinstance(x, Tensor))
-                r = _make(r, True, Node(_once_differentiable(fn.__name__), upstream, r, {}))
+                # again. It still depends on the inputs and on the upstream gradient: record
+                # that, so a second derivative raises instead of silently being 0.
+                parents = tuple(t for t in (*node.inputs, *gs) if isinstance(t, Tensor) and t._rg)
+                r = _make(r, True, Node(_once_differentiable(fn.__name__), parents, r, {}))
             grads.append(r)
         return tuple(grads)
 
 
 def _check_gradient(name: str, pos: int, r: Any, x: Tensor) -> np.ndarray:
+    """``r`` as an array of ``x``'s shape and dtype, else a clear error."""
+    if isinstance(r, Tensor):
+        r = r.data
     r = np.asarray(r)
     if r.shape != x.shape:
-        raise ShapeError(
-            f"{name}.backward returned a gradient of shape {r.shape} for argument {pos}, which "
-            f"has shape {x.shape}; return exactly the input's shape (it is not summed for you)"
-        )
+        # as PyTorch: a gradient in a broadcast shape of the input (the output's shape, for
+        # an input the forward broadcast) is summed back; any other shape is an error
+        try:
+            r = np.asarray(unbroadcast(r, x.shape))
+        except ShapeError:
+            raise ShapeError(
+                f"{name}.backward returned a gradient of shape {r.shape} for input {pos}, "
+                f"which has shape {x.shape}; return the input's shape (or one it broadcasts "
+                f"to, which is summed back)"
+            ) from None
     if r.dtype != x.dtype:
-        raise DTypeError(
-            f"{name}.backward returned a gradient of dtype {r.dtype} for argument {pos}, which "
-            f"has dtype {x.dtype}; return the input's dtype"
-        )
+        if r.dtype.kind != "f":
+            raise DTypeError(
+                f"{name}.backward returned a gradient of dtype {r.dtype} for input {pos}, "
+                f"which has dtype {x.dtype} (shape {x.shape}); a gradient must be floating "
+                f"point"
+            )
+        # another float dtype (numpy's float64 constants creep in easily) is cast to the
+        # input's, as PyTorch does and as the engine does for built-in ops
+        r = r.astype(x.dtype)
     return r
 
 
@@ -169,8 +197,17 @@ class Function:
             return res if multi else res[0]
         positions = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
         inputs = tuple(args[i] for i in positions)
-        kw = {"ctx": ctx, "positions": positions, "n_args": len(args)}
+        # The non-Tensor arguments and keywords are kept so that the forward can be re-run
+        # (gradcheck differentiates each recorded node on its own).
+        others = tuple(None if isinstance(a, Tensor) else a for a in args)
+        kw = {
+            "ctx": ctx, "positions": positions, "n_args": len(args), "args": others,
+            "kwargs": kwargs,
+        }
         node = Node(cls._op(), inputs, outs if multi else outs[0], kw)
+        if multi:
+            # Node.shape reads one array; a multi-output node describes all its outputs.
+            node.meta = (tuple(o.shape for o in outs), outs[0].dtype)
         if mode.anomaly:
             from .anomaly import check_forward
 

@@ -34,6 +34,11 @@ def _prepare(args: tuple, nums: tuple) -> tuple[list, list, bool]:
     Returns (args, whether each differentiated argument came in as a connected Tensor,
     whether to record the backward pass so the result can be differentiated again)."""
     args = list(args)
+    # The other array arguments become constant Tensors, so that ``f`` sees Tensors for every
+    # array it is given (as torch.func does), whichever argument is differentiated.
+    for i, a in enumerate(args):
+        if i not in nums and isinstance(a, np.ndarray):
+            args[i] = Tensor(a)
     connected = []
     for i in nums:
         a = args[i]
@@ -42,7 +47,10 @@ def _prepare(args: tuple, nums: tuple) -> tuple[list, list, bool]:
         else:
             t = Tensor(a.data if isinstance(a, Tensor) else a)
             if t.dtype.kind != "f":
-                t = t.astype(np.float64) if isinstance(a, np.ndarray) else Tensor(t.data.astype(float))
+                t = (
+                    t.astype(np.float64) if isinstance(a, np.ndarray)
+                    else Tensor(t.data.astype(float))
+                )
             t.requires_grad = True
             args[i] = t
             connected.append(False)
@@ -51,7 +59,9 @@ def _prepare(args: tuple, nums: tuple) -> tuple[list, list, bool]:
 
 def _output(fname: str, out: Any) -> Tensor:
     if not isinstance(out, Tensor):
-        raise TypeError(f"{fname}: the function must return a Tensor. Received {type(out).__name__}")
+        raise TypeError(
+            f"{fname}: the function must return a Tensor. Received {type(out).__name__}"
+        )
     return out
 
 
@@ -74,7 +84,7 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
             gs = gradients(out, inputs, create_graph=create, retain_graph=create)
         else:
             gs = tuple(np.zeros(t.shape, dtype=t.dtype) for t in inputs)
-        gs = tuple(_result(g, c) for g, c in zip(gs, connected))
+        gs = tuple(_result(g, c) for g, c in zip(gs, connected, strict=True))
         value = out if any(connected) else out.data
         return value, (gs[0] if isinstance(argnums, int) else gs)
 

@@ -1,4 +1,5 @@
-"""Gradient recording on or off, per thread: ``no_grad``, ``enable_grad``, ``set_grad_enabled``."""
+"""Gradient recording on or off, per thread: ``no_grad``, ``enable_grad``, ``set_grad_enabled``;
+and ``graph_scope``, which labels the operations recorded inside it for drawing."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ class _Mode(threading.local):
     # Class attributes are the defaults every new thread starts from.
     enabled = True
     anomaly = False
+    scope = None  # innermost open graph_scope, copied onto each recorded Node
 
 
 mode = _Mode()
@@ -23,8 +25,8 @@ def is_grad_enabled() -> bool:
     return mode.enabled
 
 
-class set_grad_enabled:
-    """Turn recording on or off; usable as a context manager or a decorator."""
+class _GradMode:
+    """Recording on or off for a ``with`` block or, as a decorator, for a function."""
 
     def __init__(self, enabled: bool) -> None:
         self._enabled = bool(enabled)
@@ -52,15 +54,89 @@ class set_grad_enabled:
         return wrapper  # type: ignore[return-value]
 
 
-class no_grad(set_grad_enabled):
-    """Record nothing inside: ``with no_grad(): ...`` or ``@no_grad()``."""
+class set_grad_enabled(_GradMode):
+    """Turn recording on or off: at once when called (``set_grad_enabled(False)``, as in
+    PyTorch), or for a ``with`` block, or for a function as a decorator."""
 
-    def __init__(self) -> None:
+    def __init__(self, enabled: bool) -> None:
+        super().__init__(enabled)
+        self._before = mode.enabled
+        mode.enabled = self._enabled
+
+    def __enter__(self) -> None:
+        # the call already switched the mode: leaving the block restores the one before it
+        self._prev.append(self._before)
+        mode.enabled = self._enabled
+
+    def __call__(self, func: F) -> F:
+        mode.enabled = self._before  # a decorator only switches while the function runs
+        return super().__call__(func)
+
+
+class no_grad(_GradMode):
+    """Record nothing inside: ``with no_grad(): ...``, ``@no_grad()`` or ``@no_grad``."""
+
+    def __new__(cls, func: Callable | None = None) -> Any:
+        if func is not None:  # used bare, as ``@no_grad``
+            return cls()(func)
+        return super().__new__(cls)
+
+    def __init__(self, func: Callable | None = None) -> None:
         super().__init__(False)
 
 
-class enable_grad(set_grad_enabled):
-    """Record again, also inside a ``no_grad`` block."""
+class enable_grad(_GradMode):
+    """Record again, also inside a ``no_grad`` block (``@enable_grad`` works bare too)."""
 
-    def __init__(self) -> None:
+    def __new__(cls, func: Callable | None = None) -> Any:
+        if func is not None:
+            return cls()(func)
+        return super().__new__(cls)
+
+    def __init__(self, func: Callable | None = None) -> None:
         super().__init__(True)
+
+
+class graph_scope:
+    """Tag the operations recorded inside with a label, so drawn graphs group them.
+
+    ``with graph_scope("Dense(784→512, relu)"): y = layer.forward(x)``. Scopes nest; each
+    ``with`` opens a new group, so calling the same layer twice gives two groups. Recording
+    pays for this only a thread-local read per node.
+    """
+
+    __slots__ = ("_label", "parent", "owner")
+
+    def __init__(self, label: str | None = None, owner: Any = None) -> None:
+        self._label = label
+        self.parent: graph_scope | None = None
+        self.owner = owner  # what opened the scope (a layer), for tools that want more
+
+    @property
+    def label(self) -> str:
+        """The group's title; asked of ``owner.graph_label()`` only when drawn (so a layer
+        opening a scope per call pays nothing for it)."""
+        if self._label is None:
+            fn = getattr(self.owner, "graph_label", None)
+            self._label = str(fn()) if callable(fn) else type(self.owner).__name__
+        return self._label
+
+    def __enter__(self) -> graph_scope:
+        self.parent = mode.scope
+        mode.scope = self
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        mode.scope = self.parent
+
+    def path(self) -> list[graph_scope]:
+        """This scope and its enclosing ones, outermost first."""
+        out = []
+        s: graph_scope | None = self
+        while s is not None:
+            out.append(s)
+            s = s.parent
+        return out[::-1]
+
+    def __repr__(self) -> str:
+        return f"<graph_scope {self.label!r}>"

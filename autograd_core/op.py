@@ -38,7 +38,7 @@ class Node:
     # producer Node, which keeps the structure without the array.
     __slots__ = (
         "op", "_inputs", "_parents", "out", "kwargs", "released", "hooks", "retain",
-        "out_index", "n_out", "trace", "meta", "__weakref__",
+        "out_index", "n_out", "trace", "meta", "scope", "__weakref__",
     )
 
     def __init__(self, op: Any, inputs: tuple, out: Any, kwargs: dict) -> None:
@@ -54,6 +54,7 @@ class Node:
         self.n_out = 1
         self.trace = None  # creation stack, recorded in anomaly mode
         self.meta = None  # (shape, dtype) of the output, kept once the array is released
+        self.scope = mode.scope  # the innermost graph_scope open when recorded (for drawing)
 
     @property
     def inputs(self) -> tuple:
@@ -199,6 +200,7 @@ class Op:
         node.kwargs = kwargs
         node.released = False
         node.hooks = node.retain = node.out_index = node.trace = node.meta = None
+        node.scope = mode.scope  # the open graph_scope (an nn layer), for drawing
         node.n_out = 1
         t._rg = True
         t._node = node

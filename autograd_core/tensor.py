@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .dtypes import get_default_dtype
+from .dtypes import as_dtype, get_default_dtype
 from .errors import BackwardError, DTypeError
 
 _new = object.__new__
@@ -61,7 +61,8 @@ class Tensor:
         value = bool(value)
         if value and self.data.dtype.kind != "f":
             raise DTypeError(
-                f"only floating point tensors can require gradients. Received dtype "
+                f"requires_grad=True: only floating point tensors can require gradients. "
+                f"Received dtype "
                 f"{self.data.dtype} (shape {self.data.shape}); convert with .astype(np.float32)"
             )
         if not value and self._node is not None:
@@ -177,9 +178,9 @@ class Tensor:
         """Fill ``.grad`` of every leaf this tensor depends on (accumulating, as PyTorch)."""
         _backward(self, grad, retain_graph, create_graph)
 
-    def register_hook(self, hook: Callable[[Any], Any]) -> Callable[[], None]:
+    def register_hook(self, hook: Callable[[Any], Any]) -> RemovableHandle:
         """Call ``hook(grad)`` when this tensor's gradient is computed; a non-None return
-        value replaces the gradient. Returns a function that removes the hook."""
+        value replaces the gradient. Returns a handle whose ``remove()`` removes the hook."""
         if not self._rg:
             raise BackwardError(
                 "register_hook: cannot register a hook on a tensor that does not require grad"
@@ -193,7 +194,7 @@ class Tensor:
                 self._hooks = []
             hooks = self._hooks
         hooks.append(hook)
-        return lambda: hook in hooks and hooks.remove(hook)
+        return RemovableHandle(hooks, hook)
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` on this non-leaf tensor after backward (leaves always keep it)."""
@@ -403,6 +404,25 @@ class Tensor:
         return clip(self, lo, hi)
 
 
+class RemovableHandle:
+    """Returned by ``register_hook``: ``handle.remove()`` (or calling it) removes the hook."""
+
+    __slots__ = ("_hooks", "_hook")
+
+    def __init__(self, hooks: list, hook: Callable) -> None:
+        self._hooks = hooks
+        self._hook = hook
+
+    def remove(self) -> None:
+        """Remove the hook; removing it twice does nothing."""
+        for i, h in enumerate(self._hooks):
+            if h is self._hook:
+                del self._hooks[i]
+                break
+
+    __call__ = remove
+
+
 def _make(data: np.ndarray, requires_grad: bool = False, node: Any = None) -> Tensor:
     """Build a Tensor around an ndarray without validation (the engine's fast path)."""
     t = _new(Tensor)
@@ -431,7 +451,7 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
                 f"Tensor expects numbers (a scalar, a nested list of equal lengths or an "
                 f"array). Received: {_short(data)} ({e})"
             ) from None
-        if arr.dtype.kind in "iuf":
+        if dtype is None and arr.dtype.kind in "iuf":
             # Python scalars and lists take the default float dtype (as torch.tensor does
             # for floats), so a list literal never silently becomes float64.
             arr = arr.astype(get_default_dtype())
@@ -441,7 +461,7 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
             f"with dtype {arr.dtype}"
         )
     if dtype is not None:
-        dtype = np.dtype(dtype)
+        dtype = as_dtype(dtype, "Tensor")
         if arr.dtype != dtype:
             arr = arr.astype(dtype)
     return arr

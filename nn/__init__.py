@@ -7,7 +7,17 @@
 >>> model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
 """
 
-from . import activations, callbacks, datasets, initializers, losses, metrics, optimizers, saving
+from . import (
+    activations,
+    callbacks,
+    datasets,
+    initializers,
+    losses,
+    metrics,
+    optimizers,
+    saving,
+    utils,
+)
 from . import optimizers as optim
 from ._seed import set_seed
 from .activations import Activation, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
@@ -28,5 +38,5 @@ __all__ = [
     "Softmax", "LeakyReLU", "Sequential", "History", "Callback", "EarlyStopping",
     "ModelCheckpoint", "GradientFlow", "GradientFlowWarning", "set_seed", "activations",
     "callbacks", "datasets", "initializers", "losses", "metrics", "optim", "optimizers",
-    "saving",
+    "saving", "utils",
 ]

@@ -193,7 +193,7 @@ class ModelCheckpoint(Callback):
         self.model.save(path)
 
 
-class GradientFlowWarning(RuntimeWarning):
+class GradientFlowWarning(UserWarning):
     """Gradients that are nan or inf, vanishing or exploding during training."""
 
 

@@ -108,19 +108,23 @@ def make_spirals(n: int = 100, noise: float = 0.0, n_arms: int = 2, seed: Any = 
     return _finish(np.concatenate(parts), np.concatenate(labels), noise, rng, shuffle)
 
 
-def higham_points(n: int = 10) -> tuple[np.ndarray, np.ndarray]:
-    """The 10 points of Higham & Higham (SIAM Review 2019), first 5 class A (label 0), last
-    5 class B (label 1); ``n=20`` adds their mirror images ``1 - x`` with swapped classes,
-    still not linearly separable."""
+def higham_points(n: int = 10, noise: float = 0.02, seed: Any = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The 10 points of Higham & Higham (SIAM Review 2019): first 5 class A (label 0), last
+    5 class B (label 1). ``n`` a multiple of 10 (20 in some versions of the exercise) adds
+    copies of the 10 jittered by ``noise``, each keeping its class: the same problem, denser."""
     x1 = [0.1, 0.3, 0.1, 0.6, 0.4, 0.6, 0.5, 0.9, 0.4, 0.7]
     x2 = [0.1, 0.4, 0.5, 0.9, 0.2, 0.3, 0.6, 0.2, 0.4, 0.6]
-    X = np.stack([x1, x2], axis=1)
-    y = np.array([0] * 5 + [1] * 5)
-    if n == 20:
-        X, y = np.concatenate([X, 1.0 - X]), np.concatenate([y, 1 - y])
-    elif n != 10:
-        raise ValueError(f"higham_points has 10 points (or 20 with their mirror images). "
-                         f"Received: n={n!r}")
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 10 or n % 10:
+        raise ValueError(f"higham_points takes n = 10 (the paper's points) or a multiple of "
+                         f"10. Received: n={n!r}")
+    base = np.stack([x1, x2], axis=1)
+    labels = np.array([0] * 5 + [1] * 5)
+    copies = n // 10 - 1
+    X, y = base, labels
+    if copies:
+        rng = _seed.make_rng(seed)
+        extra = np.tile(base, (copies, 1)) + rng.normal(scale=noise, size=(10 * copies, 2))
+        X, y = np.concatenate([base, extra]), np.tile(labels, copies + 1)
     return X.astype(get_default_dtype()), y.astype(np.int64)
 
 

@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from autograd_core import Tensor, get_default_dtype
+from autograd_core import Tensor, get_default_dtype, graph_scope, is_grad_enabled
 
 from . import _seed
 
@@ -140,6 +140,18 @@ class Module:
         for name, arr in arrays.items():
             params[name].data[...] = arr
 
+    def get_weights(self) -> list[np.ndarray]:
+        """Copies of the parameters' arrays, in ``parameters()`` order (Keras's name)."""
+        return [p.data.copy() for p in self.parameters()]
+
+    def set_weights(self, weights: list[Any]) -> None:
+        """Set every parameter from a list in ``parameters()`` order; checked before writing."""
+        names = [name for name, _ in self.named_parameters()]
+        if len(weights) != len(names):
+            raise ValueError(f"set_weights expects {len(names)} arrays ({names}). "
+                             f"Received: {len(weights)}")
+        self.load_state_dict(dict(zip(names, weights, strict=True)))
+
     def save(self, path: str) -> None:
         """Write the parameters to exactly ``path`` (safetensors format, atomically)."""
         from .saving import save_weights
@@ -180,8 +192,9 @@ class Module:
     def summary(self, print_fn: Callable[[str], Any] | None = None, line_length: int = 65) -> None:
         """Print a table of the layers, their output shapes and parameter counts (as Keras)."""
         rows = self._summary_rows()
-        w1 = max([len("Layer (type)")] + [len(r[0]) for r in rows]) + 2
-        w2 = max([len("Output Shape")] + [len(r[1]) for r in rows]) + 2
+        # Keras's column widths, widened for long names
+        w1 = max([27] + [len(r[0]) for r in rows]) + 2
+        w2 = max([24] + [len(r[1]) for r in rows]) + 2
         width = max(line_length, w1 + w2 + 10)
         name = getattr(self, "name", type(self).__name__)
         total = self.count_params()
@@ -203,7 +216,8 @@ _name_counts: dict[str, int] = {}
 
 def _unique_name(cls_name: str) -> str:
     # Keras names layers dense, dense_1, dense_2, ... per class, for the whole session.
-    base = re.sub(r"(?<!^)(?=[A-Z])", "_", cls_name).lower()
+    base = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", cls_name)
+    base = re.sub(r"([a-z])([A-Z])", r"\1_\2", base).lower()
     n = _name_counts.get(base, 0)
     _name_counts[base] = n + 1
     return base if n == 0 else f"{base}_{n}"
@@ -246,10 +260,24 @@ class Layer(Module):
         if not self.built:
             self.build(tuple(x.shape))
             self.built = True
-        y = self.forward(x)
+        if is_grad_enabled():
+            # Tag the ops this layer records, so drawn graphs group them into one cluster.
+            with graph_scope(owner=self):
+                y = self.forward(x)
+        else:
+            y = self.forward(x)
         for hook in self._forward_hooks:
             hook(self, x, y)
         return y
+
+    def graph_label(self) -> str:
+        """The title of this layer's cluster in drawn graphs: ``Dense(784→512, relu)``."""
+        units, n_in = getattr(self, "units", None), getattr(self, "input_dim", None)
+        act = getattr(self, "activation_name", None)
+        if units is not None:
+            inner = f"{'?' if n_in is None else n_in}→{units}" + (f", {act}" if act else "")
+            return f"{type(self).__name__}({inner})"
+        return f"{type(self).__name__}({act})" if act else f"{self.name} ({type(self).__name__})"
 
     def _param(self, key: str, array: np.ndarray) -> Tensor:
         """Make parameter ``key`` named ``<layer name>/<key>`` (shown in drawn graphs)."""

@@ -19,7 +19,7 @@ from typing import Any, Callable
 import numpy as np
 
 import autograd_core as ag
-from autograd_core import Context, Tensor, is_grad_enabled, op
+from autograd_core import Tensor, is_grad_enabled, op
 from autograd_core.errors import ShapeError
 from autograd_core.tensor import _make
 
@@ -68,7 +68,8 @@ def _target(name: str, y_true: Any, p: Tensor) -> Tensor:
     float32 loss)."""
     if isinstance(y_true, Tensor) and y_true.requires_grad:
         if y_true.shape != p.shape:
-            _same_rank(name, y_true.data, p)  # raises with the shapes
+            _same_rank(name, y_true.data, p)  # raises unless only a trailing 1 differs
+            return y_true.reshape(p.shape)
         return y_true
     t = _same_rank(name, _target_array(y_true), p)
     if t.dtype != p.dtype:
@@ -135,15 +136,29 @@ def sparse_labels(name: str, y_true: Any, p_shape: tuple) -> np.ndarray:
 # --- fused ops --------------------------------------------------------------------------------
 
 
+class _Saved:
+    """The softmax kept from the forward pass for the backward pass. Passed to the op as its
+    ``ctx`` keyword, so the engine frees it (``release``) with the node's other arrays."""
+
+    __slots__ = ("probs",)
+
+    def __init__(self) -> None:
+        self.probs: np.ndarray | None = None
+
+    def release(self) -> None:
+        """Drop the array (called by the engine after backward)."""
+        self.probs = None
+
+
 @op("softmax_cross_entropy")
-def _softmax_ce(z: np.ndarray, y: np.ndarray, ctx: Context) -> np.ndarray:
+def _softmax_ce(z: np.ndarray, y: np.ndarray, ctx: _Saved) -> np.ndarray:
     # NOTE: max-shifted logsumexp, so large logits never overflow; the softmax is kept for
     # the backward pass instead of being recomputed.
     s = z - z.max(axis=-1, keepdims=True)
     e = np.exp(s)
     total = e.sum(axis=-1, keepdims=True)
     np.divide(e, total, out=e)
-    ctx.save_for_backward(e)
+    ctx.probs = e
     log_total = np.log(total)
     if y.dtype.kind in "iu":  # sparse labels
         picked = np.take_along_axis(s, y[..., None], axis=-1)
@@ -153,7 +168,7 @@ def _softmax_ce(z: np.ndarray, y: np.ndarray, ctx: Context) -> np.ndarray:
 
 
 @_softmax_ce.vjp
-def _(g: Tensor, out: Tensor, z: Tensor, y: Tensor, ctx: Context) -> tuple:
+def _(g: Tensor, out: Tensor, z: Tensor, y: Tensor, ctx: _Saved) -> tuple:
     # d/dz = g * (softmax(z) - y)   (y one-hot, or the one-hot of the labels);
     # d/dy = -g * log_softmax(z)     (soft targets that require grad)
     sparse = y.dtype.kind in "iu"
@@ -164,7 +179,9 @@ def _(g: Tensor, out: Tensor, z: Tensor, y: Tensor, ctx: Context) -> tuple:
         gz = g.expand_dims(-1) * (ag.softmax(z, -1) - onehot)
         gy = None if sparse or not y.requires_grad else -(g.expand_dims(-1) * ag.log_softmax(z))
         return gz, gy
-    (p,) = ctx.saved_arrays
+    p = ctx.probs
+    if p is None:  # freed, or the node is being re-run on its own: recompute
+        p = ag.softmax(z, -1).data
     gcol = g.data[..., None]
     if sparse:
         gz = p * gcol
@@ -189,6 +206,30 @@ def _(g: Tensor, out: Tensor, z: Tensor, y: Tensor) -> tuple:
     return g * (ag.sigmoid(z) - y), (-(g * z) if y.requires_grad else None)
 
 
+@op("binary_crossentropy")
+def _bce_probs(p: np.ndarray, y: np.ndarray) -> np.ndarray:
+    # Keras's formula on probabilities clipped to [eps, 1 - eps], in one pass
+    q = np.clip(p, EPSILON, 1.0 - EPSILON)
+    return -(y * np.log(q) + (1.0 - y) * np.log(1.0 - q))
+
+
+@_bce_probs.vjp
+def _(g: Tensor, out: Tensor, p: Tensor, y: Tensor) -> tuple:
+    # d/dp = (q - y) / (q (1 - q)) where the clip lets p through (q = p), else 0;
+    # d/dy = log(1 - q) - log(q)
+    inside = (p.data >= EPSILON) & (p.data <= 1.0 - EPSILON)
+    if is_grad_enabled():  # recording the backward (create_graph): Tensor ops
+        q = p.clip(EPSILON, 1.0 - EPSILON)
+        gp = g * _make(inside.astype(p.dtype)) * (q - y) / (q * (1.0 - q))
+        gy = g * ((1.0 - q).log() - q.log()) if y.requires_grad else None
+        return gp, gy
+    q = np.clip(p.data, EPSILON, 1.0 - EPSILON)
+    gp = g.data * (q - y.data) / (q * (1.0 - q))
+    gp *= inside
+    gy = _make(g.data * (np.log(1.0 - q) - np.log(q))) if y.requires_grad else None
+    return _make(gp), gy
+
+
 def _one_hot(labels: np.ndarray, classes: int, dtype: Any) -> np.ndarray:
     out = np.zeros(labels.shape + (classes,), dtype=dtype)
     np.put_along_axis(out, labels[..., None], 1, axis=-1)
@@ -200,15 +241,14 @@ def softmax_cross_entropy(y_true: Any, logits: Any, reduction: str = "mean") -> 
     z = _pred(logits)
     y = _target("categorical_crossentropy", y_true, z)
     check_probability_targets("categorical_crossentropy", y.data)
-    return _reduce(_softmax_ce(z, y, ctx=Context("softmax_cross_entropy", ())), reduction)
+    return _reduce(_softmax_ce(z, y, ctx=_Saved()), reduction)
 
 
 def sparse_softmax_cross_entropy(y_true: Any, logits: Any, reduction: str = "mean") -> Tensor:
     """Sparse categorical cross-entropy of integer labels given logits, as one op."""
     z = _pred(logits)
     labels = sparse_labels("sparse_categorical_crossentropy", y_true, tuple(z.shape))
-    ctx = Context("softmax_cross_entropy", ())
-    return _reduce(_softmax_ce(z, _make(labels), ctx=ctx), reduction)
+    return _reduce(_softmax_ce(z, _make(labels), ctx=_Saved()), reduction)
 
 
 def sigmoid_cross_entropy(y_true: Any, logits: Any, reduction: str = "mean") -> Tensor:
@@ -216,7 +256,7 @@ def sigmoid_cross_entropy(y_true: Any, logits: Any, reduction: str = "mean") -> 
     z = _pred(logits)
     y = _target("binary_crossentropy", y_true, z)
     check_probability_targets("binary_crossentropy", y.data)
-    return _reduce(_sigmoid_ce(z, y).mean(axis=-1), reduction)
+    return binary_crossentropy(y, z, from_logits=True, reduction=reduction)
 
 
 # --- the losses -------------------------------------------------------------------------------
@@ -227,6 +267,8 @@ def mse(y_true: Any, y_pred: Any, reduction: str = "mean") -> Tensor:
     p = _pred(y_pred)
     y = _target("mse", y_true, p)
     d = p - y
+    if reduction in ("mean", "sum_over_batch_size"):
+        return (d * d).mean()  # rows have equal length: the mean of the per-sample means
     per_sample = (d * d).mean(axis=-1) if p.ndim else d * d
     return _reduce(per_sample, reduction)
 
@@ -245,11 +287,10 @@ def binary_crossentropy(
     p = _pred(y_pred)
     y = _target("binary_crossentropy", y_true, p)
     check_probability_targets("binary_crossentropy", y.data)
-    if from_logits:
-        per_elem = ag.softplus(p) - p * y
-    else:
-        q = p.clip(EPSILON, 1.0 - EPSILON)
-        per_elem = -(y * q.log() + (1.0 - y) * (1.0 - q).log())
+    # Each form is one op with its own derivative rule (fewer graph nodes, same values).
+    per_elem = _sigmoid_ce(p, y) if from_logits else _bce_probs(p, y)
+    if reduction in ("mean", "sum_over_batch_size"):
+        return per_elem.mean()  # rows have equal length: the mean of the per-sample means
     return _reduce(per_elem.mean(axis=-1) if p.ndim else per_elem, reduction)
 
 
@@ -258,17 +299,17 @@ def categorical_crossentropy(
 ) -> Tensor:
     """``-sum(y * log p)`` over classes for one-hot (or soft) targets, then reduced.
 
-    With ``from_logits=True`` the stable ``-sum(y * log_softmax(z))``; otherwise the
-    probabilities are renormalised to sum to one and clipped to ``[1e-7, 1 - 1e-7]`` (Keras).
+    With ``from_logits=True`` the stable ``-sum(y * log_softmax(z))`` (the fused
+    ``softmax_cross_entropy`` op); otherwise the probabilities are renormalised to sum to one
+    and clipped to ``[1e-7, 1 - 1e-7]`` (Keras).
     """
     p = _pred(y_pred)
     y = _target("categorical_crossentropy", y_true, p)
     check_probability_targets("categorical_crossentropy", y.data)
     if from_logits:
-        logp = ag.log_softmax(p, -1)
-    else:
-        q = p / p.sum(axis=-1, keepdims=True)
-        logp = q.clip(EPSILON, 1.0 - EPSILON).log()
+        return _reduce(_softmax_ce(p, y, ctx=_Saved()), reduction)
+    q = p / p.sum(axis=-1, keepdims=True)
+    logp = q.clip(EPSILON, 1.0 - EPSILON).log()
     return _reduce(-(y * logp).sum(axis=-1), reduction)
 
 
@@ -277,16 +318,16 @@ def sparse_categorical_crossentropy(
 ) -> Tensor:
     """``-log p[label]`` for integer labels in ``[0, classes)``, then reduced.
 
-    With ``from_logits=True`` the stable ``-log_softmax(z)[label]``; otherwise probabilities,
-    renormalised and clipped as in ``categorical_crossentropy``.
+    With ``from_logits=True`` the stable ``-log_softmax(z)[label]`` (the fused
+    ``softmax_cross_entropy`` op); otherwise probabilities, renormalised and clipped as in
+    ``categorical_crossentropy``.
     """
     p = _pred(y_pred)
     labels = sparse_labels("sparse_categorical_crossentropy", y_true, tuple(p.shape))
     if from_logits:
-        logp = ag.log_softmax(p, -1)
-    else:
-        q = p / p.sum(axis=-1, keepdims=True)
-        logp = q.clip(EPSILON, 1.0 - EPSILON).log()
+        return _reduce(_softmax_ce(p, _make(labels), ctx=_Saved()), reduction)
+    q = p / p.sum(axis=-1, keepdims=True)
+    logp = q.clip(EPSILON, 1.0 - EPSILON).log()
     flat = logp.reshape(-1, p.shape[-1])
     picked = flat[np.arange(flat.shape[0]), labels.reshape(-1)].reshape(labels.shape)
     return _reduce(-picked, reduction)

@@ -248,8 +248,6 @@ class Sequential(Layer):
         self._require_compiled("train_step")
         if not isinstance(x, Tensor):
             x = Tensor(self._as_input(x))
-        if self.optimizer.params == [] and self.built:
-            self.optimizer.bind(self.parameters())
         out, logits = self._forward_for_loss(x)
         loss = self._loss_value(y, out, logits)
         if loss.size != 1:
@@ -290,7 +288,10 @@ class Sequential(Layer):
                 losses_mod._same_rank(self.loss.name, arr, _Shape(shape))  # raises on mismatch
         if kind in ("binary", "categorical"):
             losses_mod.check_probability_targets(self.loss.name, arr)
-        if kind != "sparse" and arr.dtype != get_default_dtype() and arr.dtype.kind in "biuf":
+        # Built-in losses get float targets once here, not per batch; a custom loss keeps
+        # integer labels as they are.
+        convert = "biuf" if kind in ("binary", "categorical", "mse") else "f"
+        if kind != "sparse" and arr.dtype != get_default_dtype() and arr.dtype.kind in convert:
             arr = arr.astype(get_default_dtype())
         return arr
 
@@ -311,7 +312,8 @@ class Sequential(Layer):
 
     def fit(self, x: Any, y: Any, epochs: int = 1, batch_size: int = 32,
             validation_split: float = 0.0, validation_data: tuple | None = None,
-            shuffle: bool = True, verbose: int = 1, callbacks: list[Callback] | None = None,
+            shuffle: bool = True, verbose: int | str = 1,
+            callbacks: list[Callback] | None = None,
             seed: int | None = None, initial_epoch: int = 0) -> History:
         """Train for ``epochs`` passes over ``(x, y)`` in mini-batches of ``batch_size``.
 
@@ -327,6 +329,7 @@ class Sequential(Layer):
             their ``val_`` forms.
         """
         self._require_compiled("fit")
+        verbose = 1 if verbose == "auto" else verbose  # Keras's default spelling
         if not isinstance(epochs, int) or epochs < 0:
             raise ValueError(f"fit expects a non-negative integer epochs. Received: {epochs!r}")
         if not isinstance(batch_size, int) or batch_size <= 0:
@@ -465,6 +468,12 @@ class Sequential(Layer):
             return np.zeros((0,) + tuple(self.compute_output_shape((None,) + x.shape[1:])[1:]),
                             dtype=get_default_dtype())
         return np.concatenate(outs, axis=0)
+
+    def draw(self, **kwargs: Any) -> Any:
+        """The architecture as a diagram of layers of neurons (``nn.viz.draw_model``)."""
+        from .viz import draw_model
+
+        return draw_model(self, **kwargs)
 
     def extra_repr(self) -> str:
         return ""

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ..dtypes import as_dtype
 from ..op import Tensor, _make, as_tensors, op
 
 Array = np.ndarray
@@ -89,7 +90,17 @@ def power(x: Array, y: Array) -> Array:
 @power.vjp
 def _(g: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple:
     # d(x**y)/dx = y * x**(y - 1);  d(x**y)/dy = x**y * log(x)
-    gx = g * y * x ** (y - 1.0) if x._rg else None
+    gx = None
+    if x._rg:
+        # NOTE: at x == 0 and y == 0 the gradient is 0 (as PyTorch), not 0 * 0**-1 = nan:
+        # those elements take the exponent 1 instead. At x == 0 with 0 < y < 1 it is inf
+        # (as PyTorch), without numpy's divide-by-zero warning.
+        e = y - 1.0
+        both_zero = (x.data == 0.0) & (y.data == 0.0)
+        if both_zero.any():
+            e = where(both_zero, 1.0, e)
+        with np.errstate(divide="ignore"):
+            gx = g * y * x**e
     gy = None
     if y._rg:
         # NOTE: x == 0 contributes 0 (the limit PyTorch uses); x < 0 has no real log: nan.
@@ -147,7 +158,9 @@ def sqrt(x: Array) -> Array:
 @sqrt.vjp
 def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
     # d(sqrt x)/dx = 1 / (2 sqrt x): reuse the forward output
-    return (g * 0.5 / out,)
+    # NOTE: inf at x == 0, as PyTorch, without numpy's divide-by-zero warning.
+    with np.errstate(divide="ignore"):
+        return (g * 0.5 / out,)
 
 
 @op("absolute")
@@ -220,13 +233,24 @@ def clip(x: Any, lo: Any = None, hi: Any = None) -> Tensor:
     """Limit values to [lo, hi] (either may be None); the gradient is zero outside."""
     if lo is None and hi is None:
         raise ValueError("clip expects at least one of `lo` and `hi`. Received: both None")
-    if lo is not None and hi is not None and np.any(np.asarray(lo) > np.asarray(hi)):
-        raise ValueError(f"clip expects lo <= hi. Received: lo={lo!r}, hi={hi!r}")
-    return _clip(x, lo=_bound(lo), hi=_bound(hi))
+    # lo > hi is allowed: every value becomes hi, with gradient 0 (numpy's and PyTorch's rule)
+    if not isinstance(x, Tensor):
+        x = as_tensors((x,))[0]
+    if any(isinstance(b, Tensor) and b._rg for b in (lo, hi)):
+        # a bound that requires grad gets the gradient where it is the result (torch.clamp)
+        y = x if lo is None else where(x < lo, lo, x)
+        return y if hi is None else where(y > hi, hi, y)
+    return _clip(x, lo=_bound(lo, x.dtype), hi=_bound(hi, x.dtype))
 
 
-def _bound(b: Any) -> Any:
-    return b.data if isinstance(b, Tensor) else b
+def _bound(b: Any, dtype: np.dtype) -> Any:
+    if isinstance(b, Tensor):
+        b = b.data
+    # a scalar bound is weak, like a Python scalar operand: np.float64(1e-7) keeps a float32
+    # tensor float32 (numpy would promote the result to float64)
+    if isinstance(b, np.generic) and dtype.kind == "f" and b.dtype.kind in "iuf":
+        return dtype.type(b)
+    return b
 
 
 @op("where")
@@ -298,7 +322,7 @@ def _(g: Tensor, out: Tensor, x: Tensor, dtype: np.dtype, copy: bool = False) ->
 
 def astype(x: Any, dtype: Any, copy: bool = False) -> Tensor:
     """Convert to ``dtype``; differentiable between float dtypes, a cut to int or bool."""
-    dtype = np.dtype(dtype)
+    dtype = as_dtype(dtype, "astype")
     if not isinstance(x, Tensor):
         x = as_tensors((x,))[0]
     if dtype == x.dtype and not copy:

@@ -135,7 +135,8 @@ def _logsumexp(x: Array, axes: tuple, keepdims: bool) -> Array:
     # NOTE: shift by the max so exp() cannot overflow; an all -inf slice gives -inf.
     m = np.max(x, axis=axes, keepdims=True)
     m = np.where(np.isfinite(m), m, 0.0).astype(x.dtype, copy=False)
-    out = np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True)) + m
+    with np.errstate(divide="ignore"):  # log(0) = -inf for an all -inf slice, as documented
+        out = np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True)) + m
     return out if keepdims else out.reshape([n for i, n in enumerate(out.shape) if i not in axes])
 
 

@@ -1,0 +1,265 @@
+"""The chain rule made visible: ``backward_steps(output)`` replays backward on a small graph
+and records, for each operation in the order backward visits it, the gradient that arrives,
+the local derivative applied, and the gradient handed on to each input.
+
+Nothing is stored in ``.grad`` and the graph is not freed, so it can still be used after.
+"""
+
+from __future__ import annotations
+
+import html
+import inspect
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .broadcast import unbroadcast
+from .errors import BackwardError
+from .grad_mode import no_grad
+from .graphinfo import format_value, shape_text
+from .op import Node
+from .tensor import Tensor
+
+# ops whose VJP multiplies the incoming gradient elementwise by a local derivative
+_ELEMENTWISE = {
+    "add", "subtract", "multiply", "divide", "negative", "power", "exp", "log", "log1p",
+    "sqrt", "absolute", "sin", "cos", "clip", "maximum", "minimum", "sigmoid", "tanh", "relu",
+    "leaky_relu", "softplus", "astype",
+}
+
+
+@dataclass
+class BackwardStep:
+    """One operation of the backward pass."""
+
+    step: int
+    op: str
+    node: Node
+    shape: tuple  # shape of the op's output
+    upstream: np.ndarray  # dL/d(output): the gradient arriving at this op
+    rule: str  # the derivative rule, in words
+    local: list = field(default_factory=list)  # per input: d out/d input (elementwise ops)
+    passes: list = field(default_factory=list)  # per input: (label, gradient handed on)
+
+    def to_dict(self) -> dict:
+        """Plain data (arrays as nested lists)."""
+        return {
+            "step": self.step, "op": self.op, "shape": list(self.shape),
+            "upstream": np.asarray(self.upstream).tolist(), "rule": self.rule,
+            "local": [None if a is None else np.asarray(a).tolist() for a in self.local],
+            "passes": [[lab, None if g is None else np.asarray(g).tolist()]
+                       for lab, g in self.passes],
+        }
+
+
+_RULES: dict = {}
+
+
+def rule_text(node: Node) -> str:
+    """The derivative rule of ``node``'s op: the comment above its VJP's return."""
+    op = node.op
+    name = node.name
+    if name in _RULES:
+        return _RULES[name]
+    text = ""
+    fn = getattr(op, "function", None)
+    if fn is not None:
+        text = f"{name}.backward (custom Function)"
+    elif op.rule is not None:
+        try:
+            src = inspect.getsource(op.rule)
+        except (OSError, TypeError):
+            src = ""
+        for line in src.splitlines():
+            line = line.strip()
+            if line.startswith("# d"):
+                # the formula only: drop a trailing NOTE, explanation or aside
+                text = line[2:].split("NOTE:")[0].split(": ")[0].split("  ")[0].strip()
+                break
+    _RULES[name] = text or f"vjp of {name}"
+    return _RULES[name]
+
+
+def _labels(nodes: list[Node]) -> dict:
+    """A short label per node, like 'matmul#2', in visiting order."""
+    counts: dict = {}
+    out = {}
+    for n in nodes:
+        counts[n.name] = counts.get(n.name, 0) + 1
+        out[n] = f"{n.name}#{counts[n.name]}"
+    return out
+
+
+def backward_steps(output: Tensor, grad: Any = None) -> list[BackwardStep]:
+    """Replay backward from ``output`` step by step, in the order backward visits the ops.
+
+    Needs the graph's saved arrays: call it before ``backward()`` (or after
+    ``backward(retain_graph=True)``). ``grad`` is the starting gradient (ones by default).
+    """
+    if not isinstance(output, Tensor):
+        raise TypeError(f"backward_steps expects a Tensor. Received {type(output).__name__}")
+    root = output._node
+    if root is None:
+        raise BackwardError("backward_steps: the output is a leaf; there is no recorded op")
+    if root.released:
+        raise BackwardError(
+            "backward_steps: the graph's saved arrays were freed by backward(). Call "
+            "backward_steps before backward(), or use backward(retain_graph=True)"
+        )
+    g0 = np.ones(output.shape, output.dtype) if grad is None else np.asarray(
+        grad.data if isinstance(grad, Tensor) else grad, dtype=output.dtype)
+    if g0.shape != output.shape:
+        raise BackwardError(f"backward_steps: grad has shape {g0.shape} but the output has "
+                            f"shape {output.shape}")
+
+    # The same walk as the engine: dependency counts, then Kahn's order with a stack.
+    deps = {root: 0}
+    stack = [root]
+    while stack:
+        for p in stack.pop().parents:
+            if p is not None:
+                if p in deps:
+                    deps[p] += 1
+                else:
+                    deps[p] = 1
+                    stack.append(p)
+    order: list[Node] = []
+    grads: dict = {root: g0}
+    ready = [root]
+    steps: list[BackwardStep] = []
+    visits: list[tuple[Node, Any]] = []
+    with no_grad():
+        while ready:
+            node = ready.pop()
+            g = grads.pop(node, None)
+            if g is not None:
+                if node.out_index is not None:
+                    owner = node.parents[0]
+                    slots = grads.setdefault(owner, [None] * owner.n_out)
+                    k = node.out_index
+                    slots[k] = g if slots[k] is None else slots[k] + g
+                else:
+                    order.append(node)
+                    visits.append((node, g))
+                    _pass_on(node, g, grads)
+            for p in node.parents:
+                if p is not None:
+                    deps[p] -= 1
+                    if deps[p] == 0:
+                        ready.append(p)
+    labels = _labels(order)
+    for i, (node, g) in enumerate(visits):
+        steps.append(_step(i + 1, node, g, labels))
+    return steps
+
+
+def _input_grads(node: Node, g: Any) -> list:
+    """The op's VJP applied to ``g``, each result summed back to its input's shape."""
+    raw = node.op.backward(node, g)
+    out = []
+    for x, gi in zip(node.inputs, raw, strict=False):
+        if gi is None or x is None or not x._rg:
+            out.append(None)
+            continue
+        gi = gi.data if isinstance(gi, Tensor) else np.asarray(gi)
+        if gi.shape != x.shape:
+            gi = unbroadcast(gi, x.shape, f"vjp of '{node.name}'")
+        out.append(gi.astype(x.dtype, copy=False))
+    return out
+
+
+def _pass_on(node: Node, g: Any, grads: dict) -> None:
+    for p, gi in zip(node.parents, _input_grads(node, g), strict=False):
+        if p is not None and gi is not None:
+            grads[p] = gi if grads.get(p) is None else grads[p] + gi
+
+
+def _step(i: int, node: Node, g: Any, labels: dict) -> BackwardStep:
+    if isinstance(g, list):  # a multi-output Function: one gradient per output
+        g = [np.zeros_like(o) if gk is None else gk for gk, o in zip(g, node.out, strict=False)]
+        upstream = g
+        shape = tuple(o.shape for o in node.out)
+    else:
+        upstream, shape = g, node.shape
+    passed = _input_grads(node, g)
+    local = []
+    if node.name in _ELEMENTWISE and not isinstance(g, list):
+        ones = _input_grads_unreduced(node, np.ones_like(g))
+        local = ones
+    passes = []
+    for k, (p, x, gi) in enumerate(zip(node.parents, node.inputs, passed, strict=False)):
+        if p is not None:
+            label = labels.get(p) or labels.get(p.parents[0] if p.out_index is not None else p,
+                                                p.name)
+            if p.out_index is not None:
+                label = f"{labels.get(p.parents[0], p.parents[0].name)}[{p.out_index}]"
+        elif x is not None and x._rg:
+            label = x.name or f"leaf {k}"
+        else:
+            label = (x.name if x is not None and x.name else "constant")
+        passes.append((label, gi))
+    return BackwardStep(i, labels[node], node, shape, upstream, rule_text(node), local, passes)
+
+
+def _input_grads_unreduced(node: Node, ones: np.ndarray) -> list:
+    """d out / d input elementwise, in the output's shape (the VJP applied to ones)."""
+    raw = node.op.backward(node, ones)
+    return [None if (r is None or x is None or not x._rg)
+            else (r.data if isinstance(r, Tensor) else np.asarray(r))
+            for x, r in zip(node.inputs, raw, strict=False)]
+
+
+class BackwardTable:
+    """The walkthrough as a table: ``print()`` it in a terminal, or display it in Jupyter."""
+
+    columns = ("step", "op", "output shape", "gradient arriving", "local derivative",
+               "passes on")
+
+    def __init__(self, steps: list[BackwardStep], max_values: int = 6) -> None:
+        self.steps = steps
+        self.max_values = max_values
+
+    def rows(self) -> list[tuple[str, ...]]:
+        """One tuple of strings per step."""
+        mv = self.max_values
+        out = []
+        for s in self.steps:
+            up = ("; ".join(format_value(u, mv) for u in s.upstream)
+                  if isinstance(s.upstream, list) else format_value(s.upstream, mv))
+            local = s.rule
+            vals = [format_value(a, mv) for a in s.local if a is not None]
+            if vals:
+                local += " = " + " ; ".join(vals)
+            passes = "; ".join(f"{lab} <- {format_value(gi, mv)}" for lab, gi in s.passes
+                               if gi is not None) or "(nothing needs a gradient)"
+            shape = (", ".join(shape_text(x) for x in s.shape)
+                     if s.shape and isinstance(s.shape[0], tuple) else shape_text(s.shape))
+            out.append((str(s.step), s.op, shape, up, local, passes))
+        return out
+
+    def __str__(self) -> str:
+        rows = [self.columns, *self.rows()]
+        widths = [min(max(len(r[i]) for r in rows), 60) for i in range(len(self.columns))]
+        lines = []
+        for r in rows:
+            lines.append(" | ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)).rstrip())
+            if r is self.columns:
+                lines.append("-+-".join("-" * w for w in widths))
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in self.columns)
+        body = "".join(
+            "<tr>" + "".join(f"<td style='text-align:left'><code>{html.escape(c)}</code></td>"
+                             for c in r) + "</tr>"
+            for r in self.rows()
+        )
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def explain_backward(output: Tensor, grad: Any = None, max_values: int = 6) -> BackwardTable:
+    """``backward_steps`` as a table (print it, or show it in a notebook)."""
+    return BackwardTable(backward_steps(output, grad), max_values)

@@ -1,0 +1,484 @@
+"""The op table that drives ``test_ops.py`` (in the manner of PyTorch's OpInfo and JAX's
+``LAX_GRAD_OPS``).
+
+Each ``OpSpec`` names an op, its autograd_core callable, a NumPy reference, its arity, the
+domain of each input and a hypothesis strategy for the input shapes and keyword arguments it
+takes. Domains keep inputs where the op is smooth: positive for ``log``/``sqrt``, away from
+kinks for ``relu``/``abs``/``clip``/``maximum``, free of ties for ``max``/``min``, so that
+central differences are a valid oracle.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import autograd_core as ag
+
+MAX_DIMS = 3
+MAX_SIDE = 3
+EPS = 1e-6  # central-difference step (PyTorch's gradcheck default)
+
+Shapes = tuple[tuple[int, ...], ...]
+Domain = Callable[[np.ndarray], np.ndarray]
+
+
+# --- input domains: each maps raw float64 values drawn from [-2, 2] into the op's domain -------
+
+
+def real(x: np.ndarray) -> np.ndarray:
+    """Any value: the op is smooth everywhere."""
+    return x
+
+
+def positive(x: np.ndarray) -> np.ndarray:
+    """Values in [0.5, 2.5]: log, sqrt, fractional powers."""
+    return np.abs(x) + 0.5
+
+
+def nonzero(x: np.ndarray) -> np.ndarray:
+    """|x| >= 0.5: divisors, and ops with a kink at 0 (relu, abs, leaky_relu)."""
+    return np.where(x >= 0, x + 0.5, x - 0.5)
+
+
+def on_grid(x: np.ndarray) -> np.ndarray:
+    """Multiples of 1/2 (paired with ``off_grid``: the two never come closer than 1/4)."""
+    return np.round(x * 2.0) / 2.0
+
+
+def off_grid(x: np.ndarray) -> np.ndarray:
+    """Multiples of 1/2 plus 1/4: at least 1/4 from every multiple of 1/2 (a clip bound, or
+    an ``on_grid`` operand of maximum/minimum)."""
+    return np.round(x * 2.0) / 2.0 + 0.25
+
+
+def distinct(x: np.ndarray) -> np.ndarray:
+    """Pairwise distinct values, 1/4 apart, in the order of the raw values (no ties for
+    max/min, no constant slice for std)."""
+    ranks = np.argsort(np.argsort(x, axis=None, kind="stable")).reshape(x.shape)
+    return (ranks - x.size / 2.0) * 0.25
+
+
+def boolean(x: np.ndarray) -> np.ndarray:
+    """A boolean mask (the condition of ``where``): not differentiated."""
+    return x > 0
+
+
+# --- shapes and keyword arguments -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    """One op of the table: callable, reference, arity, domains, shapes and kwargs."""
+
+    name: str
+    fn: Callable[..., ag.Tensor]  # fn(*tensors, **kwargs)
+    ref: Callable[..., np.ndarray]  # ref(*arrays, **kwargs), the NumPy reference
+    arity: int
+    case: Callable[[], st.SearchStrategy]  # strategy of (input shapes, kwargs)
+    domains: tuple[Domain, ...]
+    eps: float = EPS
+    keeps_dtype: bool = True  # float32 in, float32 out
+
+    def __post_init__(self) -> None:
+        if len(self.domains) != self.arity:
+            raise ValueError(f"{self.name}: {len(self.domains)} domains for arity {self.arity}")
+
+    def __repr__(self) -> str:
+        return f"OpSpec({self.name})"
+
+
+def _shape(min_dims: int = 0, min_side: int = 1, max_side: int = MAX_SIDE) -> st.SearchStrategy:
+    return hnp.array_shapes(
+        min_dims=min_dims, max_dims=MAX_DIMS, min_side=min_side, max_side=max_side
+    )
+
+
+def unary(min_dims: int = 0, **kwargs: st.SearchStrategy) -> Callable[[], st.SearchStrategy]:
+    """One input of any small shape; each keyword drawn from its strategy."""
+    return lambda: st.tuples(_shape(min_dims).map(lambda s: (s,)), st.fixed_dictionaries(kwargs))
+
+
+def broadcasting(n: int, **kwargs: st.SearchStrategy) -> Callable[[], st.SearchStrategy]:
+    """``n`` inputs with mutually broadcastable shapes."""
+    shapes = hnp.mutually_broadcastable_shapes(
+        num_shapes=n, min_dims=0, max_dims=MAX_DIMS, max_side=MAX_SIDE
+    )
+    return lambda: st.tuples(shapes.map(lambda b: b.input_shapes), st.fixed_dictionaries(kwargs))
+
+
+def matmul_shapes() -> st.SearchStrategy:
+    """1-D, 2-D and batched operands with broadcast batch axes, from numpy's signature."""
+    shapes = hnp.mutually_broadcastable_shapes(
+        signature=np.matmul.signature, max_dims=2, max_side=MAX_SIDE
+    )
+    return st.tuples(shapes.map(lambda b: b.input_shapes), st.just({}))
+
+
+def _axis_choices(ndim: int, allow_empty: bool) -> st.SearchStrategy:
+    tuples = hnp.valid_tuple_axes(ndim, min_size=0 if allow_empty else 1)
+    choices = [st.none(), tuples]
+    if ndim:
+        choices.append(st.integers(-ndim, ndim - 1))
+    return st.one_of(*choices)
+
+
+@st.composite
+def reduction(draw: Any, min_dims: int = 0, min_side: int = 1, ddof: bool = False) -> tuple:
+    """One input, an ``axis`` (None, an int or a tuple, negatives included) and ``keepdims``."""
+    shape = draw(_shape(min_dims, min_side))
+    axis = draw(_axis_choices(len(shape), allow_empty=min_side == 1))
+    kwargs = {"axis": axis, "keepdims": draw(st.booleans())}
+    if ddof:
+        axes = range(len(shape)) if axis is None else np.atleast_1d(axis)
+        n = math.prod(shape[a] for a in axes)
+        kwargs["ddof"] = draw(st.sampled_from([0, 1] if n > 1 else [0]))
+    return (shape,), kwargs
+
+
+@st.composite
+def along_axis(draw: Any) -> tuple:
+    """One input of at least one dimension and an ``axis`` (softmax, log_softmax)."""
+    shape = draw(_shape(min_dims=1))
+    return (shape,), {"axis": draw(st.integers(-len(shape), len(shape) - 1))}
+
+
+@st.composite
+def reshape_case(draw: Any) -> tuple:
+    """A shape and a new shape of the same size (with -1 sometimes)."""
+    shape = draw(_shape())
+    size = math.prod(shape)
+    targets = [(size,), (-1,), shape[::-1], (1, *shape), (*shape, 1), (1, -1)]
+    if size % 2 == 0:
+        targets += [(2, -1), (-1, 2, 1)]
+    return (shape,), {"shape": draw(st.sampled_from(targets))}
+
+
+@st.composite
+def transpose_case(draw: Any) -> tuple:
+    """A shape and None or a permutation of its axes (sometimes written negative)."""
+    shape = draw(_shape())
+    ndim = len(shape)
+    perm = draw(st.permutations(range(ndim)))
+    if draw(st.booleans()):
+        perm = [a - ndim if draw(st.booleans()) else a for a in perm]
+    return (shape,), {"axes": draw(st.sampled_from([None, tuple(perm)]))}
+
+
+@st.composite
+def swapaxes_case(draw: Any) -> tuple:
+    """A shape and two of its axes (possibly the same)."""
+    shape = draw(_shape(min_dims=1))
+    axis = st.integers(-len(shape), len(shape) - 1)
+    return (shape,), {"axis1": draw(axis), "axis2": draw(axis)}
+
+
+@st.composite
+def squeeze_case(draw: Any) -> tuple:
+    """A shape with some length-one axes, and None or some of those axes."""
+    shape = draw(_shape(max_side=2))
+    ones = [i for i, n in enumerate(shape) if n == 1]
+    choices = [st.none()]
+    if ones:
+        choices += [st.sampled_from(ones), st.sets(st.sampled_from(ones), min_size=1).map(tuple)]
+    return (shape,), {"axis": draw(st.one_of(*choices))}
+
+
+@st.composite
+def expand_dims_case(draw: Any) -> tuple:
+    """A shape and a position for a new axis."""
+    shape = draw(_shape())
+    return (shape,), {"axis": draw(st.integers(-len(shape) - 1, len(shape)))}
+
+
+@st.composite
+def broadcast_to_case(draw: Any) -> tuple:
+    """A shape and a larger shape it broadcasts to (new leading axes, stretched ones)."""
+    shape = draw(_shape())
+    stretched = tuple(draw(st.integers(1, MAX_SIDE)) if n == 1 else n for n in shape)
+    lead = draw(st.lists(st.integers(1, MAX_SIDE), max_size=2))
+    return (shape,), {"shape": (*lead, *stretched)}
+
+
+@st.composite
+def basic_index_case(draw: Any) -> tuple:
+    """Ints, slices (negative steps too), None and Ellipsis."""
+    shape = draw(_shape())
+    index = draw(hnp.basic_indices(shape, allow_newaxis=True, allow_ellipsis=True))
+    return (shape,), {"index": index}
+
+
+@st.composite
+def int_array_index_case(draw: Any) -> tuple:
+    """Integer arrays, negatives and duplicates included: one per axis, or one for axis 0."""
+    shape = draw(_shape(min_dims=1))
+    per_axis = hnp.integer_array_indices(
+        shape, result_shape=hnp.array_shapes(min_dims=1, max_dims=2, max_side=4)
+    )
+    first_axis = hnp.arrays(
+        np.intp, st.integers(1, 5), elements=st.integers(-shape[0], shape[0] - 1)
+    )
+    return (shape,), {"index": draw(st.one_of(per_axis, first_axis))}
+
+
+@st.composite
+def bool_mask_case(draw: Any) -> tuple:
+    """A boolean mask over the leading axes (all of them or fewer)."""
+    shape = draw(_shape(min_dims=1))
+    k = draw(st.integers(1, len(shape)))
+    return (shape,), {"index": draw(hnp.arrays(np.bool_, shape[:k]))}
+
+
+@st.composite
+def concatenate_case(draw: Any) -> tuple:
+    """Three shapes equal except along ``axis``."""
+    base = list(draw(_shape(min_dims=1)))
+    axis = draw(st.integers(-len(base), len(base) - 1))
+    shapes = []
+    for _ in range(3):
+        base[axis] = draw(st.integers(1, MAX_SIDE))
+        shapes.append(tuple(base))
+    return tuple(shapes), {"axis": axis}
+
+
+@st.composite
+def stack_case(draw: Any) -> tuple:
+    """Three equal shapes and the position of the new axis."""
+    shape = draw(_shape())
+    return (shape,) * 3, {"axis": draw(st.integers(-len(shape) - 1, len(shape)))}
+
+
+@st.composite
+def clip_case(draw: Any) -> tuple:
+    """One input and bounds on the multiples of 1/2 (the input domain keeps away from them)."""
+    shape = draw(_shape())
+    lo, hi = draw(st.sampled_from([(-1.0, 1.0), (None, 0.5), (-0.5, None), (0.0, 0.0)]))
+    return (shape,), {"lo": lo, "hi": hi}
+
+
+# --- NumPy references written plainly (no stabilising tricks: inputs are small) --------------
+
+
+def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    e = np.exp(x)
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    return x - np.log(np.exp(x).sum(axis=axis, keepdims=True))
+
+
+def _logsumexp(x: np.ndarray, axis: Any, keepdims: bool) -> np.ndarray:
+    return np.log(np.exp(x).sum(axis=axis, keepdims=keepdims))
+
+
+def _reduce(name: str) -> Callable[..., np.ndarray]:
+    f = getattr(np, name)
+    return lambda x, axis, keepdims, **kw: f(x, axis=axis, keepdims=keepdims, **kw)
+
+
+def _method(name: str) -> Callable[..., ag.Tensor]:
+    return lambda x, axis, keepdims, **kw: getattr(x, name)(axis=axis, keepdims=keepdims, **kw)
+
+
+R = (real,)
+R2 = (real, real)
+
+
+OP_SPECS: list[OpSpec] = [
+    # arithmetic
+    OpSpec("add", ag.add, np.add, 2, broadcasting(2), R2),
+    OpSpec("add_operator", lambda x, y: x + y, np.add, 2, broadcasting(2), R2),
+    OpSpec("subtract", lambda x, y: x - y, np.subtract, 2, broadcasting(2), R2),
+    OpSpec("multiply", lambda x, y: x * y, np.multiply, 2, broadcasting(2), R2),
+    OpSpec("divide", lambda x, y: x / y, np.divide, 2, broadcasting(2), (real, nonzero)),
+    OpSpec(
+        "power_tensor_exponent", lambda x, y: x**y, np.power, 2, broadcasting(2), (positive, real)
+    ),
+    OpSpec(
+        "power_scalar_exponent",
+        lambda x, p: ag.power(x, p),
+        lambda x, p: x**p,
+        1,
+        unary(p=st.sampled_from([2.0, 3.0, 0.5, -1.5, 1.0])),
+        (positive,),
+    ),
+    OpSpec(
+        "power_integer_exponent",
+        lambda x, p: x**p,
+        lambda x, p: x**p,
+        1,
+        unary(p=st.sampled_from([2, 3])),
+        R,
+    ),
+    OpSpec("negative", lambda x: -x, np.negative, 1, unary(), R),
+    # elementwise functions
+    OpSpec("exp", ag.exp, np.exp, 1, unary(), R),
+    OpSpec("log", ag.log, np.log, 1, unary(), (positive,)),
+    OpSpec("log1p", ag.log1p, np.log1p, 1, unary(), (positive,)),
+    OpSpec("sqrt", lambda x: x.sqrt(), np.sqrt, 1, unary(), (positive,)),
+    OpSpec("abs", ag.abs, np.abs, 1, unary(), (nonzero,)),
+    OpSpec("sin", ag.sin, np.sin, 1, unary(), R),
+    OpSpec("cos", ag.cos, np.cos, 1, unary(), R),
+    OpSpec("tanh", lambda x: x.tanh(), np.tanh, 1, unary(), R),
+    # activations
+    OpSpec("sigmoid", ag.sigmoid, lambda x: 1.0 / (1.0 + np.exp(-x)), 1, unary(), R),
+    OpSpec("relu", lambda x: x.relu(), lambda x: np.maximum(x, 0.0), 1, unary(), (nonzero,)),
+    OpSpec(
+        "leaky_relu",
+        lambda x, s: ag.leaky_relu(x, s),
+        lambda x, s: np.where(x > 0, x, s * x),
+        1,
+        unary(s=st.sampled_from([0.01, 0.2])),
+        (nonzero,),
+    ),
+    OpSpec("softplus", ag.softplus, lambda x: np.log1p(np.exp(x)), 1, unary(), R),
+    OpSpec("softmax", lambda x, axis: ag.softmax(x, axis=axis), _softmax, 1, along_axis, R),
+    OpSpec("log_softmax", lambda x, axis: x.log_softmax(axis=axis), _log_softmax, 1, along_axis, R),
+    OpSpec(
+        "logsumexp",
+        lambda x, axis, keepdims: ag.logsumexp(x, axis, keepdims),
+        _logsumexp,
+        1,
+        reduction,
+        R,
+    ),
+    # selection
+    OpSpec(
+        "clip",
+        lambda x, lo, hi: ag.clip(x, lo, hi),
+        lambda x, lo, hi: np.clip(x, lo, hi),
+        1,
+        clip_case,
+        (off_grid,),
+    ),
+    OpSpec("maximum", ag.maximum, np.maximum, 2, broadcasting(2), (off_grid, on_grid)),
+    OpSpec("minimum", ag.minimum, np.minimum, 2, broadcasting(2), (on_grid, off_grid)),
+    OpSpec("where", ag.where, np.where, 3, broadcasting(3), (boolean, real, real)),
+    # reductions
+    OpSpec(
+        "sum", lambda x, axis, keepdims: ag.sum(x, axis, keepdims), _reduce("sum"), 1, reduction, R
+    ),
+    OpSpec("sum_method", _method("sum"), _reduce("sum"), 1, reduction, R),
+    OpSpec("mean", _method("mean"), _reduce("mean"), 1, reduction, R),
+    OpSpec("max", _method("max"), _reduce("max"), 1, reduction, (distinct,)),
+    OpSpec(
+        "min",
+        lambda x, axis, keepdims: ag.min(x, axis, keepdims),
+        _reduce("min"),
+        1,
+        reduction,
+        (distinct,),
+    ),
+    OpSpec("var", _method("var"), _reduce("var"), 1, lambda: reduction(ddof=True), R),
+    OpSpec(
+        "std",
+        _method("std"),
+        _reduce("std"),
+        1,
+        lambda: reduction(min_dims=1, min_side=2, ddof=True),
+        (distinct,),
+    ),
+    # linear algebra
+    OpSpec("matmul", lambda x, y: x @ y, np.matmul, 2, matmul_shapes, R2),
+    OpSpec("matmul_function", ag.matmul, np.matmul, 2, matmul_shapes, R2),
+    # shape
+    OpSpec(
+        "reshape",
+        lambda x, shape: x.reshape(shape),
+        lambda x, shape: x.reshape(shape),
+        1,
+        reshape_case,
+        R,
+    ),
+    OpSpec("transpose", lambda x, axes: ag.transpose(x, axes), np.transpose, 1, transpose_case, R),
+    OpSpec("T", lambda x: x.T, lambda x: x.T, 1, unary(), R),
+    OpSpec(
+        "swapaxes",
+        lambda x, axis1, axis2: x.swapaxes(axis1, axis2),
+        np.swapaxes,
+        1,
+        swapaxes_case,
+        R,
+    ),
+    OpSpec("squeeze", lambda x, axis: ag.squeeze(x, axis), np.squeeze, 1, squeeze_case, R),
+    OpSpec(
+        "expand_dims", lambda x, axis: x.expand_dims(axis), np.expand_dims, 1, expand_dims_case, R
+    ),
+    OpSpec(
+        "broadcast_to",
+        lambda x, shape: ag.broadcast_to(x, shape),
+        np.broadcast_to,
+        1,
+        broadcast_to_case,
+        R,
+    ),
+    OpSpec(
+        "getitem_basic",
+        lambda x, index: x[index],
+        lambda x, index: x[index],
+        1,
+        basic_index_case,
+        R,
+    ),
+    OpSpec(
+        "getitem_int_arrays",
+        lambda x, index: x[index],
+        lambda x, index: x[index],
+        1,
+        int_array_index_case,
+        R,
+    ),
+    OpSpec(
+        "getitem_bool_mask",
+        lambda x, index: ag.getitem(x, index),
+        lambda x, index: x[index],
+        1,
+        bool_mask_case,
+        R,
+    ),
+    OpSpec(
+        "concatenate",
+        lambda *xs, axis: ag.concatenate(xs, axis=axis),
+        lambda *xs, axis: np.concatenate(xs, axis=axis),
+        3,
+        concatenate_case,
+        (real,) * 3,
+    ),
+    OpSpec(
+        "stack",
+        lambda *xs, axis: ag.stack(xs, axis=axis),
+        lambda *xs, axis: np.stack(xs, axis=axis),
+        3,
+        stack_case,
+        (real,) * 3,
+    ),
+    # dtype
+    OpSpec(
+        "astype_float64_copy",
+        lambda x: ag.astype(x, np.float64, copy=True),
+        lambda x: x.astype(np.float64, copy=True),
+        1,
+        unary(),
+        R,
+        keeps_dtype=False,
+    ),
+    # NOTE: rounding to float32 moves values by up to 1e-7 relative, which central differences
+    # with eps=1e-6 would see as ~10% noise; a larger step measures the (unit) slope instead.
+    OpSpec(
+        "astype_float32",
+        lambda x: x.astype(np.float32),
+        lambda x: x.astype(np.float32),
+        1,
+        unary(),
+        R,
+        eps=1e-2,
+    ),
+]
+
+SPECS_BY_NAME = {s.name: s for s in OP_SPECS}

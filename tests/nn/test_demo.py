@@ -1,0 +1,78 @@
+"""The main job end to end, with few epochs, in a temporary folder."""
+
+import json
+import shutil
+
+import matplotlib
+import pytest
+
+from nn import demo
+
+matplotlib.use("Agg")
+
+EXPECTED = [
+    "data.png", "history.png", "decision_boundary.png", "decision_boundary.gif", "model.dot",
+    "model.svg", "computation_graph.dot", "computation_graph.svg", "summary.json", "summary.md",
+]
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot not installed")
+def test_demo_writes_every_file(tmp_path):
+    summary = demo.run("circles", epochs=3, seed=1, out=tmp_path, verbose=0)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(EXPECTED)
+    assert summary["files"] == EXPECTED
+    for name in EXPECTED:
+        assert (tmp_path / name).stat().st_size > 200, name
+    saved = json.loads((tmp_path / "summary.json").read_text())
+    assert saved["epochs"] == 3 and len(saved["seconds_per_epoch"]) == 3
+    assert len(saved["history"]["loss"]) == 3 and "val_accuracy" in saved["history"]
+    assert 0.0 <= saved["test_accuracy"] <= 1.0 and saved["parameters"] == 117
+    assert saved["architecture"] == "Dense 2-4-6-6-4-1"
+    graph = (tmp_path / "computation_graph.dot").read_text()
+    assert "Dense(2→4, relu)" in graph and "Dense(4→1, sigmoid)" in graph
+    assert "<svg" in (tmp_path / "computation_graph.svg").read_text()
+    assert "| test accuracy |" in (tmp_path / "summary.md").read_text()
+    assert (tmp_path / "decision_boundary.gif").read_bytes()[:6] == b"GIF89a"
+
+
+def test_command_line_without_graphviz_writes_dot_and_says_how_to_install(
+        tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PATH", str(tmp_path / "nowhere"))
+    out = tmp_path / "results"
+    assert demo.main(["--dataset", "moons", "--epochs", "2", "--seed", "3", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "apt-get install graphviz" in printed and "test accuracy:" in printed
+    names = {p.name for p in out.iterdir()}
+    assert {"model.dot", "computation_graph.dot", "summary.json"} <= names
+    assert not {"model.svg", "computation_graph.svg"} & names
+    assert json.loads((out / "summary.json").read_text())["dataset"] == "moons"
+
+
+def test_bad_arguments_are_refused():
+    with pytest.raises(SystemExit):
+        demo.main(["--dataset", "mnist-ish"])
+    with pytest.raises(SystemExit):
+        demo.main(["--epochs", "0"])
+
+
+def test_fashion_mnist_run_trains_the_784_512_10_network(tmp_path, monkeypatch):
+    import numpy as np
+
+    import nn
+
+    rng = np.random.default_rng(0)
+
+    def small_fashion(path=None):  # the real files hold 60,000 images: a few hundred will do
+        def part(n):
+            return (rng.integers(0, 256, (n, 28, 28), dtype=np.uint8),
+                    rng.integers(0, 10, n).astype(np.uint8))
+        return part(256), part(64)
+
+    monkeypatch.setattr(nn.datasets, "load_fashion_mnist", small_fashion)
+    summary = demo.run("fashion-mnist", epochs=1, out=tmp_path, verbose=0)
+    assert summary["architecture"] == "Dense 784-512-10" and summary["parameters"] == 407_050
+    assert summary["optimizer"] == "rmsprop" and summary["batch_size"] == 128
+    names = {p.name for p in tmp_path.iterdir()}
+    assert "decision_boundary.png" not in names and "history.png" in names
+    assert "Dense(784→512, relu)" in (tmp_path / "computation_graph.dot").read_text()
+    assert "401,920 parameters" in (tmp_path / "model.dot").read_text()
