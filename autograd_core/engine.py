@@ -7,6 +7,7 @@ it hands on is complete: Kahn's algorithm on the dependency counts found by one 
 
 from __future__ import annotations
 
+import gc
 from typing import Any, Sequence
 
 import numpy as np
@@ -92,20 +93,23 @@ def _initial_grad(t: Tensor, grad: Any, create_graph: bool, where: str) -> Any:
     return g
 
 
-def _count_dependencies(root: Any) -> dict:
-    """For each node reachable from ``root``: how many consumers will hand it a gradient."""
+def _count_dependencies(root: Any) -> tuple[dict, dict]:
+    """For each node reachable from ``root``: how many consumers will hand it a gradient, and
+    its parents (read once here, since ``Node.parents`` is computed on access)."""
     deps = {root: 0}
+    links = {}
     stack = [root]
     while stack:
         node = stack.pop()
-        for p in node.parents:
+        links[node] = parents = node.parents
+        for p in parents:
             if p is not None:
                 if p in deps:
                     deps[p] += 1
                 else:
                     deps[p] = 1
                     stack.append(p)
-    return deps
+    return deps, links
 
 
 def run_backward(
@@ -148,7 +152,33 @@ def _walk(
     found: dict,
     leaf_grads: dict,
 ) -> None:
-    deps = _count_dependencies(start)
+    # NOTE: the cyclic collector is paused during the walk (and resumed after, if it was
+    # on). The walk makes no reference cycles, so it has nothing to collect, but its scratch
+    # (the parents read below, one tuple per node) would make it scan the whole graph several
+    # times over on a long chain. Pausing is process-wide: another thread's collections wait
+    # for the end of this backward.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        deps, links = _count_dependencies(start)
+        _walk_nodes(start, root_grad, deps, links, retain_graph, create_graph, wanted, found,
+                    leaf_grads)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _walk_nodes(
+    start: Any,
+    root_grad: Any,
+    deps: dict,
+    links: dict,
+    retain_graph: bool,
+    create_graph: bool,
+    wanted: set | None,
+    found: dict,
+    leaf_grads: dict,
+) -> None:
     grads: dict = {start: root_grad}
     ready = [start]
     anomaly = mode.anomaly
@@ -160,7 +190,7 @@ def _walk(
         while ready:
             node = ready.pop()
             g = grads.pop(node, None)
-            parents = node.parents
+            parents = links.pop(node)
             if g is not None:
                 if node.hooks is not None:
                     g = _run_hooks(node.hooks, g)
@@ -184,7 +214,7 @@ def _walk(
                         from .anomaly import check_backward
 
                         check_backward(node, in_grads)
-                    inputs = node.inputs
+                    inputs = node._inputs  # not released: checked just above
                     if len(in_grads) != len(inputs):
                         raise BackwardError(
                             f"vjp of '{node.name}' returned {len(in_grads)} gradients for "

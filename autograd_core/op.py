@@ -31,15 +31,20 @@ class Node:
     ``parents``, the shapes and the leaves stay so that the graph can still be drawn.
     """
 
+    # NOTE: ``inputs`` and ``parents`` are properties over one stored tuple. Every object a
+    # recorded op keeps alive is one more for Python's cyclic collector to scan while a graph
+    # is being built, so a node holds no second tuple: the parents are read off the inputs
+    # (each Tensor knows its producer), and release() swaps each freed intermediate for its
+    # producer Node, which keeps the structure without the array.
     __slots__ = (
-        "op", "inputs", "parents", "out", "kwargs", "released", "hooks", "retain",
+        "op", "_inputs", "_parents", "out", "kwargs", "released", "hooks", "retain",
         "out_index", "n_out", "trace", "meta", "scope", "__weakref__",
     )
 
     def __init__(self, op: Any, inputs: tuple, out: Any, kwargs: dict) -> None:
         self.op = op
-        self.inputs = inputs
-        self.parents = tuple([t._node for t in inputs])
+        self._inputs = inputs
+        self._parents = None  # set only where it is not read off the inputs (Function outputs)
         self.out = out
         self.kwargs = kwargs
         self.released = False
@@ -50,6 +55,34 @@ class Node:
         self.trace = None  # creation stack, recorded in anomaly mode
         self.meta = None  # (shape, dtype) of the output, kept once the array is released
         self.scope = mode.scope  # the innermost graph_scope open when recorded (for drawing)
+
+    @property
+    def inputs(self) -> tuple:
+        """The input Tensors; once released, None stands for each freed intermediate."""
+        if not self.released:
+            return self._inputs
+        return tuple([s if type(s) is not Node else None for s in self._inputs])
+
+    @inputs.setter
+    def inputs(self, value: tuple) -> None:
+        self._inputs = tuple(value)
+
+    @property
+    def parents(self) -> tuple:
+        """The Node that produced each input (None for a leaf or a constant)."""
+        p = self._parents
+        if p is not None:
+            return p
+        if self.released:
+            return tuple([s if type(s) is Node else None for s in self._inputs])
+        inputs = self._inputs
+        if len(inputs) == 2:
+            return (inputs[0]._node, inputs[1]._node)
+        return tuple([t._node for t in inputs])
+
+    @parents.setter
+    def parents(self, value: tuple) -> None:
+        self._parents = tuple(value)
 
     @property
     def name(self) -> str:
@@ -68,17 +101,21 @@ class Node:
 
     def release(self) -> None:
         """Drop the arrays saved for backward; keep structure, leaves and constants."""
+        if self.released:
+            return
         out = self.out
         if isinstance(out, np.ndarray):
             self.meta = (out.shape, out.dtype)
         self.out = None
-        # Intermediates are freed; leaves and constants belong to the user and stay drawable.
-        inputs = self.inputs
+        # Intermediates are freed (each replaced by its producer Node, for the structure);
+        # leaves and constants belong to the user and stay drawable.
+        inputs = self._inputs
         if len(inputs) == 2:  # the common case, without building a list
             x, y = inputs
-            self.inputs = (x if x._node is None else None, y if y._node is None else None)
+            p, q = x._node, y._node
+            self._inputs = (x if p is None else p, y if q is None else q)
         else:
-            self.inputs = tuple([t if t._node is None else None for t in inputs])
+            self._inputs = tuple([t if t._node is None else t._node for t in inputs])
         self.released = True
         kwargs = self.kwargs
         if kwargs:
@@ -157,13 +194,8 @@ class Op:
         # Record. Node.__init__, inlined: a Python-level __init__ costs as much as the rest.
         node = _new(Node)
         node.op = self
-        node.inputs = args
-        if n == 2:
-            node.parents = (x._node, y._node)
-        elif n == 1:
-            node.parents = (args[0]._node,)
-        else:
-            node.parents = tuple([a._node for a in args])
+        node._inputs = args
+        node._parents = None
         node.out = out
         node.kwargs = kwargs
         node.released = False
@@ -191,8 +223,8 @@ class Op:
             out = _make(node.out, True, node) if self.uses_out else None
         kwargs = node.kwargs
         if kwargs:
-            return self.rule(g, out, *node.inputs, **kwargs)
-        return self.rule(g, out, *node.inputs)
+            return self.rule(g, out, *node._inputs, **kwargs)
+        return self.rule(g, out, *node._inputs)
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"

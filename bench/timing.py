@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import random
 import statistics
 import time
 from typing import Callable, Iterator
@@ -30,10 +31,13 @@ def calibrate(fn: Callable[[], object], budget_s: float = 0.05) -> int:
 def interleaved(
     fns: dict[str, Callable[[], object]], repeats: int, warmup: int = 3
 ) -> dict[str, list[float]]:
-    """Seconds per call of each function, sampled ``repeats`` times in rotating order.
+    """Seconds per call of each function, sampled ``repeats`` times in a shuffled order.
 
     Interleaving spreads the load of a shared machine evenly over the implementations, so the
-    ratios between them stay meaningful even when the absolute times drift.
+    ratios between them stay meaningful even when the absolute times drift. The order is
+    drawn afresh each round (seeded) so that no implementation always runs right after the
+    same one: PyTorch's worker threads keep spinning for a while after its step, and would
+    otherwise slow down whichever implementation always follows it.
     """
     inner = {name: calibrate(fn) for name, fn in fns.items()}
     for _ in range(warmup):
@@ -42,9 +46,10 @@ def interleaved(
     names = list(fns)
     samples: dict[str, list[float]] = {name: [] for name in names}
     perf = time.perf_counter
-    for r in range(repeats):
-        k = r % len(names)
-        for name in names[k:] + names[:k]:  # rotate who goes first
+    order = random.Random(0)
+    for _ in range(repeats):
+        order.shuffle(names)
+        for name in names:
             fn, n = fns[name], inner[name]
             t0 = perf()
             for _ in range(n):
