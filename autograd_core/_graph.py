@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from .broadcast import unbroadcast
+from .engine import _count_dependencies
 from .function import Context, _FunctionOp
 from .grad_mode import mode
 from .tensor import Tensor
@@ -22,22 +23,12 @@ def is_plumbing(node: Any) -> bool:
 def backward_order(root: Any) -> list:
     """Every node reachable from ``root``, each after all of its consumers (the order in which
     the engine runs them)."""
-    deps = {root: 0}
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        for p in node.parents:
-            if p is not None:
-                if p in deps:
-                    deps[p] += 1
-                else:
-                    deps[p] = 1
-                    stack.append(p)
+    deps, links = _count_dependencies(root)
     order, ready = [], [root]
     while ready:
         node = ready.pop()
         order.append(node)
-        for p in node.parents:
+        for p in links[node]:
             if p is not None:
                 deps[p] -= 1
                 if deps[p] == 0:

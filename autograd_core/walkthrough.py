@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from .broadcast import unbroadcast
+from .engine import _count_dependencies
 from .errors import BackwardError
 from .grad_mode import no_grad
 from .graphinfo import format_value, shape_text
@@ -114,16 +115,7 @@ def backward_steps(output: Tensor, grad: Any = None) -> list[BackwardStep]:
                             f"shape {output.shape}")
 
     # The same walk as the engine: dependency counts, then Kahn's order with a stack.
-    deps = {root: 0}
-    stack = [root]
-    while stack:
-        for p in stack.pop().parents:
-            if p is not None:
-                if p in deps:
-                    deps[p] += 1
-                else:
-                    deps[p] = 1
-                    stack.append(p)
+    deps, _ = _count_dependencies(root)
     order: list[Node] = []
     grads: dict = {root: g0}
     ready = [root]
