@@ -15,7 +15,10 @@ import numpy as np
 from .broadcast import unbroadcast
 from .errors import BackwardError, DTypeError, ShapeError
 from .grad_mode import mode
+from .op import Op
 from .tensor import Tensor, _make
+
+_new = object.__new__
 
 
 def backward(
@@ -209,12 +212,26 @@ def _walk_nodes(
                 else:
                     if node.released:
                         raise _released_error(node)
-                    in_grads = node.op.backward(node, g)
+                    op = node.op
+                    inputs = node._inputs  # not released: checked just above
+                    if create_graph or type(op) is not Op:
+                        in_grads = op.backward(node, g)
+                    else:
+                        # Op.backward, inlined for a plain backward: the rule reads Tensors
+                        gt = _new(Tensor)
+                        gt.data = g
+                        gt.grad = gt._node = gt.name = gt._hooks = None
+                        gt._rg = False
+                        out = _make(node.out) if op.uses_out else None
+                        kwargs = node.kwargs
+                        if kwargs:
+                            in_grads = op.rule(gt, out, *inputs, **kwargs)
+                        else:
+                            in_grads = op.rule(gt, out, *inputs)
                     if anomaly:
                         from .anomaly import check_backward
 
                         check_backward(node, in_grads)
-                    inputs = node._inputs  # not released: checked just above
                     if len(in_grads) != len(inputs):
                         raise BackwardError(
                             f"vjp of '{node.name}' returned {len(in_grads)} gradients for "
@@ -243,6 +260,14 @@ def _walk_nodes(
                         else:
                             prev = grads.get(p)
                             grads[p] = gi if prev is None else _add(prev, gi)
+                    if not retain_graph and not node.kwargs and type(op) is Op:
+                        # Node.release(), inlined for a plain op (its out is an ndarray and
+                        # it holds no Function context)
+                        out = node.out
+                        node.meta = (out.shape, out.dtype)
+                        node.out = None
+                        node._inputs = tuple([t if t._node is None else t._node for t in inputs])
+                        node.released = True
             if not retain_graph and not node.released:
                 node.release()
             for p in parents:
