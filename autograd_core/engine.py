@@ -25,8 +25,21 @@ def backward(
     tensor: Tensor, grad: Any = None, retain_graph: bool = False, create_graph: bool = False
 ) -> None:
     """Accumulate d tensor / d leaf into ``leaf.grad`` for every leaf that requires grad."""
-    root_grad = _initial_grad(tensor, grad, create_graph, "backward")
-    run_backward(tensor, root_grad, retain_graph or create_graph, create_graph)
+    if grad is None and type(tensor) is Tensor and tensor._rg and tensor.data.size == 1:
+        data = tensor.data  # the common case (a scalar loss), without the general checks
+        root_grad = np.empty(data.shape, dtype=data.dtype)
+        root_grad.fill(1)
+        if create_graph:
+            root_grad = _make(root_grad)
+    else:
+        root_grad = _initial_grad(tensor, grad, create_graph, "backward")
+    start = tensor._node
+    if start is None:  # the output is itself a leaf
+        _deliver({tensor: root_grad}, create_graph)
+        return
+    leaf_grads: dict = {}
+    _walk(start, root_grad, retain_graph or create_graph, create_graph, None, {}, leaf_grads)
+    _deliver(leaf_grads, create_graph)
 
 
 def gradients(
@@ -104,7 +117,20 @@ def _count_dependencies(root: Any) -> tuple[dict, dict]:
     stack = [root]
     while stack:
         node = stack.pop()
-        links[node] = parents = node.parents
+        # Node.parents, inlined for the common case (a recorded op not yet released)
+        parents = node._parents
+        if parents is None:
+            if node.released:
+                parents = node.parents
+            else:
+                inputs = node._inputs
+                if len(inputs) == 2:
+                    parents = (inputs[0]._node, inputs[1]._node)
+                elif len(inputs) == 1:
+                    parents = (inputs[0]._node,)
+                else:
+                    parents = tuple([t._node for t in inputs])
+        links[node] = parents
         for p in parents:
             if p is not None:
                 if p in deps:
@@ -260,13 +286,20 @@ def _walk_nodes(
                         else:
                             prev = grads.get(p)
                             grads[p] = gi if prev is None else _add(prev, gi)
-                    if not retain_graph and not node.kwargs and type(op) is Op:
+                    if not retain_graph and type(op) is Op:
                         # Node.release(), inlined for a plain op (its out is an ndarray and
                         # it holds no Function context)
                         out = node.out
                         node.meta = (out.shape, out.dtype)
                         node.out = None
-                        node._inputs = tuple([t if t._node is None else t._node for t in inputs])
+                        if len(inputs) == 2:
+                            x, y = inputs
+                            p, q = x._node, y._node
+                            node._inputs = (x if p is None else p, y if q is None else q)
+                        else:
+                            node._inputs = tuple(
+                                [t if t._node is None else t._node for t in inputs]
+                            )
                         node.released = True
             if not retain_graph and not node.released:
                 node.release()

@@ -29,7 +29,7 @@ def _expand(g: Tensor, x: Tensor, axes: tuple, keepdims: bool) -> Tensor:
 
 
 def _as_tensor(x: Any) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor(x)
+    return x if type(x) is Tensor or isinstance(x, Tensor) else Tensor(x)
 
 
 @op("sum")
@@ -46,6 +46,8 @@ def _(g: Tensor, out: Tensor, x: Tensor, axes: tuple, keepdims: bool) -> tuple:
 def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     """Sum over ``axis`` (all axes when None), as ``np.sum``."""
     x = _as_tensor(x)
+    if axis is None:  # the common case (a loss), without the general axis checks
+        return _sum(x, axes=tuple(range(x.data.ndim)), keepdims=keepdims)
     return _sum(x, axes=normalize_axes(axis, x.ndim, "sum", x.shape), keepdims=keepdims)
 
 
