@@ -263,7 +263,9 @@ def _walk_nodes(
                             f"vjp of '{node.name}' returned {len(in_grads)} gradients for "
                             f"{len(inputs)} inputs"
                         )
-                    for gi, x, p in zip(in_grads, inputs, parents, strict=True):
+                    # NOTE: not strict: the lengths were checked just above, and a strict
+                    # zip costs a measurable share of a small graph's backward
+                    for gi, x, p in zip(in_grads, inputs, parents, strict=False):
                         if gi is None or not x._rg:
                             continue
                         if create_graph:

@@ -25,7 +25,8 @@ def _expand(g: Tensor, x: Tensor, axes: tuple, keepdims: bool) -> Tensor:
     # Reduced leading axes need no reshape: broadcasting puts them back by itself.
     if not keepdims and axes != tuple(range(len(axes))):
         g = _reshape(g, shape=_kept_shape(x.shape, axes))
-    return g if g.shape == x.shape else _broadcast_to(g, shape=x.shape)
+    shape = x.data.shape  # the arrays' shapes: cheaper than the Tensor properties
+    return g if g.data.shape == shape else _broadcast_to(g, shape=shape)
 
 
 def _as_tensor(x: Any) -> Tensor:
