@@ -188,34 +188,15 @@ def _walk(
     # for the end of this backward.
     collecting = gc.isenabled()
     gc.disable()
-    try:
-        deps, links = _count_dependencies(start)
-        _walk_nodes(start, root_grad, deps, links, retain_graph, create_graph, wanted, found,
-                    leaf_grads)
-    finally:
-        if collecting:
-            gc.enable()
-
-
-def _walk_nodes(
-    start: Any,
-    root_grad: Any,
-    deps: dict,
-    links: dict,
-    retain_graph: bool,
-    create_graph: bool,
-    wanted: set | None,
-    found: dict,
-    leaf_grads: dict,
-) -> None:
-    grads: dict = {start: root_grad}
-    ready = [start]
     anomaly = mode.anomaly
     previous_mode = mode.enabled
     mode.enabled = create_graph  # record the backward pass only when asked to
     # NOTE: one loop with the per-node work inlined: at a few µs per node, a function call or
     # an enumerate() per node is a measurable share of a long chain's backward.
     try:
+        deps, links = _count_dependencies(start)
+        grads: dict = {start: root_grad}
+        ready = [start]
         while ready:
             node = ready.pop()
             g = grads.pop(node, None)
@@ -313,6 +294,8 @@ def _walk_nodes(
                         ready.append(p)
     finally:
         mode.enabled = previous_mode
+        if collecting:
+            gc.enable()
 
 
 def _released_error(node: Any) -> BackwardError:
