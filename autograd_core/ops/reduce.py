@@ -23,7 +23,8 @@ def _expand(g: Tensor, x: Tensor, axes: tuple, keepdims: bool) -> Tensor:
     """The gradient of a reduction spread back over the reduced axes of ``x``."""
     # the internal ops directly: the public reshape/broadcast_to re-validate their arguments.
     # Reduced leading axes need no reshape: broadcasting puts them back by itself.
-    if not keepdims and axes != tuple(range(len(axes))):
+    # (axes are sorted and distinct, so they are the leading ones when the last is len - 1)
+    if not keepdims and axes and axes[-1] != len(axes) - 1:
         g = _reshape(g, shape=_kept_shape(x.shape, axes))
     shape = x.data.shape  # the arrays' shapes: cheaper than the Tensor properties
     return g if g.data.shape == shape else _broadcast_to(g, shape=shape)
