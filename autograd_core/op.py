@@ -153,25 +153,38 @@ class Op:
         return rule
 
     def __call__(self, *args: Any, **kwargs: Any) -> Tensor:
-        for a in args:
-            if type(a) is not Tensor:
-                args = as_tensors(args)
-                break
         # NOTE: this is the hottest function of the library (every op, forward and plain
-        # backward, goes through it), so the common arities avoid building a list of arrays.
+        # backward, goes through it), so the common arities are spelled out: no list of
+        # arrays, no loop over the arguments, and the grad-mode check before the scan.
         n = len(args)
         try:
             if n == 2:
                 x, y = args
+                if type(x) is not Tensor or type(y) is not Tensor:
+                    args = as_tensors(args)
+                    x, y = args
                 out = self.forward(x.data, y.data, **kwargs) if kwargs else self.forward(
                     x.data, y.data
                 )
+                rg = x._rg or y._rg
             elif n == 1:
-                out = self.forward(args[0].data, **kwargs) if kwargs else self.forward(
-                    args[0].data
-                )
+                x = args[0]
+                if type(x) is not Tensor:
+                    args = as_tensors(args)
+                    x = args[0]
+                out = self.forward(x.data, **kwargs) if kwargs else self.forward(x.data)
+                rg = x._rg
             else:
+                for a in args:
+                    if type(a) is not Tensor:
+                        args = as_tensors(args)
+                        break
                 out = self.forward(*[t.data for t in args], **kwargs)
+                rg = False
+                for a in args:
+                    if a._rg:
+                        rg = True
+                        break
         except AutogradError:
             raise
         except (ValueError, TypeError, IndexError) as e:
@@ -181,15 +194,8 @@ class Op:
         t = _new(Tensor)  # _make(out), inlined
         t.data = out
         t.grad = t._node = t.name = t._hooks = None
-        t._rg = False
-        if not self.differentiable:
-            return t
-        for a in args:
-            if a._rg:
-                break
-        else:
-            return t
-        if not mode.enabled:
+        if not rg or not mode.enabled or not self.differentiable:
+            t._rg = False
             return t
         # Record. Node.__init__, inlined: a Python-level __init__ costs as much as the rest.
         node = _new(Node)

@@ -12,7 +12,8 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from autograd_core import Tensor, get_default_dtype, graph_scope, is_grad_enabled
+from autograd_core import Tensor, get_default_dtype, graph_scope
+from autograd_core.grad_mode import mode as _mode
 
 from . import _seed
 
@@ -255,19 +256,26 @@ class Layer(Module):
         return lambda: hook in self._forward_hooks and self._forward_hooks.remove(hook)
 
     def __call__(self, x: Any) -> Tensor:
-        if not isinstance(x, Tensor):
+        if type(x) is not Tensor and not isinstance(x, Tensor):
             x = Tensor(np.asarray(x, dtype=get_default_dtype()))
         if not self.built:
             self.build(tuple(x.shape))
             self.built = True
-        if is_grad_enabled():
-            # Tag the ops this layer records, so drawn graphs group them into one cluster.
-            with graph_scope(owner=self):
+        if _mode.enabled:
+            # Tag the ops this layer records, so drawn graphs group them into one cluster
+            # (graph_scope's __enter__/__exit__, inlined: this runs once per layer per step).
+            scope = graph_scope(owner=self)
+            scope.parent = outer = _mode.scope
+            _mode.scope = scope
+            try:
                 y = self.forward(x)
+            finally:
+                _mode.scope = outer
         else:
             y = self.forward(x)
-        for hook in self._forward_hooks:
-            hook(self, x, y)
+        if self._forward_hooks:
+            for hook in self._forward_hooks:
+                hook(self, x, y)
         return y
 
     def graph_label(self) -> str:

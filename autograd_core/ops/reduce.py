@@ -23,13 +23,15 @@ def _expand(g: Tensor, x: Tensor, axes: tuple, keepdims: bool) -> Tensor:
     """The gradient of a reduction spread back over the reduced axes of ``x``."""
     # the internal ops directly: the public reshape/broadcast_to re-validate their arguments.
     # Reduced leading axes need no reshape: broadcasting puts them back by itself.
-    if not keepdims and axes != tuple(range(len(axes))):
+    # (axes are sorted and distinct, so they are the leading ones when the last is len - 1)
+    if not keepdims and axes and axes[-1] != len(axes) - 1:
         g = _reshape(g, shape=_kept_shape(x.shape, axes))
-    return g if g.shape == x.shape else _broadcast_to(g, shape=x.shape)
+    shape = x.data.shape  # the arrays' shapes: cheaper than the Tensor properties
+    return g if g.data.shape == shape else _broadcast_to(g, shape=shape)
 
 
 def _as_tensor(x: Any) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor(x)
+    return x if type(x) is Tensor or isinstance(x, Tensor) else Tensor(x)
 
 
 @op("sum")
@@ -46,6 +48,8 @@ def _(g: Tensor, out: Tensor, x: Tensor, axes: tuple, keepdims: bool) -> tuple:
 def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     """Sum over ``axis`` (all axes when None), as ``np.sum``."""
     x = _as_tensor(x)
+    if axis is None:  # the common case (a loss), without the general axis checks
+        return _sum(x, axes=tuple(range(x.data.ndim)), keepdims=keepdims)
     return _sum(x, axes=normalize_axes(axis, x.ndim, "sum", x.shape), keepdims=keepdims)
 
 
