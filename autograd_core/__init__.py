@@ -8,6 +8,7 @@
 array([2., 4.])
 """
 
+# ruff: noqa: I001  (the order matters: the Tensor first, then what builds on it)
 from .dtypes import get_default_dtype, set_default_dtype
 from .errors import (
     AutogradError, AxisError, BackwardError, DTypeError, GradcheckError, IndexingError,

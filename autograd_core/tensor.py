@@ -473,7 +473,8 @@ def _short(data: Any) -> str:
 
 
 # The operator methods above look these names up at call time; they are bound here, once
-# the ops (which import Tensor) are defined.
+# the ops (which import Tensor) are defined. The order of these imports matters.
+# ruff: noqa: I001
 from .ops.elementwise import (  # noqa: E402
     absolute, add, astype, clip, cos, divide, equal, exp, greater, greater_equal, less,
     less_equal, log, multiply, negative, not_equal, power, sin, sqrt, subtract,
