@@ -7,6 +7,7 @@ import pytest
 
 import autograd_core as ag
 from autograd_core import Function, Tensor
+from tests.autograd_core.custom_functions import ProdSum
 
 
 def _line_of(text):
@@ -260,17 +261,6 @@ def test_explain_through_a_custom_function_with_no_gradient():
 
 
 def test_explain_through_a_multi_output_function():
-    class ProdSum(Function):
-        @staticmethod
-        def forward(ctx, x, y):
-            ctx.save_for_backward(x, y)
-            return x * y, x + y
-
-        @staticmethod
-        def backward(ctx, g_prod, g_sum):
-            x, y = ctx.saved_arrays
-            return g_prod * y + g_sum, g_prod * x + g_sum
-
     x = _leaf([1.0, 2.0])
     y = _leaf([0.0, 0.0], name="y")
     p, s = ProdSum.apply(x, y)

@@ -10,22 +10,11 @@ from hypothesis.extra import numpy as hnp
 import autograd_core as ag
 from autograd_core import Function, GradcheckError, Tensor, gradcheck, gradgradcheck
 from autograd_core.testing import check_gradients, gradient_test
+from tests.autograd_core.custom_functions import Softplus
 
 
 def _sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
-
-
-class Softplus(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.logaddexp(0.0, x)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_arrays
-        return grad * _sigmoid(x)
 
 
 class HalfSoftplus(Softplus):
