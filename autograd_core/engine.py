@@ -33,13 +33,7 @@ def backward(
             root_grad = _make(root_grad)
     else:
         root_grad = _initial_grad(tensor, grad, create_graph, "backward")
-    start = tensor._node
-    if start is None:  # the output is itself a leaf
-        _deliver({tensor: root_grad}, create_graph)
-        return
-    leaf_grads: dict = {}
-    _walk(start, root_grad, retain_graph or create_graph, create_graph, None, {}, leaf_grads)
-    _deliver(leaf_grads, create_graph)
+    run_backward(tensor, root_grad, retain_graph or create_graph, create_graph)
 
 
 def gradients(
