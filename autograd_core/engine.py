@@ -263,21 +263,6 @@ def _walk(
                         else:
                             prev = grads.get(p)
                             grads[p] = gi if prev is None else _add(prev, gi)
-                    if not retain_graph and type(op) is Op:
-                        # Node.release(), inlined for a plain op (its out is an ndarray and
-                        # it holds no Function context)
-                        out = node.out
-                        node.meta = (out.shape, out.dtype)
-                        node.out = None
-                        if len(inputs) == 2:
-                            x, y = inputs
-                            p, q = x._node, y._node
-                            node._inputs = (x if p is None else p, y if q is None else q)
-                        else:
-                            node._inputs = tuple(
-                                [t if t._node is None else t._node for t in inputs]
-                            )
-                        node.released = True
             if not retain_graph and not node.released:
                 node.release()
             for p in parents:
