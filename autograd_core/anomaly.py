@@ -78,9 +78,11 @@ def _capture_stack() -> traceback.StackSummary:
     frames = []
     f = sys._getframe(1)
     while f is not None:
-        frames.append(traceback.FrameSummary(
-            f.f_code.co_filename, f.f_lineno, f.f_code.co_name, lookup_line=False
-        ))
+        frames.append(
+            traceback.FrameSummary(
+                f.f_code.co_filename, f.f_lineno, f.f_code.co_name, lookup_line=False
+            )
+        )
         f = f.f_back
     frames.reverse()
     return traceback.StackSummary.from_list(frames)
@@ -106,7 +108,7 @@ def short_path(filename: str) -> str:
         return "cell"  # a Jupyter cell: its temporary file name means nothing to the reader
     cwd = os.getcwd() + os.sep
     if full.startswith(cwd):
-        return full[len(cwd):]
+        return full[len(cwd) :]
     if full.startswith(os.path.abspath(tempfile.gettempdir()) + os.sep) or filename.startswith("<"):
         return os.path.basename(filename)
     return filename

@@ -87,9 +87,12 @@ def explain_grad(output: Tensor, leaf: Tensor) -> GradExplanation:
             f"ag.gradients(output, [it])"
         )
     if output is leaf:
-        return GradExplanation(True, "the output is the tensor itself", lines=head + [
-            f"the output is {x} itself: its gradient is the upstream gradient (ones)"
-        ])
+        return GradExplanation(
+            True,
+            "the output is the tensor itself",
+            lines=head
+            + [f"the output is {x} itself: its gradient is the upstream gradient (ones)"],
+        )
     if output._node is None:
         return _no_graph(output, x, head)
     order = _graph.backward_order(output._node)
@@ -150,30 +153,35 @@ def _find_clue(order: list, leaf: Tensor, x: str) -> tuple[str | None, Any]:
             if np.shares_memory(t.data, data):
                 return (
                     f"a constant sharing {x}'s memory enters {where}: {x} was detached "
-                    f"(x.detach(), x.data, x.numpy() or Tensor(x)) before this operation", node
+                    f"(x.detach(), x.data, x.numpy() or Tensor(x)) before this operation",
+                    node,
                 )
             if t.shape != data.shape:
                 continue
             if t.dtype.kind in "iu" and np.array_equal(t.data, data.astype(t.dtype)):
                 return (
                     f"an integer copy of {x} ({t.dtype}) enters {where}: an integer cast "
-                    f"(astype(int)) cuts the gradient; keep the values in float", node
+                    f"(astype(int)) cuts the gradient; keep the values in float",
+                    node,
                 )
             if t.dtype.kind == "b":
                 return (
                     f"a boolean tensor of {x}'s shape enters {where}: a comparison (x > 0) "
-                    f"has no gradient; write it with where(), relu() or clip() to keep one", node
+                    f"has no gradient; write it with where(), relu() or clip() to keep one",
+                    node,
                 )
             if t.dtype == data.dtype and np.array_equal(t.data, data):
                 return (
                     f"a constant with exactly {x}'s values enters {where}: a copy of its data "
-                    f"(x.data.copy(), np.array(x)) was used instead of {x}", node
+                    f"(x.data.copy(), np.array(x)) was used instead of {x}",
+                    node,
                 )
             if fallback is None and t.dtype.kind == "f":
                 fallback = (
                     f"a constant of {x}'s shape enters {where}: if it was computed from {x} "
                     f"inside no_grad() or from x.data / x.numpy(), that is where the path was "
-                    f"cut", node
+                    f"cut",
+                    node,
                 )
     return fallback if fallback is not None else (None, None)
 
@@ -226,8 +234,9 @@ def _zero_gradient(
                 prev = grads.get(p)
                 grads[p] = gi if prev is None else prev + gi
         g_in = max((float(np.max(np.abs(u))) for u in upstream if u.size), default=0.0)
-        g_out = max((float(np.max(np.abs(gi))) for gi in toward if gi is not None and gi.size),
-                    default=0.0)
+        g_out = max(
+            (float(np.max(np.abs(gi))) for gi in toward if gi is not None and gi.size), default=0.0
+        )
         if killer is None and g_in > 0 and g_out == 0:
             killer = node
         if g_in > 0 and g_out > 0 and g_in / g_out > shrink[0]:

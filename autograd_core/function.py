@@ -201,7 +201,10 @@ class Function:
         # (gradcheck differentiates each recorded node on its own).
         others = tuple(None if isinstance(a, Tensor) else a for a in args)
         kw = {
-            "ctx": ctx, "positions": positions, "n_args": len(args), "args": others,
+            "ctx": ctx,
+            "positions": positions,
+            "n_args": len(args),
+            "args": others,
             "kwargs": kwargs,
         }
         node = Node(cls._op(), inputs, outs if multi else outs[0], kw)

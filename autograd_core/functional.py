@@ -48,7 +48,8 @@ def _prepare(args: tuple, nums: tuple) -> tuple[list, list, bool]:
             t = Tensor(a.data if isinstance(a, Tensor) else a)
             if t.dtype.kind != "f":
                 t = (
-                    t.astype(np.float64) if isinstance(a, np.ndarray)
+                    t.astype(np.float64)
+                    if isinstance(a, np.ndarray)
                     else Tensor(t.data.astype(float))
                 )
             t.requires_grad = True

@@ -72,8 +72,14 @@ class _Diffs:
 
 
 def _compare(
-    index: int, x: np.ndarray, analytic: np.ndarray, d: _Diffs, eps: float, atol: float,
-    rtol: float, allow_kinks: bool,
+    index: int,
+    x: np.ndarray,
+    analytic: np.ndarray,
+    d: _Diffs,
+    eps: float,
+    atol: float,
+    rtol: float,
+    allow_kinks: bool,
 ) -> tuple[Mismatch | None, np.ndarray]:
     """The worst disagreeing element (or None) and the mask of elements at a kink."""
     a = np.asarray(analytic, dtype=np.float64).reshape(x.shape)
@@ -95,9 +101,19 @@ def _compare(
     element = tuple(int(i) for i in np.unravel_index(flat, x.shape))
     av, nv = float(a.flat[flat]), float(n.flat[flat])
     m = Mismatch(
-        index, tuple(x.shape), x.dtype, element, av, nv, abs(av - nv),
-        abs(av - nv) / abs(nv) if nv != 0 else float("inf"), int(bad.sum()), int(x.size),
-        atol, rtol, eps,
+        index,
+        tuple(x.shape),
+        x.dtype,
+        element,
+        av,
+        nv,
+        abs(av - nv),
+        abs(av - nv) / abs(nv) if nv != 0 else float("inf"),
+        int(bad.sum()),
+        int(x.size),
+        atol,
+        rtol,
+        eps,
     )
     m.hint = _hint(a, n, bad, tol, kink, undefined, flat)
     if kink.flat[flat]:
@@ -110,8 +126,13 @@ def _compare(
 
 
 def _hint(
-    a: np.ndarray, n: np.ndarray, bad: np.ndarray, tol: np.ndarray, kink: np.ndarray,
-    undefined: np.ndarray, flat: int,
+    a: np.ndarray,
+    n: np.ndarray,
+    bad: np.ndarray,
+    tol: np.ndarray,
+    kink: np.ndarray,
+    undefined: np.ndarray,
+    flat: int,
 ) -> str:
     """A short guess at the kind of mistake, from the pattern of the disagreement."""
     if undefined.flat[flat]:
@@ -137,8 +158,12 @@ def _hint(
 
 
 def _differences(
-    outputs: Callable[[], np.ndarray], x: np.ndarray, step: Any, v: np.ndarray,
-    o0: np.ndarray, out_eps: float | None,
+    outputs: Callable[[], np.ndarray],
+    x: np.ndarray,
+    step: Any,
+    v: np.ndarray,
+    o0: np.ndarray,
+    out_eps: float | None,
 ) -> _Diffs:
     """Perturb each element of ``x`` (in place, then restored) by ±step and difference the
     flat float64 vector ``outputs()``, projected on ``v``.
@@ -260,8 +285,7 @@ class GradcheckReport:
             return "\n".join(lines + [f"  {n}" for n in self.notes])
         first = self.failures[0]
         lines = [
-            f"gradcheck failed for {self.name}: input {first.input_index}, element "
-            f"{first.element}",
+            f"gradcheck failed for {self.name}: input {first.input_index}, element {first.element}",
             f"  {first.value_line()}",
         ]
         for m in self.failures:
@@ -318,13 +342,19 @@ def _node_tolerances(dtypes: list, eps: float, atol: float, rtol: float) -> tupl
     return eps, atol, rtol
 
 
-def _check_node(node: Any, position: int, n_nodes: int, eps: float, atol: float,
-                rtol: float, rng: np.random.Generator) -> NodeFault | str | None:
+def _check_node(
+    node: Any,
+    position: int,
+    n_nodes: int,
+    eps: float,
+    atol: float,
+    rtol: float,
+    rng: np.random.Generator,
+) -> NodeFault | str | None:
     """A NodeFault if ``node``'s backward disagrees with its forward; a string when the node
     cannot be checked; None when it is right."""
     checked = [
-        i for i, x in enumerate(node.inputs)
-        if x is not None and x._rg and x.dtype.kind == "f"
+        i for i, x in enumerate(node.inputs) if x is not None and x._rg and x.dtype.kind == "f"
     ]
     if not checked or node.released:
         return None
@@ -335,7 +365,8 @@ def _check_node(node: Any, position: int, n_nodes: int, eps: float, atol: float,
     ]
     outs = _graph.node_outputs(node)
     vs = [
-        np.asarray(rng.standard_normal(o.shape), dtype=o.dtype) if o.dtype.kind == "f"
+        np.asarray(rng.standard_normal(o.shape), dtype=o.dtype)
+        if o.dtype.kind == "f"
         else np.zeros(o.shape, dtype=o.dtype)
         for o in outs
     ]
@@ -518,8 +549,16 @@ def gradcheck(
 
 
 def _gradcheck(
-    f: Callable, inputs: Any, eps: float, atol: float, rtol: float, raise_exception: bool,
-    name: str, record: bool, allow_kinks: bool = False, find_faults: bool = True,
+    f: Callable,
+    inputs: Any,
+    eps: float,
+    atol: float,
+    rtol: float,
+    raise_exception: bool,
+    name: str,
+    record: bool,
+    allow_kinks: bool = False,
+    find_faults: bool = True,
 ) -> GradcheckReport:
     args, diff, dtypes = _prepare(inputs)
     diff_idx = [i for i, d in enumerate(diff) if d]
@@ -538,7 +577,7 @@ def _gradcheck(
     u_flat = u.astype(np.float64).reshape(-1)
 
     def outputs() -> np.ndarray:
-        with np.errstate(all="ignore"), (enable_grad() if record else no_grad()):
+        with np.errstate(all="ignore"), enable_grad() if record else no_grad():
             return np.asarray(_call(f, args, name).data, dtype=np.float64).reshape(-1)
 
     o0 = np.asarray(out.data, dtype=np.float64).reshape(-1)
@@ -569,7 +608,12 @@ def _gradcheck(
 
 
 def _precision_notes(
-    f: Callable, args: list, diff_idx: list, dtypes: list, analytic64: list, name: str,
+    f: Callable,
+    args: list,
+    diff_idx: list,
+    dtypes: list,
+    analytic64: list,
+    name: str,
     report: GradcheckReport,
 ) -> list[str]:
     """For inputs given in a lower precision: is the gradient computed in that precision
@@ -649,6 +693,12 @@ def gradgradcheck(
             return concatenate(parts) if len(parts) > 1 else parts[0]
 
     return _gradcheck(
-        first_derivative, inputs, eps, atol, rtol, raise_exception, f"gradient of {name}",
+        first_derivative,
+        inputs,
+        eps,
+        atol,
+        rtol,
+        raise_exception,
+        f"gradient of {name}",
         record=True,
     )

@@ -52,9 +52,14 @@ class ArrayStats:
     def to_dict(self) -> dict:
         """Plain, JSON-ready data."""
         d = {
-            "shape": list(self.shape), "dtype": self.dtype, "norm": _num(self.norm),
-            "mean": _num(self.mean), "min": _num(self.min), "max": _num(self.max),
-            "n_nan": self.n_nan, "n_inf": self.n_inf,
+            "shape": list(self.shape),
+            "dtype": self.dtype,
+            "norm": _num(self.norm),
+            "mean": _num(self.mean),
+            "min": _num(self.min),
+            "max": _num(self.max),
+            "n_nan": self.n_nan,
+            "n_inf": self.n_inf,
         }
         if self.values is not None:
             d["values"] = [_num(v) for v in np.asarray(self.values, dtype=np.float64).ravel()]
@@ -96,8 +101,7 @@ def _num(v: Any) -> Any:
     return v
 
 
-def format_value(a: Any, max_values: int = 8, precision: int = 4,
-                 multiline: bool = False) -> str:
+def format_value(a: Any, max_values: int = 8, precision: int = 4, multiline: bool = False) -> str:
     """Small arrays printed in full, large ones as ``mean/norm/min/max`` (on two lines with
     ``multiline``)."""
     if a is None:
@@ -107,13 +111,19 @@ def format_value(a: Any, max_values: int = 8, precision: int = 4,
     if st.values is not None and size <= max_values:
         v = np.asarray(st.values)
         if v.ndim == 0:
-            return np.format_float_positional(v.item(), precision=precision, trim="-") if (
-                v.dtype.kind == "f") else str(v.item())
-        return np.array2string(v, precision=precision, separator=", ", max_line_width=60,
-                               suppress_small=True).replace("\n", "")
+            return (
+                np.format_float_positional(v.item(), precision=precision, trim="-")
+                if (v.dtype.kind == "f")
+                else str(v.item())
+            )
+        return np.array2string(
+            v, precision=precision, separator=", ", max_line_width=60, suppress_small=True
+        ).replace("\n", "")
     sep = "\n" if multiline else "  "
-    return (f"mean {st.mean:.{precision}g}  norm {st.norm:.{precision}g}{sep}"
-            f"min {st.min:.{precision}g}  max {st.max:.{precision}g}")
+    return (
+        f"mean {st.mean:.{precision}g}  norm {st.norm:.{precision}g}{sep}"
+        f"min {st.min:.{precision}g}  max {st.max:.{precision}g}"
+    )
 
 
 def shape_text(shape: tuple) -> str:
@@ -209,8 +219,13 @@ def compute_gradients(output: Tensor) -> dict:
         n.retain = None  # a retained .grad must not see this extra pass
     result: dict = {}
     try:
-        grads = gradients(output, leaves, grad_output=np.ones(output.shape, output.dtype),
-                          retain_graph=True, allow_unused=True)
+        grads = gradients(
+            output,
+            leaves,
+            grad_output=np.ones(output.shape, output.dtype),
+            retain_graph=True,
+            allow_unused=True,
+        )
         for t, g in zip(leaves, grads, strict=False):
             if g is not None:
                 result[t] = array_stats(g)
@@ -356,8 +371,9 @@ def collect(output: Tensor, max_ops: int | None = None, fold_scalars: bool = Tru
     root = output._node
     if root is None:
         role = "parameter" if output._rg else "constant"
-        tensors["t0"] = TensorInfo("t0", role, output.shape, str(output.dtype), output.name,
-                                   tensor=output)
+        tensors["t0"] = TensorInfo(
+            "t0", role, output.shape, str(output.dtype), output.name, tensor=output
+        )
         return GraphInfo("t0", ops, tensors, 0)
 
     nodes = walk_nodes(root)
@@ -376,9 +392,16 @@ def collect(output: Tensor, max_ops: int | None = None, fold_scalars: bool = Tru
         if tid is None:
             tid = node_tensor[n] = f"t{len(tensors)}"
             owner = n.parents[0] if n.out_index is not None else n
-            info = TensorInfo(tid, "intermediate", _node_shape(n), str(_node_dtype(n)), node=n,
-                              producer=op_ids.get(owner), out_index=n.out_index,
-                              scope=owner.scope)
+            info = TensorInfo(
+                tid,
+                "intermediate",
+                _node_shape(n),
+                str(_node_dtype(n)),
+                node=n,
+                producer=op_ids.get(owner),
+                out_index=n.out_index,
+                scope=owner.scope,
+            )
             if n is root:
                 info.role, info.tensor, info.name = "output", output, output.name
             elif n.retain is not None:
@@ -408,8 +431,7 @@ def collect(output: Tensor, max_ops: int | None = None, fold_scalars: bool = Tru
                 if tid is None:
                     tid = leaf_tensor[t] = f"t{len(tensors)}"
                     role = "parameter" if t._rg else "constant"
-                    tensors[tid] = TensorInfo(tid, role, t.shape, str(t.dtype), t.name,
-                                              tensor=t)
+                    tensors[tid] = TensorInfo(tid, role, t.shape, str(t.dtype), t.name, tensor=t)
             tensors[tid].consumers.append(oid)
             in_ids.append(tid)
         if n.n_out > 1:
@@ -428,7 +450,7 @@ def collect(output: Tensor, max_ops: int | None = None, fold_scalars: bool = Tru
             if len(scopes) == 1:
                 t.scope = scopes.pop()
     info = GraphInfo(tensors[node_tensor[root]].id, ops, tensors, len(real))
-    for n in real[len(kept):]:
+    for n in real[len(kept) :]:
         info.cut[n.name] = info.cut.get(n.name, 0) + 1
     info.cut_edges = [t.id for t in tensors.values() if t.node is not None and t.producer is None]
     return info
@@ -474,14 +496,17 @@ def gradient_lookup(info: GraphInfo, output: Tensor, compute: bool = True) -> di
     return out
 
 
-FREED_HINT = ("intermediate gradients were freed by backward(): call "
-              "record_gradients(output) before backward() to keep them")
+FREED_HINT = (
+    "intermediate gradients were freed by backward(): call "
+    "record_gradients(output) before backward() to keep them"
+)
 
 
 def missing_intermediate_grads(info: GraphInfo, grads: dict) -> bool:
     """True when results of a graph already run backward have no known gradient."""
-    return any(t.node is not None and t.node.released and t.id not in grads
-               for t in info.tensors.values())
+    return any(
+        t.node is not None and t.node.released and t.id not in grads for t in info.tensors.values()
+    )
 
 
 # --- text form and plain-data export ---------------------------------------------------------
@@ -498,15 +523,26 @@ def graph_to_dict(output: Tensor, show_data: bool = False, show_grad: bool = Tru
     grads = gradient_lookup(info, output) if show_grad else {}
     nodes: list = []
     for o in info.ops.values():
-        nodes.append({
-            "id": o.id, "kind": "op", "op": o.name, "scope": _scope_labels(o.scope),
-            "kwargs": dict(o.kwargs), "scalars": [[i, _num(v)] for i, v in o.scalars],
-            "shape": list(info.tensors[o.outputs[0]].shape) if len(o.outputs) == 1 else None,
-        })
+        nodes.append(
+            {
+                "id": o.id,
+                "kind": "op",
+                "op": o.name,
+                "scope": _scope_labels(o.scope),
+                "kwargs": dict(o.kwargs),
+                "scalars": [[i, _num(v)] for i, v in o.scalars],
+                "shape": list(info.tensors[o.outputs[0]].shape) if len(o.outputs) == 1 else None,
+            }
+        )
     for t in info.tensors.values():
         d = {
-            "id": t.id, "kind": "tensor", "role": t.role, "name": t.name,
-            "shape": list(t.shape), "dtype": t.dtype, "scope": _scope_labels(t.scope),
+            "id": t.id,
+            "kind": "tensor",
+            "role": t.role,
+            "name": t.name,
+            "shape": list(t.shape),
+            "dtype": t.dtype,
+            "scope": _scope_labels(t.scope),
         }
         if t.id in grads:
             d["grad"] = grads[t.id].to_dict()
@@ -562,14 +598,15 @@ def graph_text(output: Tensor, show_grad: bool = True, max_lines: int = 400) -> 
             name += f"[{t.out_index}]"
         if t.name:
             name += f" -> {t.name}"
-        rows.append((f"{pad}#{numbers[tid]} {name}", shape_text(t.shape), t.dtype, gtext,
-                     scope))
+        rows.append((f"{pad}#{numbers[tid]} {name}", shape_text(t.shape), t.dtype, gtext, scope))
         for child in reversed([c for c in o.inputs if c is not None]):
             stack.append((child, depth + 1))
     header = ("node", "shape", "dtype", "grad norm" if show_grad else "", "scope")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(5)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)).rstrip()
-             for r in [header, *rows]]
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)).rstrip()
+        for r in [header, *rows]
+    ]
     if cut:
         lines.append(f"... {cut} more lines (raise max_lines to see them)")
     if show_grad and missing_intermediate_grads(info, grads):

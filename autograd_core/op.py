@@ -37,8 +37,20 @@ class Node:
     # (each Tensor knows its producer), and release() swaps each freed intermediate for its
     # producer Node, which keeps the structure without the array.
     __slots__ = (
-        "op", "_inputs", "_parents", "out", "kwargs", "released", "hooks", "retain",
-        "out_index", "n_out", "trace", "meta", "scope", "__weakref__",
+        "op",
+        "_inputs",
+        "_parents",
+        "out",
+        "kwargs",
+        "released",
+        "hooks",
+        "retain",
+        "out_index",
+        "n_out",
+        "trace",
+        "meta",
+        "scope",
+        "__weakref__",
     )
 
     def __init__(self, op: Any, inputs: tuple, out: Any, kwargs: dict) -> None:
@@ -163,8 +175,10 @@ class Op:
                 if type(x) is not Tensor or type(y) is not Tensor:
                     args = as_tensors(args)
                     x, y = args
-                out = self.forward(x.data, y.data, **kwargs) if kwargs else self.forward(
-                    x.data, y.data
+                out = (
+                    self.forward(x.data, y.data, **kwargs)
+                    if kwargs
+                    else self.forward(x.data, y.data)
                 )
                 rg = x._rg or y._rg
             elif n == 1:

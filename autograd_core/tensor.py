@@ -476,17 +476,55 @@ def _short(data: Any) -> str:
 # the ops (which import Tensor) are defined. The order of these imports matters.
 # ruff: noqa: I001
 from .ops.elementwise import (  # noqa: E402
-    absolute, add, astype, clip, cos, divide, equal, exp, greater, greater_equal, less,
-    less_equal, log, multiply, negative, not_equal, power, sin, sqrt, subtract,
+    absolute,
+    add,
+    astype,
+    clip,
+    cos,
+    divide,
+    equal,
+    exp,
+    greater,
+    greater_equal,
+    less,
+    less_equal,
+    log,
+    multiply,
+    negative,
+    not_equal,
+    power,
+    sin,
+    sqrt,
+    subtract,
 )
 from .ops.activation import (  # noqa: E402
-    leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, tanh,
+    leaky_relu,
+    log_softmax,
+    relu,
+    sigmoid,
+    softmax,
+    softplus,
+    tanh,
 )
 from .ops.reduce import (  # noqa: E402
-    argmax, argmin, logsumexp, max, mean, min, std, sum, var,
+    argmax,
+    argmin,
+    logsumexp,
+    max,
+    mean,
+    min,
+    std,
+    sum,
+    var,
 )
 from .ops.shape import (  # noqa: E402
-    broadcast_to, expand_dims, getitem, reshape, squeeze, swapaxes, transpose,
+    broadcast_to,
+    expand_dims,
+    getitem,
+    reshape,
+    squeeze,
+    swapaxes,
+    transpose,
 )
 from .ops.linalg import matmul  # noqa: E402
 from .engine import backward as _backward  # noqa: E402  (bound once, not per call)

@@ -123,7 +123,9 @@ def check_gradients(
     strategy = inputs if inputs is not None else inputs_strategy(shapes, elements, dtype)
 
     @settings(
-        max_examples=max_examples, deadline=None, database=None,
+        max_examples=max_examples,
+        deadline=None,
+        database=None,
         phases=[Phase.explicit, Phase.generate, Phase.shrink],  # no slow "explain" phase
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )
@@ -133,7 +135,15 @@ def check_gradients(
         # NOTE: while hypothesis searches and shrinks, only pass/fail matters; the full
         # report (each node checked on its own) is made once, for the smallest failure.
         report = _gradcheck(
-            fn, args, eps, atol, rtol, False, name, record=False, allow_kinks=allow_kinks,
+            fn,
+            args,
+            eps,
+            atol,
+            rtol,
+            False,
+            name,
+            record=False,
+            allow_kinks=allow_kinks,
             find_faults=False,
         )
         if not report:

@@ -45,9 +45,19 @@ from .walkthrough import backward_steps, explain_backward
 scope = graph_scope  # ``with autograd_core.viz.scope("block 1"): ...``
 
 __all__ = [
-    "draw_graph", "save_graph", "graphviz_available", "GraphvizNotFound", "INSTALL_HINT",
-    "graph_text", "print_graph", "graph_to_dict", "record_gradients", "backward_steps",
-    "explain_backward", "scope", "graph_scope",
+    "draw_graph",
+    "save_graph",
+    "graphviz_available",
+    "GraphvizNotFound",
+    "INSTALL_HINT",
+    "graph_text",
+    "print_graph",
+    "graph_to_dict",
+    "record_gradients",
+    "backward_steps",
+    "explain_backward",
+    "scope",
+    "graph_scope",
 ]
 
 INSTALL_HINT = (
@@ -60,8 +70,12 @@ INSTALL_HINT = (
 )
 
 # colours: fills by role, and by gradient health when show_grad is on
-_FILL = {"parameter": "#fff2cc", "constant": "#f2f2f2", "intermediate": "#ffffff",
-         "output": "#e4dcf2"}
+_FILL = {
+    "parameter": "#fff2cc",
+    "constant": "#f2f2f2",
+    "intermediate": "#ffffff",
+    "output": "#e4dcf2",
+}
 _OP_FILL = "#dbe8f6"
 _GROUP_FILL = "#eef3fa"
 _VANISH, _HEALTHY, _EXPLODE, _BAD = "#c6dbef", "#c7e9c0", "#fdd0a2", "#ff9b9b"
@@ -138,8 +152,10 @@ def _badge(text: str) -> str:
 
 
 def _badge_row(text: str) -> str:
-    return f'<TABLE BORDER="0" CELLPADDING="1"><TR><TD BGCOLOR="{_RED}">{_badge(text)}</TD>' \
+    return (
+        f'<TABLE BORDER="0" CELLPADDING="1"><TR><TD BGCOLOR="{_RED}">{_badge(text)}</TD>'
         f"</TR></TABLE>"
+    )
 
 
 def _grad_fill(st: ArrayStats, vanish_below: float, explode_above: float) -> str:
@@ -199,12 +215,15 @@ def draw_graph(
 
     # ordering=in keeps each op's inputs left to right in argument order, so a layer's
     # input comes in from the left and its kernel from the right: a straight chain.
-    g = new_digraph("autograd", rankdir=rankdir, nodesep="0.25", ranksep="0.3",
-                    labelloc="t", ordering="in")
+    g = new_digraph(
+        "autograd", rankdir=rankdir, nodesep="0.25", ranksep="0.3", labelloc="t", ordering="in"
+    )
     if title is None:
         out_t = info.tensors[info.output]
-        title = f"{output.name or 'output'}: {shape_text(out_t.shape)} {out_t.dtype}, " \
+        title = (
+            f"{output.name or 'output'}: {shape_text(out_t.shape)} {out_t.dtype}, "
             f"{info.n_ops} op{'s' if info.n_ops != 1 else ''}"
+        )
     if title:
         g.attr(label=title)
     clusters: dict = {}  # scope -> Digraph being filled
@@ -215,8 +234,14 @@ def draw_graph(
             return g
         if s not in clusters:
             clusters[s] = graphviz.Digraph(name=f"cluster_{len(clusters)}")
-            clusters[s].attr(label=s.label, style="rounded,filled", fillcolor="#fafafa",
-                             color="#999999", fontsize="11", labeljust="l")
+            clusters[s].attr(
+                label=s.label,
+                style="rounded,filled",
+                fillcolor="#fafafa",
+                color="#999999",
+                fontsize="11",
+                labeljust="l",
+            )
         return clusters[s]
 
     # hidden: tensors inside a collapsed layer (its parameters and its internal results)
@@ -234,8 +259,9 @@ def draw_graph(
         home = t.scope if t.role != "output" else None
         if home is not None and group_of:
             home = _outside_groups(home, set(group_of.values()))
-        label, attrs = _tensor_node(t, show_data, grads.get(t.id), max_values, vanish_below,
-                                    explode_above)
+        label, attrs = _tensor_node(
+            t, show_data, grads.get(t.id), max_values, vanish_below, explode_above
+        )
         if t.id in marked:
             attrs.update(color=_RED, penwidth="3", fontcolor=_RED)
         target(home).node(t.id, label, **attrs)
@@ -280,8 +306,12 @@ def draw_graph(
     if info.cut:
         _summary_node(g, info, max_nodes)
     if show_grad:
-        _legend(g, vanish_below, explode_above,
-                FREED_HINT if missing_intermediate_grads(info, grads) else "")
+        _legend(
+            g,
+            vanish_below,
+            explode_above,
+            FREED_HINT if missing_intermediate_grads(info, grads) else "",
+        )
 
     # Nested clusters are attached deepest first, so each is complete when copied in.
     for s in sorted(clusters, key=lambda s: -len(s.path())):
@@ -360,8 +390,7 @@ def _highlight_ids(info: GraphInfo, highlight: Iterable[Any] | None) -> set:
         if isinstance(item, Tensor) and item._node is None:
             found = [t.id for t in info.tensors.values() if t.tensor is item]
             if not found:
-                raise ValueError(f"draw_graph: highlight tensor {item!r} is not part of this "
-                                 f"graph")
+                raise ValueError(f"draw_graph: highlight tensor {item!r} is not part of this graph")
             marked.update(found)
             continue
         node = item._node if isinstance(item, Tensor) else item
@@ -375,9 +404,15 @@ def _highlight_ids(info: GraphInfo, highlight: Iterable[Any] | None) -> set:
     return marked
 
 
-def _tensor_node(t: Any, show_data: bool, grad: ArrayStats | None, max_values: int,
-                 vanish_below: float, explode_above: float,
-                 precision: int = 3) -> tuple[str, dict]:
+def _tensor_node(
+    t: Any,
+    show_data: bool,
+    grad: ArrayStats | None,
+    max_values: int,
+    vanish_below: float,
+    explode_above: float,
+    precision: int = 3,
+) -> tuple[str, dict]:
     rows = []
     title = t.name or ("output" if t.role == "output" else "")
     if title:
@@ -386,12 +421,12 @@ def _tensor_node(t: Any, show_data: bool, grad: ArrayStats | None, max_values: i
     rows.append(_small(shape))
     badges = []
     data = t.data() if (show_data or t.node is None or t.role == "output") else None
-    if data is not None and data.dtype.kind == "f" and data.size and \
-            not np.isfinite(data).all():
+    if data is not None and data.dtype.kind == "f" and data.size and not np.isfinite(data).all():
         badges.append(array_stats(data).badge())
     if show_data:
-        text = "freed by backward" if data is None else format_value(data, max_values,
-                                                                      precision, True)
+        text = (
+            "freed by backward" if data is None else format_value(data, max_values, precision, True)
+        )
         for i, line in enumerate(text.split("\n")):
             rows.append(_small(("data " if i == 0 else "") + line, "#222222"))
     if grad is not None:
@@ -401,8 +436,12 @@ def _tensor_node(t: Any, show_data: bool, grad: ArrayStats | None, max_values: i
             badges.append("grad " + grad.badge())
     for b in badges:
         rows.append(_badge_row(b))
-    style = {"parameter": "filled", "constant": "filled,dashed",
-             "intermediate": "filled,rounded", "output": "filled,rounded"}[t.role]
+    style = {
+        "parameter": "filled",
+        "constant": "filled,dashed",
+        "intermediate": "filled,rounded",
+        "output": "filled,rounded",
+    }[t.role]
     fill = _FILL[t.role]
     if grad is not None:
         fill = _grad_fill(grad, vanish_below, explode_above)
@@ -425,8 +464,9 @@ def _op_label(o: Any) -> str:
     return _table(rows)
 
 
-def _group_label(grp: graph_scope, members: list, info: GraphInfo, grads: dict,
-                 show_grad: bool) -> str:
+def _group_label(
+    grp: graph_scope, members: list, info: GraphInfo, grads: dict, show_grad: bool
+) -> str:
     rows = [f"<B>{_e(grp.label)}</B>"]
     names = [o.name for o in members]
     rows.append(_small(f"{len(members)} ops: " + ", ".join(dict.fromkeys(names))))
@@ -447,10 +487,14 @@ def _group_label(grp: graph_scope, members: list, info: GraphInfo, grads: dict,
 def _summary_node(g: Any, info: GraphInfo, max_nodes: int) -> None:
     n_cut = sum(info.cut.values())
     top = sorted(info.cut.items(), key=lambda kv: -kv[1])[:6]
-    rows = [f"<B>... {n_cut} more operations not drawn</B>",
-            _small(", ".join(f"{k} x{v}" for k, v in top)),
-            _small(f"(the {max_nodes} closest to the output are shown; "
-                   f"pass max_nodes={info.n_ops} to draw all)")]
+    rows = [
+        f"<B>... {n_cut} more operations not drawn</B>",
+        _small(", ".join(f"{k} x{v}" for k, v in top)),
+        _small(
+            f"(the {max_nodes} closest to the output are shown; "
+            f"pass max_nodes={info.n_ops} to draw all)"
+        ),
+    ]
     g.node("more", _table(rows), shape="box", style="filled,dashed", fillcolor="#f7f7f7")
     for tid in info.cut_edges:
         g.edge("more", tid, style="dashed")
@@ -459,14 +503,17 @@ def _summary_node(g: Any, info: GraphInfo, max_nodes: int) -> None:
 def _legend(g: Any, vanish_below: float, explode_above: float, note: str = "") -> None:
     cells = "".join(
         f'<TD BGCOLOR="{c}">{_e(t)}</TD>'
-        for c, t in [(_VANISH, f"grad norm < {vanish_below:g}"), (_HEALTHY, "healthy"),
-                     (_EXPLODE, f"> {explode_above:g}"), (_BAD, "NaN / inf")]
+        for c, t in [
+            (_VANISH, f"grad norm < {vanish_below:g}"),
+            (_HEALTHY, "healthy"),
+            (_EXPLODE, f"> {explode_above:g}"),
+            (_BAD, "NaN / inf"),
+        ]
     )
     rows = f"<TR>{cells}</TR>"
     if note:
         rows += f'<TR><TD COLSPAN="4" BORDER="0">{_e(note)}</TD></TR>'
-    label = f'<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3">{rows}' \
-        f"</TABLE>>"
+    label = f'<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3">{rows}</TABLE>>'
     g.node("legend", label, shape="plaintext", fontsize="9")
 
 
@@ -499,8 +546,9 @@ def atomic_write(path: str | os.PathLike, data: bytes | str) -> Path:
         raise
 
 
-def save_graph(graph: Any, path: str | os.PathLike, formats: Iterable[str] = ("svg",),
-               on_missing: str = "warn") -> list[Path]:
+def save_graph(
+    graph: Any, path: str | os.PathLike, formats: Iterable[str] = ("svg",), on_missing: str = "warn"
+) -> list[Path]:
     """Write ``path`` + ``.dot`` and one rendered file per format (``.svg``, ``.png``, ...).
 
     ``graph`` is a Digraph or a Tensor (drawn with ``draw_graph``). Without Graphviz's
@@ -511,8 +559,9 @@ def save_graph(graph: Any, path: str | os.PathLike, formats: Iterable[str] = ("s
     if isinstance(graph, Tensor):
         graph = draw_graph(graph)
     if on_missing not in ("warn", "raise", "ignore"):
-        raise ValueError(f"on_missing must be 'warn', 'raise' or 'ignore'. Received "
-                         f"on_missing={on_missing!r}")
+        raise ValueError(
+            f"on_missing must be 'warn', 'raise' or 'ignore'. Received on_missing={on_missing!r}"
+        )
     stem = Path(path)
     if stem.suffix in (".dot", ".gv", ".svg", ".png", ".pdf"):
         stem = stem.with_suffix("")

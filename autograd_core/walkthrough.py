@@ -24,9 +24,28 @@ from .tensor import Tensor
 
 # ops whose VJP multiplies the incoming gradient elementwise by a local derivative
 _ELEMENTWISE = {
-    "add", "subtract", "multiply", "divide", "negative", "power", "exp", "log", "log1p",
-    "sqrt", "absolute", "sin", "cos", "clip", "maximum", "minimum", "sigmoid", "tanh", "relu",
-    "leaky_relu", "softplus", "astype",
+    "add",
+    "subtract",
+    "multiply",
+    "divide",
+    "negative",
+    "power",
+    "exp",
+    "log",
+    "log1p",
+    "sqrt",
+    "absolute",
+    "sin",
+    "cos",
+    "clip",
+    "maximum",
+    "minimum",
+    "sigmoid",
+    "tanh",
+    "relu",
+    "leaky_relu",
+    "softplus",
+    "astype",
 }
 
 
@@ -46,11 +65,15 @@ class BackwardStep:
     def to_dict(self) -> dict:
         """Plain data (arrays as nested lists)."""
         return {
-            "step": self.step, "op": self.op, "shape": list(self.shape),
-            "upstream": np.asarray(self.upstream).tolist(), "rule": self.rule,
+            "step": self.step,
+            "op": self.op,
+            "shape": list(self.shape),
+            "upstream": np.asarray(self.upstream).tolist(),
+            "rule": self.rule,
             "local": [None if a is None else np.asarray(a).tolist() for a in self.local],
-            "passes": [[lab, None if g is None else np.asarray(g).tolist()]
-                       for lab, g in self.passes],
+            "passes": [
+                [lab, None if g is None else np.asarray(g).tolist()] for lab, g in self.passes
+            ],
         }
 
 
@@ -108,11 +131,15 @@ def backward_steps(output: Tensor, grad: Any = None) -> list[BackwardStep]:
             "backward_steps: the graph's saved arrays were freed by backward(). Call "
             "backward_steps before backward(), or use backward(retain_graph=True)"
         )
-    g0 = np.ones(output.shape, output.dtype) if grad is None else np.asarray(
-        grad.data if isinstance(grad, Tensor) else grad, dtype=output.dtype)
+    g0 = (
+        np.ones(output.shape, output.dtype)
+        if grad is None
+        else np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=output.dtype)
+    )
     if g0.shape != output.shape:
-        raise BackwardError(f"backward_steps: grad has shape {g0.shape} but the output has "
-                            f"shape {output.shape}")
+        raise BackwardError(
+            f"backward_steps: grad has shape {g0.shape} but the output has shape {output.shape}"
+        )
 
     # The same walk as the engine: dependency counts, then Kahn's order with a stack.
     deps, _ = _count_dependencies(root)
@@ -182,14 +209,15 @@ def _step(i: int, node: Node, g: Any, labels: dict) -> BackwardStep:
     passes = []
     for k, (p, x, gi) in enumerate(zip(node.parents, node.inputs, passed, strict=False)):
         if p is not None:
-            label = labels.get(p) or labels.get(p.parents[0] if p.out_index is not None else p,
-                                                p.name)
+            label = labels.get(p) or labels.get(
+                p.parents[0] if p.out_index is not None else p, p.name
+            )
             if p.out_index is not None:
                 label = f"{labels.get(p.parents[0], p.parents[0].name)}[{p.out_index}]"
         elif x is not None and x._rg:
             label = x.name or f"leaf {k}"
         else:
-            label = (x.name if x is not None and x.name else "constant")
+            label = x.name if x is not None and x.name else "constant"
         passes.append((label, gi))
     return BackwardStep(i, labels[node], node, shape, upstream, rule_text(node), local, passes)
 
@@ -197,16 +225,18 @@ def _step(i: int, node: Node, g: Any, labels: dict) -> BackwardStep:
 def _input_grads_unreduced(node: Node, ones: np.ndarray) -> list:
     """d out / d input elementwise, in the output's shape (the VJP applied to ones)."""
     raw = node.op.backward(node, ones)
-    return [None if (r is None or x is None or not x._rg)
-            else (r.data if isinstance(r, Tensor) else np.asarray(r))
-            for x, r in zip(node.inputs, raw, strict=False)]
+    return [
+        None
+        if (r is None or x is None or not x._rg)
+        else (r.data if isinstance(r, Tensor) else np.asarray(r))
+        for x, r in zip(node.inputs, raw, strict=False)
+    ]
 
 
 class BackwardTable:
     """The walkthrough as a table: ``print()`` it in a terminal, or display it in Jupyter."""
 
-    columns = ("step", "op", "output shape", "gradient arriving", "local derivative",
-               "passes on")
+    columns = ("step", "op", "output shape", "gradient arriving", "local derivative", "passes on")
 
     def __init__(self, steps: list[BackwardStep], max_values: int = 6) -> None:
         self.steps = steps
@@ -217,16 +247,26 @@ class BackwardTable:
         mv = self.max_values
         out = []
         for s in self.steps:
-            up = ("; ".join(format_value(u, mv) for u in s.upstream)
-                  if isinstance(s.upstream, list) else format_value(s.upstream, mv))
+            up = (
+                "; ".join(format_value(u, mv) for u in s.upstream)
+                if isinstance(s.upstream, list)
+                else format_value(s.upstream, mv)
+            )
             local = s.rule
             vals = [format_value(a, mv) for a in s.local if a is not None]
             if vals:
                 local += " = " + " ; ".join(vals)
-            passes = "; ".join(f"{lab} <- {format_value(gi, mv)}" for lab, gi in s.passes
-                               if gi is not None) or "(nothing needs a gradient)"
-            shape = (", ".join(shape_text(x) for x in s.shape)
-                     if s.shape and isinstance(s.shape[0], tuple) else shape_text(s.shape))
+            passes = (
+                "; ".join(
+                    f"{lab} <- {format_value(gi, mv)}" for lab, gi in s.passes if gi is not None
+                )
+                or "(nothing needs a gradient)"
+            )
+            shape = (
+                ", ".join(shape_text(x) for x in s.shape)
+                if s.shape and isinstance(s.shape[0], tuple)
+                else shape_text(s.shape)
+            )
             out.append((str(s.step), s.op, shape, up, local, passes))
         return out
 
@@ -245,8 +285,9 @@ class BackwardTable:
     def _repr_html_(self) -> str:
         head = "".join(f"<th>{html.escape(c)}</th>" for c in self.columns)
         body = "".join(
-            "<tr>" + "".join(f"<td style='text-align:left'><code>{html.escape(c)}</code></td>"
-                             for c in r) + "</tr>"
+            "<tr>"
+            + "".join(f"<td style='text-align:left'><code>{html.escape(c)}</code></td>" for c in r)
+            + "</tr>"
             for r in self.rows()
         )
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"

@@ -19,9 +19,7 @@ def rel_err(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.max(np.abs(a - b), initial=0.0)) / scale
 
 
-def compare(
-    results: dict[str, tuple[float, list]], reference: str, tol: float
-) -> dict[str, float]:
+def compare(results: dict[str, tuple[float, list]], reference: str, tol: float) -> dict[str, float]:
     """Worst relative error of each implementation against ``reference``; raises above ``tol``."""
     ref_loss, ref_grads = results[reference]
     worst = {}

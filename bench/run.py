@@ -76,21 +76,30 @@ def time_impls(
     torch = _torch_name(list(medians))
     for name, xs in samples.items():
         med, q1, q3 = (v / per for v in summary(xs))
-        agree = "reference" if name == HAND else (
-            f"{worst[name]:.0e}" if name in worst else "-"
-        )
+        agree = "reference" if name == HAND else (f"{worst[name]:.0e}" if name in worst else "-")
         report.row(
-            workload, name, fmt_time(med) + unit, f"{fmt_time(q1)} - {fmt_time(q3)}",
-            _ratio(med, medians.get(HAND)), _ratio(med, medians.get(torch)),
-            _ratio(med, medians.get(FLOOR)), agree, str(len(xs)),
+            workload,
+            name,
+            fmt_time(med) + unit,
+            f"{fmt_time(q1)} - {fmt_time(q3)}",
+            _ratio(med, medians.get(HAND)),
+            _ratio(med, medians.get(torch)),
+            _ratio(med, medians.get(FLOOR)),
+            agree,
+            str(len(xs)),
         )
     return medians
 
 
 def run_mlp(report: Report, spec: mlp.MLPSpec, repeats: int, n_threads: int) -> None:
     with threads(n_threads):
-        m = time_impls(report, f"{spec.name} (b={spec.batch}, {n_threads}t)",
-                       mlp.build(spec), repeats, TOL[np.float32])
+        m = time_impls(
+            report,
+            f"{spec.name} (b={spec.batch}, {n_threads}t)",
+            mlp.build(spec),
+            repeats,
+            TOL[np.float32],
+        )
     torch = _torch_name(list(m))
     key = spec.name.split()[0]
     for name in (OURS, "ours (nn)"):
@@ -107,16 +116,22 @@ def run_mlp(report: Report, spec: mlp.MLPSpec, repeats: int, n_threads: int) -> 
             report.target(f"W3 {name} <= 1.10x matmul floor", f"{r:.2f}x", r <= 1.10)
 
 
-def run_chain(report: Report, sizes: list[int], repeats: int, n_threads: int,
-              memory: bool) -> None:
+def run_chain(report: Report, sizes: list[int], repeats: int, n_threads: int, memory: bool) -> None:
     per_op = {}
     with threads(n_threads):
         for n in sizes:
             impls = small.chain_impls(n)
             # long chains take seconds per call: fewer samples, one warm-up
             reps = repeats if n <= 20_000 else max(3, repeats // 10)
-            m = time_impls(report, f"W4 chain {n:,} ops, per op ({n_threads}t)", impls, reps,
-                           TOL[np.float64], per=n, warmup=3 if n <= 20_000 else 1)
+            m = time_impls(
+                report,
+                f"W4 chain {n:,} ops, per op ({n_threads}t)",
+                impls,
+                reps,
+                TOL[np.float64],
+                per=n,
+                warmup=3 if n <= 20_000 else 1,
+            )
             per_op[n] = m[OURS]
             if memory:
                 for i in impls:
@@ -131,14 +146,18 @@ def run_chain(report: Report, sizes: list[int], repeats: int, n_threads: int,
     if len(per_op) > 1:
         lo, hi = min(per_op), max(per_op)
         r = per_op[hi] / per_op[lo]
-        report.target(f"W4 flat: per-op time {hi:,} vs {lo:,} ops (<= 1.3x)", f"{r:.2f}x",
-                      r <= 1.3)
+        report.target(f"W4 flat: per-op time {hi:,} vs {lo:,} ops (<= 1.3x)", f"{r:.2f}x", r <= 1.3)
 
 
 def run_tiny(report: Report, repeats: int, n_threads: int) -> None:
     with threads(n_threads):
-        m = time_impls(report, f"W5 (a*b + a).sum().backward() 8x8 ({n_threads}t)",
-                       small.tiny_impls(), repeats, TOL[np.float32])
+        m = time_impls(
+            report,
+            f"W5 (a*b + a).sum().backward() 8x8 ({n_threads}t)",
+            small.tiny_impls(),
+            repeats,
+            TOL[np.float32],
+        )
     report.target("W5 <= 12 µs", fmt_time(m[OURS]), m[OURS] <= 12e-6)
 
 
@@ -193,7 +212,8 @@ def run_memory(report: Report, n_threads: int, steps: int) -> None:
             )
             report.target(
                 f"MEM {impl.name}: flat over {steps} W2 steps (step {half} to {steps}: "
-                f"< 64 KiB, no new objects)", f"{grown / 1024:+.1f} KiB, {more:+d} objects",
+                f"< 64 KiB, no new objects)",
+                f"{grown / 1024:+.1f} KiB, {more:+d} objects",
                 grown < 64 * 1024 and more <= 0,
             )
 
@@ -201,16 +221,29 @@ def run_memory(report: Report, n_threads: int, steps: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Parse the options, run the chosen workloads and print the report."""
     ap = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
-    ap.add_argument("-w", "--workloads", default=",".join(WORKLOADS),
-                    help="comma-separated subset of " + ",".join(WORKLOADS))
-    ap.add_argument("-r", "--repeats", type=int, default=41,
-                    help="interleaved samples per implementation (default 41)")
+    ap.add_argument(
+        "-w",
+        "--workloads",
+        default=",".join(WORKLOADS),
+        help="comma-separated subset of " + ",".join(WORKLOADS),
+    )
+    ap.add_argument(
+        "-r",
+        "--repeats",
+        type=int,
+        default=41,
+        help="interleaved samples per implementation (default 41)",
+    )
     ap.add_argument("--threads-small", type=int, default=1, help="threads for W1, W4, W5")
     ap.add_argument("--threads-big", type=int, default=2, help="threads for W2, W3, MEM")
-    ap.add_argument("--chain-sizes", default="2000,20000,1000000",
-                    help="W4 chain lengths (comma-separated)")
-    ap.add_argument("--no-chain-memory", action="store_true",
-                    help="skip the traced peak memory of the W4 chains (slow for 1M ops)")
+    ap.add_argument(
+        "--chain-sizes", default="2000,20000,1000000", help="W4 chain lengths (comma-separated)"
+    )
+    ap.add_argument(
+        "--no-chain-memory",
+        action="store_true",
+        help="skip the traced peak memory of the W4 chains (slow for 1M ops)",
+    )
     ap.add_argument("--mem-steps", type=int, default=1000, help="W2 steps for the growth check")
     args = ap.parse_args(argv)
     chosen = [w.strip().upper() for w in args.workloads.split(",") if w.strip()]
@@ -223,8 +256,13 @@ def main(argv: list[str] | None = None) -> int:
         "W1": lambda: run_mlp(report, mlp.W1, args.repeats, args.threads_small),
         "W2": lambda: run_mlp(report, mlp.W2, args.repeats, args.threads_big),
         "W3": lambda: run_mlp(report, mlp.W3, max(5, args.repeats // 2), args.threads_big),
-        "W4": lambda: run_chain(report, [int(s) for s in args.chain_sizes.split(",")],
-                                args.repeats, args.threads_small, not args.no_chain_memory),
+        "W4": lambda: run_chain(
+            report,
+            [int(s) for s in args.chain_sizes.split(",")],
+            args.repeats,
+            args.threads_small,
+            not args.no_chain_memory,
+        ),
         "W5": lambda: run_tiny(report, args.repeats, args.threads_small),
         "MEM": lambda: run_memory(report, args.threads_big, args.mem_steps),
     }
@@ -232,10 +270,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"running {w} ...", file=sys.stderr, flush=True)
         steps[w]()
 
-    print(f"Python {platform.python_version()}, numpy {np.__version__}, {platform.machine()}, "
-          f"{os.cpu_count()} CPUs; BLAS: {blas_info()}\n")
-    print("| Workload | Implementation | Median | IQR (p25 - p75) | x numpy by hand | x PyTorch "
-          "| x matmul floor | agreement (rel. err) | samples |")
+    print(
+        f"Python {platform.python_version()}, numpy {np.__version__}, {platform.machine()}, "
+        f"{os.cpu_count()} CPUs; BLAS: {blas_info()}\n"
+    )
+    print(
+        "| Workload | Implementation | Median | IQR (p25 - p75) | x numpy by hand | x PyTorch "
+        "| x matmul floor | agreement (rel. err) | samples |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     print("\n".join(report.rows))
     if report.notes:

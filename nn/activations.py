@@ -148,4 +148,3 @@ class LeakyReLU(Activation):
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}"
-

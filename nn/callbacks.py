@@ -50,14 +50,18 @@ class CallbackList:
     def __init__(self, callbacks: list[Callback], model: Any) -> None:
         for cb in callbacks:
             if not isinstance(cb, Callback):
-                raise TypeError(f"callbacks must be nn.callbacks.Callback objects. "
-                                f"Received: {cb!r}")
+                raise TypeError(
+                    f"callbacks must be nn.callbacks.Callback objects. Received: {cb!r}"
+                )
             cb.set_model(model)
         self.callbacks = callbacks
         # Batch hooks cost a call per step; skip the callbacks that do not override them.
-        self._batch = [cb for cb in callbacks
-                       if type(cb).on_train_batch_begin is not Callback.on_train_batch_begin
-                       or type(cb).on_train_batch_end is not Callback.on_train_batch_end]
+        self._batch = [
+            cb
+            for cb in callbacks
+            if type(cb).on_train_batch_begin is not Callback.on_train_batch_begin
+            or type(cb).on_train_batch_end is not Callback.on_train_batch_end
+        ]
 
     def __getattr__(self, hook: str) -> Any:
         if not hook.startswith("on_"):
@@ -113,9 +117,17 @@ class EarlyStopping(Callback):
     epochs. With ``restore_best_weights=True`` the best epoch's weights are put back when
     training ends, whether it stopped early or ran all its epochs."""
 
-    def __init__(self, monitor: str = "val_loss", min_delta: float = 0.0, patience: int = 0,
-                 verbose: int = 0, mode: str = "auto", baseline: float | None = None,
-                 restore_best_weights: bool = False, start_from_epoch: int = 0) -> None:
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        min_delta: float = 0.0,
+        patience: int = 0,
+        verbose: int = 0,
+        mode: str = "auto",
+        baseline: float | None = None,
+        restore_best_weights: bool = False,
+        start_from_epoch: int = 0,
+    ) -> None:
         super().__init__()
         self.monitor, self.patience, self.verbose = monitor, int(patience), verbose
         self.min_delta = abs(float(min_delta))
@@ -159,8 +171,10 @@ class EarlyStopping(Callback):
             print(f"Epoch {self.stopped_epoch + 1}: early stopping")
         if self.restore_best_weights and self.best_weights is not None:
             if self.verbose:
-                print(f"Restoring model weights from the end of the best epoch: "
-                      f"{self.best_epoch + 1}.")
+                print(
+                    f"Restoring model weights from the end of the best epoch: "
+                    f"{self.best_epoch + 1}."
+                )
             self.model.load_state_dict(self.best_weights)
 
 
@@ -169,8 +183,14 @@ class ModelCheckpoint(Callback):
     ``monitor`` improves with ``save_best_only=True``, so the file holds the best weights.
     ``filepath`` may hold ``{epoch}`` and log names, as ``"w-{epoch:02d}-{val_loss:.2f}"``."""
 
-    def __init__(self, filepath: str, monitor: str = "val_loss", verbose: int = 0,
-                 save_best_only: bool = False, mode: str = "auto") -> None:
+    def __init__(
+        self,
+        filepath: str,
+        monitor: str = "val_loss",
+        verbose: int = 0,
+        save_best_only: bool = False,
+        mode: str = "auto",
+    ) -> None:
         super().__init__()
         self.filepath, self.monitor, self.verbose = str(filepath), monitor, verbose
         self.save_best_only = save_best_only
@@ -187,8 +207,10 @@ class ModelCheckpoint(Callback):
             if not better:
                 return
             if self.verbose:
-                print(f"Epoch {epoch + 1}: {self.monitor} improved from {self.best:.5f} to "
-                      f"{current:.5f}, saving model to {path}")
+                print(
+                    f"Epoch {epoch + 1}: {self.monitor} improved from {self.best:.5f} to "
+                    f"{current:.5f}, saving model to {path}"
+                )
             self.best, self.best_epoch = current, epoch
         self.model.save(path)
 
@@ -211,8 +233,13 @@ class GradientFlow(Callback):
     ``exploding``.
     """
 
-    def __init__(self, vanishing: float = 1e-7, exploding: float = 1e3,
-                 track_updates: bool = True, warn: bool = True) -> None:
+    def __init__(
+        self,
+        vanishing: float = 1e-7,
+        exploding: float = 1e3,
+        track_updates: bool = True,
+        warn: bool = True,
+    ) -> None:
         super().__init__()
         self.vanishing, self.exploding = float(vanishing), float(exploding)
         self.track_updates, self.warn = track_updates, warn
@@ -230,8 +257,13 @@ class GradientFlow(Callback):
             relu = _is_relu(layer)
             if not params and not relu:
                 continue
-            entry = {"index": i, "name": getattr(layer, "name", str(i)), "params": params,
-                     "relu": relu, "before": [np.empty_like(p.data) for p in params]}
+            entry = {
+                "index": i,
+                "name": getattr(layer, "name", str(i)),
+                "params": params,
+                "relu": relu,
+                "before": [np.empty_like(p.data) for p in params],
+            }
             self._layers.append(entry)
             if relu and hasattr(layer, "register_forward_hook"):
                 self._removers.append(layer.register_forward_hook(self._hook_for(entry)))
@@ -243,6 +275,7 @@ class GradientFlow(Callback):
                 return  # only training batches count (not validation or predict)
             active = (y.data > 0).reshape(-1, y.shape[-1]).any(axis=0)
             entry["alive"] = active if entry.get("alive") is None else entry["alive"] | active
+
         return hook
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
@@ -291,8 +324,7 @@ class GradientFlow(Callback):
                 "weight_norm": math.sqrt(wsq) if e["params"] else None,
                 "grad_norm": e["gsum"] / steps if e["params"] else None,
                 "grad_norm_max": e["gmax"] if e["params"] else None,
-                "update_ratio": (e["rsum"] / steps if self.track_updates and e["params"]
-                                 else None),
+                "update_ratio": (e["rsum"] / steps if self.track_updates and e["params"] else None),
                 "dead_fraction": (1.0 - float(alive.mean())) if alive is not None else None,
             }
             self.records.append(record)
@@ -303,18 +335,27 @@ class GradientFlow(Callback):
         name, g = record["layer"], record["grad_norm"]
         problem = None
         if nan or not math.isfinite(g):
-            problem = ("nan", f"layer {name!r}: nan or inf gradients in epoch "
-                              f"{record['epoch'] + 1}; lower the learning rate, check the "
-                              f"inputs for nan, or use a from_logits loss")
+            problem = (
+                "nan",
+                f"layer {name!r}: nan or inf gradients in epoch "
+                f"{record['epoch'] + 1}; lower the learning rate, check the "
+                f"inputs for nan, or use a from_logits loss",
+            )
         elif g < self.vanishing:
-            problem = ("vanishing", f"layer {name!r}: vanishing gradients (mean norm {g:.3g} "
-                                    f"< {self.vanishing:g}) in epoch {record['epoch'] + 1}; "
-                                    f"dead ReLUs or saturated sigmoids? Try he_normal "
-                                    f"initialisation or ReLU activations")
+            problem = (
+                "vanishing",
+                f"layer {name!r}: vanishing gradients (mean norm {g:.3g} "
+                f"< {self.vanishing:g}) in epoch {record['epoch'] + 1}; "
+                f"dead ReLUs or saturated sigmoids? Try he_normal "
+                f"initialisation or ReLU activations",
+            )
         elif g > self.exploding:
-            problem = ("exploding", f"layer {name!r}: exploding gradients (mean norm {g:.3g} "
-                                    f"> {self.exploding:g}) in epoch {record['epoch'] + 1}; "
-                                    f"lower the learning rate or scale the inputs")
+            problem = (
+                "exploding",
+                f"layer {name!r}: exploding gradients (mean norm {g:.3g} "
+                f"> {self.exploding:g}) in epoch {record['epoch'] + 1}; "
+                f"lower the learning rate or scale the inputs",
+            )
         if problem is not None and (name, problem[0]) not in self._warned:
             self._warned.add((name, problem[0]))
             warnings.warn(problem[1], GradientFlowWarning, stacklevel=2)

@@ -38,8 +38,9 @@ def _check_n(n: Any, who: str) -> int:
     return int(n)
 
 
-def _finish(X: np.ndarray, y: np.ndarray, noise: float, rng: np.random.Generator,
-            shuffle: bool) -> tuple[np.ndarray, np.ndarray]:
+def _finish(
+    X: np.ndarray, y: np.ndarray, noise: float, rng: np.random.Generator, shuffle: bool
+) -> tuple[np.ndarray, np.ndarray]:
     if noise < 0:
         raise ValueError(f"noise must be >= 0. Received: noise={noise!r}")
     if shuffle:
@@ -50,8 +51,9 @@ def _finish(X: np.ndarray, y: np.ndarray, noise: float, rng: np.random.Generator
     return X.astype(get_default_dtype()), y.astype(np.int64)
 
 
-def make_circles(n: int = 100, noise: float = 0.0, factor: float = 0.8, seed: Any = None,
-                 shuffle: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def make_circles(
+    n: int = 100, noise: float = 0.0, factor: float = 0.8, seed: Any = None, shuffle: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
     """Two concentric circles: the outer (radius 1) is class 0, the inner (radius
     ``factor``) class 1; Gaussian ``noise`` is added to each coordinate."""
     n = _check_n(n, "make_circles")
@@ -62,16 +64,19 @@ def make_circles(n: int = 100, noise: float = 0.0, factor: float = 0.8, seed: An
     n_in = n - n_out
     t_out = np.linspace(0.0, 2 * np.pi, n_out, endpoint=False)
     t_in = np.linspace(0.0, 2 * np.pi, n_in, endpoint=False)
-    X = np.concatenate([
-        np.stack([np.cos(t_out), np.sin(t_out)], axis=1),
-        factor * np.stack([np.cos(t_in), np.sin(t_in)], axis=1),
-    ])
+    X = np.concatenate(
+        [
+            np.stack([np.cos(t_out), np.sin(t_out)], axis=1),
+            factor * np.stack([np.cos(t_in), np.sin(t_in)], axis=1),
+        ]
+    )
     y = np.concatenate([np.zeros(n_out), np.ones(n_in)])
     return _finish(X, y, noise, rng, shuffle)
 
 
-def make_moons(n: int = 100, noise: float = 0.0, seed: Any = None,
-               shuffle: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def make_moons(
+    n: int = 100, noise: float = 0.0, seed: Any = None, shuffle: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
     """Two interleaving half circles (class 0 on top, class 1 below), as scikit-learn."""
     n = _check_n(n, "make_moons")
     rng = _seed.make_rng(seed)
@@ -79,16 +84,24 @@ def make_moons(n: int = 100, noise: float = 0.0, seed: Any = None,
     n_in = n - n_out
     t_out = np.linspace(0.0, np.pi, n_out)
     t_in = np.linspace(0.0, np.pi, n_in)
-    X = np.concatenate([
-        np.stack([np.cos(t_out), np.sin(t_out)], axis=1),
-        np.stack([1.0 - np.cos(t_in), 0.5 - np.sin(t_in)], axis=1),
-    ])
+    X = np.concatenate(
+        [
+            np.stack([np.cos(t_out), np.sin(t_out)], axis=1),
+            np.stack([1.0 - np.cos(t_in), 0.5 - np.sin(t_in)], axis=1),
+        ]
+    )
     y = np.concatenate([np.zeros(n_out), np.ones(n_in)])
     return _finish(X, y, noise, rng, shuffle)
 
 
-def make_spirals(n: int = 100, noise: float = 0.0, n_arms: int = 2, seed: Any = None,
-                 turns: float = 0.75, shuffle: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def make_spirals(
+    n: int = 100,
+    noise: float = 0.0,
+    n_arms: int = 2,
+    seed: Any = None,
+    turns: float = 0.75,
+    shuffle: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
     """``n_arms`` interleaved spiral arms, one class each (labels ``0 .. n_arms - 1``).
 
     Along an arm the radius grows from near 0 to 1 while the angle sweeps ``turns`` full
@@ -115,8 +128,10 @@ def higham_points(n: int = 10, noise: float = 0.02, seed: Any = 0) -> tuple[np.n
     x1 = [0.1, 0.3, 0.1, 0.6, 0.4, 0.6, 0.5, 0.9, 0.4, 0.7]
     x2 = [0.1, 0.4, 0.5, 0.9, 0.2, 0.3, 0.6, 0.2, 0.4, 0.6]
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 10 or n % 10:
-        raise ValueError(f"higham_points takes n = 10 (the paper's points) or a multiple of "
-                         f"10. Received: n={n!r}")
+        raise ValueError(
+            f"higham_points takes n = 10 (the paper's points) or a multiple of "
+            f"10. Received: n={n!r}"
+        )
     base = np.stack([x1, x2], axis=1)
     labels = np.array([0] * 5 + [1] * 5)
     copies = n // 10 - 1
@@ -148,22 +163,27 @@ def load_idx(path: str | os.PathLike) -> np.ndarray:
             with open(path, "rb") as f:
                 raw = f.read()
     except (EOFError, gzip.BadGzipFile, zlib.error) as e:
-        raise ValueError(f"load_idx: {path!r} is a damaged gzip file ({e}); download it "
-                         f"again") from None
+        raise ValueError(
+            f"load_idx: {path!r} is a damaged gzip file ({e}); download it again"
+        ) from None
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_TYPES:
-        raise ValueError(f"load_idx: {path!r} is not an IDX file (bad magic number "
-                         f"{raw[:4].hex() or 'missing'}; expected 0000 followed by a type code "
-                         f"and the number of dimensions)")
+        raise ValueError(
+            f"load_idx: {path!r} is not an IDX file (bad magic number "
+            f"{raw[:4].hex() or 'missing'}; expected 0000 followed by a type code "
+            f"and the number of dimensions)"
+        )
     ndim = raw[3]
     header = 4 + 4 * ndim
     if len(raw) < header:
         raise ValueError(f"load_idx: {path!r} is truncated inside its header")
-    dims = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    dims = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     dtype = np.dtype(_IDX_TYPES[raw[2]])
     expected = header + math.prod(dims) * dtype.itemsize
     if len(raw) != expected:
-        raise ValueError(f"load_idx: {path!r} has {len(raw)} bytes but its header (shape "
-                         f"{dims}, {dtype.name}) needs {expected}: the file is damaged")
+        raise ValueError(
+            f"load_idx: {path!r} has {len(raw)} bytes but its header (shape "
+            f"{dims}, {dtype.name}) needs {expected}: the file is damaged"
+        )
     arr = np.frombuffer(raw, dtype=dtype, offset=header).reshape(dims)
     return arr.astype(dtype.newbyteorder("="))
 
@@ -186,8 +206,10 @@ def _load_four(folder: str, what: str, classes: int) -> tuple:
     for part in ("train", "test"):
         x, y = arrays[f"x_{part}"], arrays[f"y_{part}"]
         if x.ndim != 3 or y.ndim != 1 or len(x) != len(y):
-            raise ValueError(f"{what}: the {part} files do not fit together: images of shape "
-                             f"{x.shape}, labels of shape {y.shape}")
+            raise ValueError(
+                f"{what}: the {part} files do not fit together: images of shape "
+                f"{x.shape}, labels of shape {y.shape}"
+            )
         if y.size and y.max() >= classes:
             raise ValueError(f"{what}: {part} labels go up to {y.max()}, expected 0..{classes - 1}")
     return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
@@ -201,9 +223,11 @@ def load_fashion_mnist(path: str | os.PathLike | None = None) -> tuple:
     by the environment variable ``FASHION_MNIST_DIR``, else where Debian's
     ``dataset-fashion-mnist`` package puts them.
     """
-    folders = [os.fspath(path)] if path is not None else [
-        f for f in (os.environ.get(FASHION_MNIST_ENV), DEBIAN_FASHION_MNIST) if f
-    ]
+    folders = (
+        [os.fspath(path)]
+        if path is not None
+        else [f for f in (os.environ.get(FASHION_MNIST_ENV), DEBIAN_FASHION_MNIST) if f]
+    )
     for folder in folders:
         if all(_find(folder, stem) for stem in _FILES.values()):
             return _load_four(folder, "load_fashion_mnist", 10)

@@ -50,15 +50,31 @@ class Setup:
 
 SETUPS = {
     # The Keras two-circles tutorial network, line by line.
-    "circles": Setup([(4, "relu"), (6, "relu"), (6, "relu"), (4, "relu"), (1, "sigmoid")],
-                     "binary_crossentropy", "adam", 50, 32),
-    "moons": Setup([(4, "relu"), (6, "relu"), (6, "relu"), (4, "relu"), (1, "sigmoid")],
-                   "binary_crossentropy", "adam", 50, 32),
-    "spirals": Setup([(16, "relu"), (16, "relu"), (16, "relu"), (1, "sigmoid")],
-                     "binary_crossentropy", "adam", 100, 32),
+    "circles": Setup(
+        [(4, "relu"), (6, "relu"), (6, "relu"), (4, "relu"), (1, "sigmoid")],
+        "binary_crossentropy",
+        "adam",
+        50,
+        32,
+    ),
+    "moons": Setup(
+        [(4, "relu"), (6, "relu"), (6, "relu"), (4, "relu"), (1, "sigmoid")],
+        "binary_crossentropy",
+        "adam",
+        50,
+        32,
+    ),
+    "spirals": Setup(
+        [(16, "relu"), (16, "relu"), (16, "relu"), (1, "sigmoid")],
+        "binary_crossentropy",
+        "adam",
+        100,
+        32,
+    ),
     # Deep Learning with Python, chapter 2, on Fashion-MNIST.
-    "fashion-mnist": Setup([(512, "relu"), (10, "softmax")], "categorical_crossentropy",
-                           "rmsprop", 5, 128, two_d=False),
+    "fashion-mnist": Setup(
+        [(512, "relu"), (10, "softmax")], "categorical_crossentropy", "rmsprop", 5, 128, two_d=False
+    ),
 }
 
 
@@ -129,21 +145,39 @@ def _markdown(summary: dict) -> str:
     lines = [f"# {summary['dataset']}: {summary['architecture']}", ""]
     lines.append("| | |")
     lines.append("|---|---|")
-    for key in ("parameters", "optimizer", "loss", "epochs", "batch_size", "seed",
-                "test_accuracy", "test_loss", "train_seconds", "seconds_per_epoch"):
+    for key in (
+        "parameters",
+        "optimizer",
+        "loss",
+        "epochs",
+        "batch_size",
+        "seed",
+        "test_accuracy",
+        "test_loss",
+        "train_seconds",
+        "seconds_per_epoch",
+    ):
         value = summary.get(key)
         if isinstance(value, float):
             value = f"{value:.4f}"
         elif isinstance(value, list):  # seconds per epoch: first, mean and last
-            value = (f"{value[0]:.2f} first, {np.mean(value):.2f} mean, {value[-1]:.2f} last"
-                     if value else "")
+            value = (
+                f"{value[0]:.2f} first, {np.mean(value):.2f} mean, {value[-1]:.2f} last"
+                if value
+                else ""
+            )
         lines.append(f"| {key.replace('_', ' ')} | {value} |")
     lines += ["", "Files:", ""] + [f"- `{f}`" for f in summary["files"]]
     return "\n".join(lines) + "\n"
 
 
-def run(dataset: str = "circles", epochs: int | None = None, seed: int = 0,
-        out: str | os.PathLike = "out", verbose: int = 1) -> dict:
+def run(
+    dataset: str = "circles",
+    epochs: int | None = None,
+    seed: int = 0,
+    out: str | os.PathLike = "out",
+    verbose: int = 1,
+) -> dict:
     """Train, evaluate and write every figure; returns the summary."""
     setup = SETUPS[dataset]
     epochs = setup.epochs if epochs is None else epochs
@@ -157,6 +191,7 @@ def run(dataset: str = "circles", epochs: int | None = None, seed: int = 0,
 
     try:
         from nn import plots
+
         plots._mpl()
     except ImportError as e:
         plots = None
@@ -170,11 +205,20 @@ def run(dataset: str = "circles", epochs: int | None = None, seed: int = 0,
         recorder.capture(0)
     timer = EpochTimer()
     callbacks = [timer] + ([recorder] if recorder is not None else [])
-    say(f"training {dataset}: {_architecture(setup, train[0].shape[1])}, {setup.optimizer}, "
-        f"{epochs} epochs, batch {setup.batch_size}")
+    say(
+        f"training {dataset}: {_architecture(setup, train[0].shape[1])}, {setup.optimizer}, "
+        f"{epochs} epochs, batch {setup.batch_size}"
+    )
     start = time.perf_counter()
-    history = model.fit(train[0], train[1], epochs=epochs, batch_size=setup.batch_size,
-                        validation_data=val, verbose=verbose, callbacks=callbacks)
+    history = model.fit(
+        train[0],
+        train[1],
+        epochs=epochs,
+        batch_size=setup.batch_size,
+        validation_data=val,
+        verbose=verbose,
+        callbacks=callbacks,
+    )
     train_seconds = time.perf_counter() - start
     test_loss, test_acc = model.evaluate(test[0], test[1], verbose=0)
     say(f"test accuracy: {test_acc:.4f}  (test loss {test_loss:.4f})")
@@ -183,11 +227,14 @@ def run(dataset: str = "circles", epochs: int | None = None, seed: int = 0,
         plots.plot_history(history, path=out / "history.png", title=f"{dataset}: training")
         files.append(out / "history.png")
         if setup.two_d:
-            plots.plot_decision_boundary(model, *test, path=out / "decision_boundary.png",
-                                         title=f"{dataset}: test set, accuracy {test_acc:.3f}")
+            plots.plot_decision_boundary(
+                model,
+                *test,
+                path=out / "decision_boundary.png",
+                title=f"{dataset}: test set, accuracy {test_acc:.3f}",
+            )
             files.append(out / "decision_boundary.png")
-            files.append(plots.animate_decision_boundary(recorder,
-                                                         out / "decision_boundary.gif"))
+            files.append(plots.animate_decision_boundary(recorder, out / "decision_boundary.gif"))
 
     if not graphviz_available():
         say(INSTALL_HINT)
@@ -200,10 +247,15 @@ def run(dataset: str = "circles", epochs: int | None = None, seed: int = 0,
         "dataset": dataset,
         "architecture": _architecture(setup, train[0].shape[1]),
         "parameters": int(sum(p.size for p in model.parameters())),
-        "optimizer": setup.optimizer, "loss": setup.loss, "epochs": epochs,
-        "batch_size": setup.batch_size, "seed": seed,
-        "n_train": len(train[0]), "n_test": len(test[0]),
-        "test_loss": float(test_loss), "test_accuracy": float(test_acc),
+        "optimizer": setup.optimizer,
+        "loss": setup.loss,
+        "epochs": epochs,
+        "batch_size": setup.batch_size,
+        "seed": seed,
+        "n_train": len(train[0]),
+        "n_test": len(test[0]),
+        "test_loss": float(test_loss),
+        "test_accuracy": float(test_acc),
         "train_seconds": round(train_seconds, 3),
         "seconds_per_epoch": [round(s, 3) for s in timer.seconds],
         "history": {k: [float(v) for v in vals] for k, vals in h.items()},
@@ -224,8 +276,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(prog="python -m nn.demo", description=__doc__.split("\n")[0])
     parser.add_argument("--dataset", choices=sorted(SETUPS), default="circles")
-    parser.add_argument("--epochs", type=int, default=None,
-                        help="epochs (default: 50 for circles/moons, 100 spirals, 5 fashion)")
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        default=None,
+        help="epochs (default: 50 for circles/moons, 100 spirals, 5 fashion)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="out", help="output folder (default: out/)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or messages")

@@ -109,14 +109,18 @@ class RandomUniform(Initializer):
 class VarianceScaling(Initializer):
     """Variance ``scale / fan`` (fan from ``mode``), truncated normal or uniform."""
 
-    def __init__(self, scale: float = 1.0, mode: str = "fan_in",
-                 distribution: str = "truncated_normal") -> None:
+    def __init__(
+        self, scale: float = 1.0, mode: str = "fan_in", distribution: str = "truncated_normal"
+    ) -> None:
         if mode not in ("fan_in", "fan_out", "fan_avg"):
-            raise ValueError(f"VarianceScaling mode must be fan_in, fan_out or fan_avg. "
-                             f"Received: mode={mode!r}")
+            raise ValueError(
+                f"VarianceScaling mode must be fan_in, fan_out or fan_avg. Received: mode={mode!r}"
+            )
         if distribution not in ("truncated_normal", "uniform"):
-            raise ValueError(f"VarianceScaling distribution must be truncated_normal or "
-                             f"uniform. Received: distribution={distribution!r}")
+            raise ValueError(
+                f"VarianceScaling distribution must be truncated_normal or "
+                f"uniform. Received: distribution={distribution!r}"
+            )
         self.scale, self.mode, self.distribution = float(scale), mode, distribution
 
     def sample(self, shape: Shape, rng: np.random.Generator) -> np.ndarray:

@@ -149,8 +149,9 @@ class Module:
         """Set every parameter from a list in ``parameters()`` order; checked before writing."""
         names = [name for name, _ in self.named_parameters()]
         if len(weights) != len(names):
-            raise ValueError(f"set_weights expects {len(names)} arrays ({names}). "
-                             f"Received: {len(weights)}")
+            raise ValueError(
+                f"set_weights expects {len(names)} arrays ({names}). Received: {len(weights)}"
+            )
         self.load_state_dict(dict(zip(names, weights, strict=True)))
 
     def save(self, path: str) -> None:
@@ -207,8 +208,12 @@ class Module:
             out.append("=" * width if i == len(rows) - 1 else "_" * width)
         if not rows:
             out.append("=" * width)
-        out += [f"Total params: {total:,}", f"Trainable params: {total:,}",
-                "Non-trainable params: 0", "_" * width]
+        out += [
+            f"Total params: {total:,}",
+            f"Trainable params: {total:,}",
+            "Non-trainable params: 0",
+            "_" * width,
+        ]
         (print_fn or print)("\n".join(out))
 
 

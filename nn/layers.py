@@ -94,14 +94,14 @@ def _(g: Tensor, out: Tensor, x: Tensor, w: Tensor, *b: Tensor) -> tuple:
 _FUSED = {"relu": _linear_relu, "sigmoid": _linear_sigmoid, "tanh": _linear_tanh}
 
 
-def linear(x: Tensor, kernel: Tensor, bias: Tensor | None = None,
-           activation: str | None = None) -> Tensor:
+def linear(
+    x: Tensor, kernel: Tensor, bias: Tensor | None = None, activation: str | None = None
+) -> Tensor:
     """``activation(x @ kernel + bias)`` as one recorded op; ``activation`` is None, "relu",
     "sigmoid" or "tanh" (what Dense computes)."""
     fn = _linear if activation is None else _FUSED.get(activation)
     if fn is None:
-        raise ValueError(f"linear fuses relu, sigmoid or tanh. Received: "
-                         f"activation={activation!r}")
+        raise ValueError(f"linear fuses relu, sigmoid or tanh. Received: activation={activation!r}")
     return fn(x, kernel) if bias is None else fn(x, kernel, bias)
 
 
@@ -127,7 +127,8 @@ class Dense(Layer):
         if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units <= 0:
             raise ValueError(f"Dense expects a positive integer `units`. Received: units={units!r}")
         if input_dim is not None and (
-            isinstance(input_dim, bool) or not isinstance(input_dim, (int, np.integer))
+            isinstance(input_dim, bool)
+            or not isinstance(input_dim, (int, np.integer))
             or input_dim <= 0
         ):
             raise ValueError(
@@ -141,8 +142,10 @@ class Dense(Layer):
         self.activation_name = activations.name_of(self.activation)
         # relu, sigmoid and tanh run inside the linear op (one graph node per layer)
         self._fused_activation = (
-            self.activation_name if self.activation_name in _FUSED
-            and self.activation is activations.get(self.activation_name) else None
+            self.activation_name
+            if self.activation_name in _FUSED
+            and self.activation is activations.get(self.activation_name)
+            else None
         )
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)

@@ -24,8 +24,13 @@ from autograd_core.errors import ShapeError
 from autograd_core.tensor import _make
 
 EPSILON = 1e-7
-_REDUCTIONS = {"mean": "mean", "sum_over_batch_size": "mean", "sum": "sum", "none": "none",
-               None: "none"}
+_REDUCTIONS = {
+    "mean": "mean",
+    "sum_over_batch_size": "mean",
+    "sum": "sum",
+    "none": "none",
+    None: "none",
+}
 
 
 # --- argument handling ------------------------------------------------------------------------
@@ -52,11 +57,12 @@ def _same_rank(name: str, t: np.ndarray, p: Tensor) -> np.ndarray:
         return t.reshape(p.shape)
     hint = ""
     if name == "categorical_crossentropy" and t.ndim == p.ndim - 1:
-        hint = (" Integer class labels need sparse_categorical_crossentropy, or one-hot encode "
-                "them first")
+        hint = (
+            " Integer class labels need sparse_categorical_crossentropy, or one-hot encode "
+            "them first"
+        )
     elif p.ndim >= 1 and t.ndim == p.ndim and t.shape[-1] != p.shape[-1]:
-        hint = (f" The model has {p.shape[-1]} outputs but the targets have {t.shape[-1]} "
-                f"columns")
+        hint = f" The model has {p.shape[-1]} outputs but the targets have {t.shape[-1]} columns"
     raise ShapeError(
         f"{name}: y_true has shape {t.shape} but y_pred has shape {tuple(p.shape)}; they must "
         f"match.{hint}"
@@ -115,8 +121,10 @@ def sparse_labels(name: str, y_true: Any, p_shape: tuple) -> np.ndarray:
         )
     if t.dtype.kind == "f":
         if not np.all(np.isfinite(t)) or not np.array_equal(t, np.round(t)):
-            raise ValueError(f"{name}: labels must be whole numbers (class indices). "
-                             f"Received non-integer values such as {t.ravel()[:3]}")
+            raise ValueError(
+                f"{name}: labels must be whole numbers (class indices). "
+                f"Received non-integer values such as {t.ravel()[:3]}"
+            )
         t = t.astype(np.intp)
     elif t.dtype.kind not in "iub":
         raise ValueError(f"{name}: labels must be integers. Received dtype {t.dtype}")
@@ -185,8 +193,12 @@ def _(g: Tensor, out: Tensor, z: Tensor, y: Tensor, ctx: _Saved) -> tuple:
     gcol = g.data[..., None]
     if sparse:
         gz = p * gcol
-        np.put_along_axis(gz, y.data[..., None],
-                          np.take_along_axis(gz, y.data[..., None], axis=-1) - gcol, axis=-1)
+        np.put_along_axis(
+            gz,
+            y.data[..., None],
+            np.take_along_axis(gz, y.data[..., None], axis=-1) - gcol,
+            axis=-1,
+        )
         return _make(gz), None
     gy = None
     if y.requires_grad:
@@ -446,8 +458,10 @@ def get(identifier: str | Loss | Callable) -> Loss:
     if isinstance(identifier, str):
         make = _BY_NAME.get(identifier.lower())
         if make is None:
-            raise ValueError(f"Unknown loss {identifier!r}. Use one of {sorted(_BY_NAME)}, a "
-                             f"nn.losses.Loss object or a function f(y_true, y_pred)")
+            raise ValueError(
+                f"Unknown loss {identifier!r}. Use one of {sorted(_BY_NAME)}, a "
+                f"nn.losses.Loss object or a function f(y_true, y_pred)"
+            )
         return make()
     if callable(identifier):
         make = _BY_FUNCTION.get(identifier)

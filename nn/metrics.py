@@ -43,8 +43,11 @@ def accuracy(y_true: Any, y_pred: Any) -> float:
     """Binary, sparse or categorical accuracy, chosen from the shapes (as Keras)."""
     t, p = _arr(y_true), _arr(y_pred)
     kind = _accuracy_kind(t.shape, p.shape)
-    return {"binary": binary_accuracy, "sparse": sparse_categorical_accuracy,
-            "categorical": categorical_accuracy}[kind](t, p)
+    return {
+        "binary": binary_accuracy,
+        "sparse": sparse_categorical_accuracy,
+        "categorical": categorical_accuracy,
+    }[kind](t, p)
 
 
 def _accuracy_kind(t_shape: tuple, p_shape: tuple, loss_kind: str | None = None) -> str:
@@ -99,8 +102,11 @@ class BinaryAccuracy(Metric):
     def values(self, t: np.ndarray, p: np.ndarray, logits: bool) -> np.ndarray:
         cut = self.threshold
         if logits:  # sigmoid(z) > t  <=>  z > log(t / (1 - t))
-            cut = math.log(cut / (1.0 - cut)) if 0.0 < cut < 1.0 else (-math.inf if cut <= 0
-                                                                      else math.inf)
+            cut = (
+                math.log(cut / (1.0 - cut))
+                if 0.0 < cut < 1.0
+                else (-math.inf if cut <= 0 else math.inf)
+            )
         return (p > cut) == (_match_binary(t, p) > 0.5)
 
 
@@ -136,8 +142,11 @@ class Accuracy(Metric):
     def values(self, t: np.ndarray, p: np.ndarray, logits: bool) -> np.ndarray:
         if self._impl is None:
             kind = _accuracy_kind(t.shape, p.shape, self.loss_kind)
-            self._impl = {"binary": BinaryAccuracy, "sparse": SparseCategoricalAccuracy,
-                          "categorical": CategoricalAccuracy}[kind]()
+            self._impl = {
+                "binary": BinaryAccuracy,
+                "sparse": SparseCategoricalAccuracy,
+                "categorical": CategoricalAccuracy,
+            }[kind]()
         return self._impl.values(t, p, logits)
 
 
@@ -160,11 +169,15 @@ class MeanAbsoluteError(Metric):
 
 
 _BY_NAME: dict[str, type[Metric]] = {
-    "accuracy": Accuracy, "acc": Accuracy, "binary_accuracy": BinaryAccuracy,
+    "accuracy": Accuracy,
+    "acc": Accuracy,
+    "binary_accuracy": BinaryAccuracy,
     "categorical_accuracy": CategoricalAccuracy,
     "sparse_categorical_accuracy": SparseCategoricalAccuracy,
-    "mse": MeanSquaredError, "mean_squared_error": MeanSquaredError,
-    "mae": MeanAbsoluteError, "mean_absolute_error": MeanAbsoluteError,
+    "mse": MeanSquaredError,
+    "mean_squared_error": MeanSquaredError,
+    "mae": MeanAbsoluteError,
+    "mean_absolute_error": MeanAbsoluteError,
 }
 
 
@@ -175,8 +188,10 @@ def get(identifier: str | Metric, loss_kind: str | None = None) -> Metric:
     if isinstance(identifier, str):
         cls = _BY_NAME.get(identifier.lower())
         if cls is None:
-            raise ValueError(f"Unknown metric {identifier!r}. Use one of {sorted(_BY_NAME)} or "
-                             f"an nn.metrics.Metric object")
+            raise ValueError(
+                f"Unknown metric {identifier!r}. Use one of {sorted(_BY_NAME)} or "
+                f"an nn.metrics.Metric object"
+            )
         if cls is Accuracy:
             return Accuracy(identifier, loss_kind)
         return cls(identifier)

@@ -25,8 +25,7 @@ from .layer import Layer, Module
 from .layers import Dense
 
 # Output activations that produce probabilities, and the loss kinds that need them.
-_PROB_ACTIVATIONS = {"binary": ("sigmoid",), "categorical": ("softmax",),
-                     "sparse": ("softmax",)}
+_PROB_ACTIVATIONS = {"binary": ("sigmoid",), "categorical": ("softmax",), "sparse": ("softmax",)}
 _NOT_PROBABILITIES = ("linear", "relu", "tanh", "leaky_relu", "softplus")
 
 
@@ -61,8 +60,7 @@ class Sequential(Layer):
     def add(self, layer: Module) -> None:
         """Append a layer (built at once when the input size is known)."""
         if not isinstance(layer, Module):
-            raise TypeError(f"Sequential.add expects a layer (an nn.Module). "
-                            f"Received: {layer!r}")
+            raise TypeError(f"Sequential.add expects a layer (an nn.Module). Received: {layer!r}")
         self.layers.append(layer)
         shape = self._input_shape()
         if shape is not None:
@@ -129,10 +127,13 @@ class Sequential(Layer):
 
     # --- compile ---------------------------------------------------------------------------
 
-    def compile(self, optimizer: str | optim_mod.Optimizer = "rmsprop",
-                loss: str | losses_mod.Loss | Callable | None = None,
-                metrics: list[str | metrics_mod.Metric] | None = None,
-                fuse_loss: bool = True) -> None:
+    def compile(
+        self,
+        optimizer: str | optim_mod.Optimizer = "rmsprop",
+        loss: str | losses_mod.Loss | Callable | None = None,
+        metrics: list[str | metrics_mod.Metric] | None = None,
+        fuse_loss: bool = True,
+    ) -> None:
         """Choose the loss, the optimizer and the metrics to train with.
 
         Args:
@@ -159,8 +160,10 @@ class Sequential(Layer):
         else:
             self.optimizer = optim_mod.get(optimizer) if isinstance(optimizer, str) else optimizer
         if not isinstance(self.optimizer, optim_mod.Optimizer):
-            raise TypeError(f"compile: optimizer must be a name or an nn.optim optimizer. "
-                            f"Received: {optimizer!r}")
+            raise TypeError(
+                f"compile: optimizer must be a name or an nn.optim optimizer. "
+                f"Received: {optimizer!r}"
+            )
         self.fuse_loss = bool(fuse_loss)
 
     def _output_activation(self) -> tuple[str | None, Layer | None]:
@@ -178,9 +181,11 @@ class Sequential(Layer):
         loss = self.loss
         where = f"the last layer {last.name!r} ({type(last).__name__})"
         if act == "softmax" and isinstance(last, Dense) and last.units == 1:
-            raise ValueError(f"compile: {where} applies softmax to a single unit, which always "
-                             f"outputs 1. For two classes use Dense(1, activation='sigmoid') "
-                             f"with binary_crossentropy, or Dense(2, activation='softmax')")
+            raise ValueError(
+                f"compile: {where} applies softmax to a single unit, which always "
+                f"outputs 1. For two classes use Dense(1, activation='sigmoid') "
+                f"with binary_crossentropy, or Dense(2, activation='softmax')"
+            )
         if loss.kind not in _PROB_ACTIVATIONS:
             return
         if loss.from_logits and act in ("softmax", "sigmoid"):
@@ -202,9 +207,11 @@ class Sequential(Layer):
         """True when training computes the loss from the output layer's logits."""
         if not self.fuse_loss or self.loss is None or self.loss.from_logits:
             return False
-        if type(self.loss) not in (losses_mod.BinaryCrossentropy,
-                                   losses_mod.CategoricalCrossentropy,
-                                   losses_mod.SparseCategoricalCrossentropy):
+        if type(self.loss) not in (
+            losses_mod.BinaryCrossentropy,
+            losses_mod.CategoricalCrossentropy,
+            losses_mod.SparseCategoricalCrossentropy,
+        ):
             return False
         act, last = self._output_activation()
         if act not in _PROB_ACTIVATIONS[self.loss.kind] or last._forward_hooks:
@@ -251,8 +258,10 @@ class Sequential(Layer):
         out, logits = self._forward_for_loss(x)
         loss = self._loss_value(y, out, logits)
         if loss.size != 1:
-            raise ShapeError(f"train_step: the loss must be one number, but it has shape "
-                             f"{tuple(loss.shape)}; use reduction='mean' or 'sum'")
+            raise ShapeError(
+                f"train_step: the loss must be one number, but it has shape "
+                f"{tuple(loss.shape)}; use reduction='mean' or 'sum'"
+            )
         if not self.optimizer.params:
             self.optimizer.bind(self.parameters())  # built on this first call
         self.optimizer.zero_grad()
@@ -310,11 +319,20 @@ class Sequential(Layer):
 
     # --- fit / evaluate / predict ----------------------------------------------------------
 
-    def fit(self, x: Any, y: Any, epochs: int = 1, batch_size: int = 32,
-            validation_split: float = 0.0, validation_data: tuple | None = None,
-            shuffle: bool = True, verbose: int | str = 1,
-            callbacks: list[Callback] | None = None,
-            seed: int | None = None, initial_epoch: int = 0) -> History:
+    def fit(
+        self,
+        x: Any,
+        y: Any,
+        epochs: int = 1,
+        batch_size: int = 32,
+        validation_split: float = 0.0,
+        validation_data: tuple | None = None,
+        shuffle: bool = True,
+        verbose: int | str = 1,
+        callbacks: list[Callback] | None = None,
+        seed: int | None = None,
+        initial_epoch: int = 0,
+    ) -> History:
         """Train for ``epochs`` passes over ``(x, y)`` in mini-batches of ``batch_size``.
 
         ``validation_split`` holds out that fraction of the samples, drawn at random (with
@@ -333,15 +351,20 @@ class Sequential(Layer):
         if not isinstance(epochs, int) or epochs < 0:
             raise ValueError(f"fit expects a non-negative integer epochs. Received: {epochs!r}")
         if not isinstance(batch_size, int) or batch_size <= 0:
-            raise ValueError(f"fit expects a positive integer batch_size. "
-                             f"Received: batch_size={batch_size!r}")
+            raise ValueError(
+                f"fit expects a positive integer batch_size. Received: batch_size={batch_size!r}"
+            )
         if not 0.0 <= validation_split < 1.0:
-            raise ValueError(f"validation_split must be in [0, 1). "
-                             f"Received: validation_split={validation_split!r}")
+            raise ValueError(
+                f"validation_split must be in [0, 1). "
+                f"Received: validation_split={validation_split!r}"
+            )
         x = self._as_input(x)
         if len(x) != len(np.asarray(getattr(y, "data", y))):
-            raise ShapeError(f"fit: x has {len(x)} samples but y has "
-                             f"{len(np.asarray(getattr(y, 'data', y)))}; they must match")
+            raise ShapeError(
+                f"fit: x has {len(x)} samples but y has "
+                f"{len(np.asarray(getattr(y, 'data', y)))}; they must match"
+            )
         self.build_from_data(x)
         y = self._as_target(y, self._n_outputs())
         rng = _seed.make_rng(seed)
@@ -349,8 +372,10 @@ class Sequential(Layer):
             order = rng.permutation(len(x))
             n_val = int(round(len(x) * validation_split))
             if n_val == 0 or n_val == len(x):
-                raise ValueError(f"validation_split={validation_split} of {len(x)} samples "
-                                 f"leaves an empty training or validation set")
+                raise ValueError(
+                    f"validation_split={validation_split} of {len(x)} samples "
+                    f"leaves an empty training or validation set"
+                )
             val_idx, train_idx = np.sort(order[-n_val:]), order[:-n_val]
             validation_data = (x[val_idx], y[val_idx])
             x, y = x[np.sort(train_idx)], y[np.sort(train_idx)]
@@ -363,8 +388,11 @@ class Sequential(Layer):
             self.optimizer.bind(self.parameters())
 
         history = History()
-        history.params = {"epochs": epochs, "steps": math.ceil(len(x) / batch_size),
-                          "verbose": verbose}
+        history.params = {
+            "epochs": epochs,
+            "steps": math.ceil(len(x) / batch_size),
+            "verbose": verbose,
+        }
         cbs = CallbackList([history] + list(callbacks or []), self)
         self.history = history
         self.stop_training = False
@@ -379,15 +407,22 @@ class Sequential(Layer):
             order = rng.permutation(n) if shuffle else None
             bar = None
             if verbose == 1:
-                bar = tqdm(total=n_batches, desc=f"Epoch {epoch + 1}/{epochs}", unit="batch",
-                           leave=True, dynamic_ncols=True)
+                bar = tqdm(
+                    total=n_batches,
+                    desc=f"Epoch {epoch + 1}/{epochs}",
+                    unit="batch",
+                    leave=True,
+                    dynamic_ncols=True,
+                )
             total, seen = 0.0, 0
             for b in range(n_batches):
                 if order is None:
-                    xb, yb = x[b * batch_size:(b + 1) * batch_size], \
-                        y[b * batch_size:(b + 1) * batch_size]
+                    xb, yb = (
+                        x[b * batch_size : (b + 1) * batch_size],
+                        y[b * batch_size : (b + 1) * batch_size],
+                    )
                 else:
-                    idx = order[b * batch_size:(b + 1) * batch_size]
+                    idx = order[b * batch_size : (b + 1) * batch_size]
                     xb, yb = x[idx], y[idx]
                 cbs.on_train_batch_begin(b)
                 logs = self.train_step(xb, yb)
@@ -409,8 +444,10 @@ class Sequential(Layer):
                 bar.set_postfix(_postfix(epoch_logs), refresh=True)
                 bar.close()
             elif verbose == 2:
-                print(f"Epoch {epoch + 1}/{epochs} - " + " - ".join(
-                    f"{k}: {v:.4f}" for k, v in epoch_logs.items()))
+                print(
+                    f"Epoch {epoch + 1}/{epochs} - "
+                    + " - ".join(f"{k}: {v:.4f}" for k, v in epoch_logs.items())
+                )
             cbs.on_epoch_end(epoch, epoch_logs)
             if self.stop_training:
                 break
@@ -418,8 +455,9 @@ class Sequential(Layer):
         self.eval()
         return history
 
-    def evaluate(self, x: Any, y: Any, batch_size: int = 32, verbose: int = 0,
-                 return_dict: bool = False) -> Any:
+    def evaluate(
+        self, x: Any, y: Any, batch_size: int = 32, verbose: int = 0, return_dict: bool = False
+    ) -> Any:
         """The loss (and metrics) on ``(x, y)``, in batches, without recording a graph.
 
         Returns the loss alone when there are no metrics, else ``[loss, metric, ...]`` (as
@@ -439,7 +477,7 @@ class Sequential(Layer):
         steps = range(0, len(x), batch_size)
         with no_grad():
             for start in tqdm(steps, desc="evaluate", disable=verbose != 1, unit="batch"):
-                xb, yb = x[start:start + batch_size], y[start:start + batch_size]
+                xb, yb = x[start : start + batch_size], y[start : start + batch_size]
                 out, logits = self._forward_for_loss(Tensor(xb))
                 total += float(self._loss_value(yb, out, logits).data) * len(xb)
                 seen += len(xb)
@@ -460,13 +498,16 @@ class Sequential(Layer):
         self.eval()
         outs = []
         with no_grad():
-            for start in tqdm(range(0, len(x), batch_size), desc="predict",
-                              disable=verbose != 1, unit="batch"):
-                outs.append(self(Tensor(x[start:start + batch_size])).data)
+            for start in tqdm(
+                range(0, len(x), batch_size), desc="predict", disable=verbose != 1, unit="batch"
+            ):
+                outs.append(self(Tensor(x[start : start + batch_size])).data)
         self.train(was_training)
         if not outs:
-            return np.zeros((0,) + tuple(self.compute_output_shape((None,) + x.shape[1:])[1:]),
-                            dtype=get_default_dtype())
+            return np.zeros(
+                (0,) + tuple(self.compute_output_shape((None,) + x.shape[1:])[1:]),
+                dtype=get_default_dtype(),
+            )
         return np.concatenate(outs, axis=0)
 
     def draw(self, **kwargs: Any) -> Any:
@@ -479,8 +520,12 @@ class Sequential(Layer):
         return ""
 
 
-_LOGIT_METRICS = (metrics_mod.BinaryAccuracy, metrics_mod.CategoricalAccuracy,
-                  metrics_mod.SparseCategoricalAccuracy, metrics_mod.Accuracy)
+_LOGIT_METRICS = (
+    metrics_mod.BinaryAccuracy,
+    metrics_mod.CategoricalAccuracy,
+    metrics_mod.SparseCategoricalAccuracy,
+    metrics_mod.Accuracy,
+)
 
 
 class _Shape:

@@ -40,11 +40,17 @@ class ExponentialDecay(LearningRateSchedule):
     """``initial_learning_rate * decay_rate ** (step / decay_steps)`` (Keras's formula);
     with ``staircase=True`` the exponent is rounded down."""
 
-    def __init__(self, initial_learning_rate: float, decay_steps: int, decay_rate: float,
-                 staircase: bool = False) -> None:
+    def __init__(
+        self,
+        initial_learning_rate: float,
+        decay_steps: int,
+        decay_rate: float,
+        staircase: bool = False,
+    ) -> None:
         if decay_steps <= 0:
-            raise ValueError(f"ExponentialDecay expects decay_steps > 0. "
-                             f"Received: decay_steps={decay_steps!r}")
+            raise ValueError(
+                f"ExponentialDecay expects decay_steps > 0. Received: decay_steps={decay_steps!r}"
+            )
         self.initial_learning_rate = float(initial_learning_rate)
         self.decay_steps, self.decay_rate = decay_steps, float(decay_rate)
         self.staircase = staircase
@@ -61,8 +67,10 @@ class PiecewiseConstantDecay(LearningRateSchedule):
 
     def __init__(self, boundaries: list[int], values: list[float]) -> None:
         if len(values) != len(boundaries) + 1:
-            raise ValueError(f"PiecewiseConstantDecay needs one more value than boundaries. "
-                             f"Received: {len(boundaries)} boundaries, {len(values)} values")
+            raise ValueError(
+                f"PiecewiseConstantDecay needs one more value than boundaries. "
+                f"Received: {len(boundaries)} boundaries, {len(values)} values"
+            )
         self.boundaries, self.values = list(boundaries), [float(v) for v in values]
 
     def __call__(self, step: int) -> float:
@@ -83,18 +91,27 @@ class Optimizer:
     ``optimizer=nn.optim.Adam(learning_rate=0.01)`` works as in Keras.
     """
 
-    def __init__(self, params: Iterable[Tensor] | None = None, lr: Any = 0.001,
-                 weight_decay: float = 0.0, learning_rate: Any = None) -> None:
+    def __init__(
+        self,
+        params: Iterable[Tensor] | None = None,
+        lr: Any = 0.001,
+        weight_decay: float = 0.0,
+        learning_rate: Any = None,
+    ) -> None:
         if learning_rate is not None:
             lr = learning_rate
         if not callable(lr):
             if not isinstance(lr, (int, float, np.floating, np.integer)) or lr < 0:
-                raise ValueError(f"{type(self).__name__} expects a non-negative learning rate "
-                                 f"or a schedule. Received: lr={lr!r}")
+                raise ValueError(
+                    f"{type(self).__name__} expects a non-negative learning rate "
+                    f"or a schedule. Received: lr={lr!r}"
+                )
             lr = float(lr)
         if weight_decay < 0:
-            raise ValueError(f"{type(self).__name__} expects weight_decay >= 0. "
-                             f"Received: weight_decay={weight_decay!r}")
+            raise ValueError(
+                f"{type(self).__name__} expects weight_decay >= 0. "
+                f"Received: weight_decay={weight_decay!r}"
+            )
         self.lr = lr
         self.weight_decay = float(weight_decay)
         self.iterations = 0
@@ -115,24 +132,33 @@ class Optimizer:
     def bind(self, params: Iterable[Tensor]) -> None:
         """Take the parameters to update (and allocate their state)."""
         if isinstance(params, Tensor):
-            raise TypeError(f"{type(self).__name__} expects a list of parameters, such as "
-                            f"model.parameters(). Received: a single Tensor")
+            raise TypeError(
+                f"{type(self).__name__} expects a list of parameters, such as "
+                f"model.parameters(). Received: a single Tensor"
+            )
         params = list(params)
         if not params:
-            raise ValueError(f"{type(self).__name__} got an empty parameter list; build the "
-                             f"model first (give the first layer input_dim)")
+            raise ValueError(
+                f"{type(self).__name__} got an empty parameter list; build the "
+                f"model first (give the first layer input_dim)"
+            )
         for i, p in enumerate(params):
             if not isinstance(p, Tensor) or not p.requires_grad:
-                raise TypeError(f"{type(self).__name__}: parameter {i} is not a Tensor that "
-                                f"requires grad. Received: {type(p).__name__}")
+                raise TypeError(
+                    f"{type(self).__name__}: parameter {i} is not a Tensor that "
+                    f"requires grad. Received: {type(p).__name__}"
+                )
         if len({id(p) for p in params}) != len(params):
             raise ValueError(f"{type(self).__name__}: a parameter appears twice in the list")
         self.params = params
         self._flat = None
         dtype = params[0].data.dtype
         sizes = [p.data.size for p in params]
-        if (len(params) > 1 and sum(sizes) / len(params) < _FLAT_MEAN_SIZE
-                and all(p.data.dtype == dtype for p in params)):
+        if (
+            len(params) > 1
+            and sum(sizes) / len(params) < _FLAT_MEAN_SIZE
+            and all(p.data.dtype == dtype for p in params)
+        ):
             self._bind_flat(params, sizes, dtype)
         else:
             self._state = [self._init_state(p.data) for p in params]
@@ -145,7 +171,7 @@ class Optimizer:
         flat = np.empty(sum(sizes), dtype=dtype)
         spans, off = [], 0
         for p, n in zip(params, sizes, strict=True):
-            view = flat[off:off + n].reshape(p.data.shape)
+            view = flat[off : off + n].reshape(p.data.shape)
             view[...] = p.data
             p.data = view
             spans.append((off, off + n))
@@ -169,8 +195,10 @@ class Optimizer:
     def step(self) -> None:
         """Update every parameter that has a gradient, in place."""
         if not self.params:
-            raise ValueError(f"{type(self).__name__}.step: no parameters; pass them to the "
-                             f"constructor or compile a model with this optimizer")
+            raise ValueError(
+                f"{type(self).__name__}.step: no parameters; pass them to the "
+                f"constructor or compile a model with this optimizer"
+            )
         lr = self.current_lr()
         self.iterations += 1
         wd = lr * self.weight_decay
@@ -223,9 +251,15 @@ class SGD(Optimizer):
     """Gradient descent, with optional momentum: ``v <- momentum v - lr g; p <- p + v``
     (Nesterov: ``p <- p + momentum v - lr g``). Keras defaults: lr 0.01."""
 
-    def __init__(self, params: Iterable[Tensor] | None = None, lr: Any = 0.01,
-                 momentum: float = 0.0, nesterov: bool = False, weight_decay: float = 0.0,
-                 learning_rate: Any = None) -> None:
+    def __init__(
+        self,
+        params: Iterable[Tensor] | None = None,
+        lr: Any = 0.01,
+        momentum: float = 0.0,
+        nesterov: bool = False,
+        weight_decay: float = 0.0,
+        learning_rate: Any = None,
+    ) -> None:
         if not 0.0 <= momentum <= 1.0:
             raise ValueError(f"SGD expects momentum in [0, 1]. Received: momentum={momentum!r}")
         self.momentum, self.nesterov = float(momentum), bool(nesterov)
@@ -257,10 +291,18 @@ class RMSprop(Optimizer):
     """``a <- rho a + (1 - rho) g**2; p <- p - lr g / sqrt(a + eps)``, optionally centered and
     with momentum. Keras defaults: lr 0.001, rho 0.9, epsilon 1e-7."""
 
-    def __init__(self, params: Iterable[Tensor] | None = None, lr: Any = 0.001,
-                 rho: float = 0.9, momentum: float = 0.0, epsilon: float = 1e-7,
-                 centered: bool = False, weight_decay: float = 0.0,
-                 learning_rate: Any = None, eps: float | None = None) -> None:
+    def __init__(
+        self,
+        params: Iterable[Tensor] | None = None,
+        lr: Any = 0.001,
+        rho: float = 0.9,
+        momentum: float = 0.0,
+        epsilon: float = 1e-7,
+        centered: bool = False,
+        weight_decay: float = 0.0,
+        learning_rate: Any = None,
+        eps: float | None = None,
+    ) -> None:
         self.rho, self.momentum = float(rho), float(momentum)
         self.epsilon = float(epsilon if eps is None else eps)
         self.centered = bool(centered)
@@ -268,8 +310,12 @@ class RMSprop(Optimizer):
 
     def _init_state(self, w: np.ndarray) -> tuple:
         # (mean square, mean gradient or None, momentum buffer or None, scratch)
-        return (np.zeros_like(w), np.zeros_like(w) if self.centered else None,
-                np.zeros_like(w) if self.momentum else None, np.empty_like(w))
+        return (
+            np.zeros_like(w),
+            np.zeros_like(w) if self.centered else None,
+            np.zeros_like(w) if self.momentum else None,
+            np.empty_like(w),
+        )
 
     def _update(self, w: np.ndarray, g: np.ndarray, state: tuple, lr: float) -> None:
         a, mg, buf, tmp = state
@@ -304,17 +350,26 @@ class Adam(Optimizer):
     ``v <- b2 v + (1 - b2) g**2``, ``p <- p - lr sqrt(1 - b2**t) / (1 - b1**t) m / (sqrt(v) +
     eps)``. Keras defaults: lr 0.001, beta_1 0.9, beta_2 0.999, epsilon 1e-7."""
 
-    def __init__(self, params: Iterable[Tensor] | None = None, lr: Any = 0.001,
-                 beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7,
-                 weight_decay: float = 0.0, amsgrad: bool = False,
-                 learning_rate: Any = None, betas: tuple[float, float] | None = None,
-                 eps: float | None = None) -> None:
+    def __init__(
+        self,
+        params: Iterable[Tensor] | None = None,
+        lr: Any = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-7,
+        weight_decay: float = 0.0,
+        amsgrad: bool = False,
+        learning_rate: Any = None,
+        betas: tuple[float, float] | None = None,
+        eps: float | None = None,
+    ) -> None:
         if betas is not None:  # PyTorch's spelling
             beta_1, beta_2 = betas
         for key, b in (("beta_1", beta_1), ("beta_2", beta_2)):
             if not 0.0 <= b < 1.0:
-                raise ValueError(f"{type(self).__name__} expects {key} in [0, 1). "
-                                 f"Received: {key}={b!r}")
+                raise ValueError(
+                    f"{type(self).__name__} expects {key} in [0, 1). Received: {key}={b!r}"
+                )
         self.beta_1, self.beta_2 = float(beta_1), float(beta_2)
         self.epsilon = float(epsilon if eps is None else eps)
         self.amsgrad = bool(amsgrad)
@@ -322,8 +377,12 @@ class Adam(Optimizer):
 
     def _init_state(self, w: np.ndarray) -> tuple:
         # (first moment, second moment, max second moment for AMSGrad, scratch)
-        return (np.zeros_like(w), np.zeros_like(w),
-                np.zeros_like(w) if self.amsgrad else None, np.empty_like(w))
+        return (
+            np.zeros_like(w),
+            np.zeros_like(w),
+            np.zeros_like(w) if self.amsgrad else None,
+            np.empty_like(w),
+        )
 
     def step(self) -> None:
         t = self.iterations + 1
@@ -355,16 +414,29 @@ class Adam(Optimizer):
 class AdamW(Adam):
     """Adam with decoupled weight decay (Loshchilov & Hutter); Keras's default decay 0.004."""
 
-    def __init__(self, params: Iterable[Tensor] | None = None, lr: Any = 0.001,
-                 weight_decay: float = 0.004, beta_1: float = 0.9, beta_2: float = 0.999,
-                 epsilon: float = 1e-7, amsgrad: bool = False, learning_rate: Any = None,
-                 betas: tuple[float, float] | None = None, eps: float | None = None) -> None:
-        super().__init__(params, lr, beta_1, beta_2, epsilon, weight_decay, amsgrad,
-                         learning_rate, betas, eps)
+    def __init__(
+        self,
+        params: Iterable[Tensor] | None = None,
+        lr: Any = 0.001,
+        weight_decay: float = 0.004,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-7,
+        amsgrad: bool = False,
+        learning_rate: Any = None,
+        betas: tuple[float, float] | None = None,
+        eps: float | None = None,
+    ) -> None:
+        super().__init__(
+            params, lr, beta_1, beta_2, epsilon, weight_decay, amsgrad, learning_rate, betas, eps
+        )
 
 
 _BY_NAME: dict[str, Callable[..., Optimizer]] = {
-    "sgd": SGD, "rmsprop": RMSprop, "adam": Adam, "adamw": AdamW,
+    "sgd": SGD,
+    "rmsprop": RMSprop,
+    "adam": Adam,
+    "adamw": AdamW,
 }
 
 
@@ -374,12 +446,15 @@ def get(identifier: str | Optimizer, params: Iterable[Tensor] | None = None) -> 
     if isinstance(identifier, str):
         make = _BY_NAME.get(identifier.lower())
         if make is None:
-            raise ValueError(f"Unknown optimizer {identifier!r}. Use one of {sorted(_BY_NAME)} "
-                             f"or an nn.optim optimizer object")
+            raise ValueError(
+                f"Unknown optimizer {identifier!r}. Use one of {sorted(_BY_NAME)} "
+                f"or an nn.optim optimizer object"
+            )
         return make(params)
     if isinstance(identifier, Optimizer):
         if params is not None and not identifier.params:
             identifier.bind(params)
         return identifier
-    raise TypeError(f"An optimizer must be a name or an nn.optim.Optimizer. "
-                    f"Received: {identifier!r}")
+    raise TypeError(
+        f"An optimizer must be a name or an nn.optim.Optimizer. Received: {identifier!r}"
+    )

@@ -29,9 +29,17 @@ from autograd_core import Tensor
 from .callbacks import Callback
 
 __all__ = [
-    "plot_dataset", "plot_history", "plot_decision_boundary", "BoundaryRecorder",
-    "animate_decision_boundary", "plot_activations", "activation_curves", "optimizer_paths",
-    "plot_optimizer_paths", "ravine", "save_figure",
+    "plot_dataset",
+    "plot_history",
+    "plot_decision_boundary",
+    "BoundaryRecorder",
+    "animate_decision_boundary",
+    "plot_activations",
+    "activation_curves",
+    "optimizer_paths",
+    "plot_optimizer_paths",
+    "ravine",
+    "save_figure",
 ]
 
 _COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b")
@@ -104,12 +112,20 @@ def _scatter(ax: Any, X: np.ndarray, y: np.ndarray) -> None:
     labels = _labels_1d(y)
     for k in np.unique(labels):
         pts = X[labels == k]
-        ax.scatter(pts[:, 0], pts[:, 1], s=12, color=_COLORS[int(k) % len(_COLORS)],
-                   edgecolors="white", linewidths=0.4, label=f"class {int(k)}")
+        ax.scatter(
+            pts[:, 0],
+            pts[:, 1],
+            s=12,
+            color=_COLORS[int(k) % len(_COLORS)],
+            edgecolors="white",
+            linewidths=0.4,
+            label=f"class {int(k)}",
+        )
 
 
-def plot_dataset(X: Any, y: Any, path: str | os.PathLike | None = None,
-                 title: str = "training set") -> Any:
+def plot_dataset(
+    X: Any, y: Any, path: str | os.PathLike | None = None, title: str = "training set"
+) -> Any:
     """Scatter a 2-D data set, one colour per class."""
     X = np.asarray(X)
     if X.ndim != 2 or X.shape[1] != 2:
@@ -122,13 +138,16 @@ def plot_dataset(X: Any, y: Any, path: str | os.PathLike | None = None,
     return _finish(fig, path)
 
 
-def plot_history(history: Any, path: str | os.PathLike | None = None,
-                 title: str | None = None) -> Any:
+def plot_history(
+    history: Any, path: str | os.PathLike | None = None, title: str | None = None
+) -> Any:
     """Loss and each metric per epoch, training and validation (``val_...``) side by side."""
     h = getattr(history, "history", history)
     if not isinstance(h, dict) or not h:
-        raise ValueError("plot_history expects a History (from fit) or its .history dict. "
-                         f"Received {type(history).__name__}")
+        raise ValueError(
+            "plot_history expects a History (from fit) or its .history dict. "
+            f"Received {type(history).__name__}"
+        )
     bases = [k for k in h if not k.startswith("val_")]
     bases += [k[4:] for k in h if k.startswith("val_") and k[4:] not in bases]
     fig, axes = _figure(1, len(bases), size=(4.2 * len(bases), 3.4))
@@ -136,8 +155,12 @@ def plot_history(history: Any, path: str | os.PathLike | None = None,
         for name, style in ((key, "-"), (f"val_{key}", "--")):
             if name in h:
                 vals = np.asarray(h[name], dtype=float)
-                ax.plot(np.arange(1, len(vals) + 1), vals, style,
-                        label="validation" if name.startswith("val_") else "training")
+                ax.plot(
+                    np.arange(1, len(vals) + 1),
+                    vals,
+                    style,
+                    label="validation" if name.startswith("val_") else "training",
+                )
         ax.set(xlabel="epoch", ylabel=key, title=key)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
@@ -176,19 +199,39 @@ def _draw_regions(ax: Any, xx: np.ndarray, yy: np.ndarray, p: np.ndarray) -> Non
     from matplotlib.colors import ListedColormap
 
     if p.ndim == 1:  # binary: probability of class 1, the 0.5 line as the boundary
-        ax.contourf(xx, yy, p.reshape(xx.shape), levels=np.linspace(0, 1, 11), cmap="RdBu_r",
-                    alpha=0.45, vmin=0, vmax=1)
+        ax.contourf(
+            xx,
+            yy,
+            p.reshape(xx.shape),
+            levels=np.linspace(0, 1, 11),
+            cmap="RdBu_r",
+            alpha=0.45,
+            vmin=0,
+            vmax=1,
+        )
         if p.min() < 0.5 < p.max():
             ax.contour(xx, yy, p.reshape(xx.shape), levels=[0.5], colors="k", linewidths=1.2)
     else:
         k = p.shape[1]
         cmap = ListedColormap([_COLORS[i % len(_COLORS)] for i in range(k)])
-        ax.contourf(xx, yy, p.argmax(axis=1).reshape(xx.shape), levels=np.arange(k + 1) - 0.5,
-                    cmap=cmap, alpha=0.3)
+        ax.contourf(
+            xx,
+            yy,
+            p.argmax(axis=1).reshape(xx.shape),
+            levels=np.arange(k + 1) - 0.5,
+            cmap=cmap,
+            alpha=0.3,
+        )
 
 
-def plot_decision_boundary(model: Any, X: Any, y: Any, path: str | os.PathLike | None = None,
-                           resolution: int = 200, title: str = "decision boundary") -> Any:
+def plot_decision_boundary(
+    model: Any,
+    X: Any,
+    y: Any,
+    path: str | os.PathLike | None = None,
+    resolution: int = 200,
+    title: str = "decision boundary",
+) -> Any:
     """The classifier's regions over the plane, with the data on top."""
     X = np.asarray(X, dtype=np.float64)
     xx, yy, pts = _grid(X, resolution)
@@ -208,13 +251,15 @@ class BoundaryRecorder(Callback):
     ``model.fit(X, y, epochs=50, callbacks=[recorder])``.
     """
 
-    def __init__(self, X: Any, y: Any, model: Any = None, every: int = 1,
-                 resolution: int = 100) -> None:
+    def __init__(
+        self, X: Any, y: Any, model: Any = None, every: int = 1, resolution: int = 100
+    ) -> None:
         self.X = np.asarray(X, dtype=np.float64)
         self.y = np.asarray(y)
         if self.X.ndim != 2 or self.X.shape[1] != 2:
-            raise ValueError(f"BoundaryRecorder needs 2-D inputs of shape (n, 2). Received "
-                             f"shape {self.X.shape}")
+            raise ValueError(
+                f"BoundaryRecorder needs 2-D inputs of shape (n, 2). Received shape {self.X.shape}"
+            )
         super().__init__()
         self.model = model
         self.every = max(1, int(every))
@@ -238,16 +283,19 @@ class BoundaryRecorder(Callback):
             self.capture(epoch + 1, logs)
 
 
-def animate_decision_boundary(recorder: BoundaryRecorder, path: str | os.PathLike | None = None,
-                              fps: int = 6, dpi: int = 64) -> Path | bytes:
+def animate_decision_boundary(
+    recorder: BoundaryRecorder, path: str | os.PathLike | None = None, fps: int = 6, dpi: int = 64
+) -> Path | bytes:
     """Write the recorded frames as a GIF (matplotlib's PillowWriter) and return its path;
     without ``path``, return the GIF's bytes (for ``IPython.display.Image(data=...)``)."""
     mpl = _mpl()
     from matplotlib.animation import PillowWriter
 
     if not recorder.frames:
-        raise ValueError("animate_decision_boundary: the recorder has no frames; use it as a "
-                         "callback in fit() or call recorder.capture(epoch)")
+        raise ValueError(
+            "animate_decision_boundary: the recorder has no frames; use it as a "
+            "callback in fit() or call recorder.capture(epoch)"
+        )
     try:
         import PIL  # noqa: F401
     except ImportError as e:
@@ -260,10 +308,17 @@ def animate_decision_boundary(recorder: BoundaryRecorder, path: str | os.PathLik
         ax.clear()
         _draw_regions(ax, recorder.xx, recorder.yy, p)
         _scatter(ax, recorder.X, recorder.y)
-        extra = "  ".join(f"{k.replace('accuracy', 'acc')} {v:.3f}" for k, v in logs.items()
-                          if isinstance(v, (int, float)) and not k.startswith("val_"))
-        ax.set(title=f"epoch {epoch}" + (f"   {extra}" if extra else ""), aspect="equal",
-               xticks=[], yticks=[])
+        extra = "  ".join(
+            f"{k.replace('accuracy', 'acc')} {v:.3f}"
+            for k, v in logs.items()
+            if isinstance(v, (int, float)) and not k.startswith("val_")
+        )
+        ax.set(
+            title=f"epoch {epoch}" + (f"   {extra}" if extra else ""),
+            aspect="equal",
+            xticks=[],
+            yticks=[],
+        )
 
     def write(tmp: str) -> None:
         writer = PillowWriter(fps=fps)
@@ -290,8 +345,9 @@ _ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
 }
 
 
-def activation_curves(names: Sequence[str] = ("sigmoid", "tanh", "relu", "leaky_relu"),
-                      x: Any = None) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+def activation_curves(
+    names: Sequence[str] = ("sigmoid", "tanh", "relu", "leaky_relu"), x: Any = None
+) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """``{name: (x, f(x), f'(x))}``, f' from ``backward`` (leaky ReLU with slope 0.1)."""
     xs = np.linspace(-5, 5, 401) if x is None else np.asarray(x, dtype=np.float64)
     out = {}
@@ -305,8 +361,10 @@ def activation_curves(names: Sequence[str] = ("sigmoid", "tanh", "relu", "leaky_
     return out
 
 
-def plot_activations(path: str | os.PathLike | None = None,
-                     names: Sequence[str] = ("sigmoid", "tanh", "relu", "leaky_relu")) -> Any:
+def plot_activations(
+    path: str | os.PathLike | None = None,
+    names: Sequence[str] = ("sigmoid", "tanh", "relu", "leaky_relu"),
+) -> Any:
     """Each activation (top row) and its derivative computed by backward (bottom row)."""
     curves = activation_curves(names)
     fig, axes = _figure(2, len(curves), size=(3.2 * len(curves), 5.2))
@@ -337,8 +395,12 @@ _DEFAULT_OPTIMIZERS = {
 }
 
 
-def optimizer_paths(f: Callable[[Tensor], Tensor] = ravine, start: Sequence[float] = (-4.5, 1.5),
-                    steps: int = 60, optimizers: dict | None = None) -> dict[str, np.ndarray]:
+def optimizer_paths(
+    f: Callable[[Tensor], Tensor] = ravine,
+    start: Sequence[float] = (-4.5, 1.5),
+    steps: int = 60,
+    optimizers: dict | None = None,
+) -> dict[str, np.ndarray]:
     """``{name: (steps + 1, 2) array}``: where each ``nn.optim`` optimizer goes from
     ``start`` on ``f`` (a function of a 2-element Tensor)."""
     from nn import optim
@@ -366,14 +428,21 @@ def _surface(f: Callable[[Tensor], Tensor], xx: np.ndarray, yy: np.ndarray) -> n
                 return zz
         except (ValueError, TypeError, IndexError):
             pass
-        return np.array([f(Tensor(np.array([a, b]))).item()
-                         for a, b in zip(xx.ravel(), yy.ravel(), strict=True)]).reshape(xx.shape)
+        return np.array(
+            [
+                f(Tensor(np.array([a, b]))).item()
+                for a, b in zip(xx.ravel(), yy.ravel(), strict=True)
+            ]
+        ).reshape(xx.shape)
 
 
-def plot_optimizer_paths(path: str | os.PathLike | None = None,
-                         f: Callable[[Tensor], Tensor] = ravine,
-                         start: Sequence[float] = (-4.5, 1.5), steps: int = 60,
-                         optimizers: dict | None = None) -> Any:
+def plot_optimizer_paths(
+    path: str | os.PathLike | None = None,
+    f: Callable[[Tensor], Tensor] = ravine,
+    start: Sequence[float] = (-4.5, 1.5),
+    steps: int = 60,
+    optimizers: dict | None = None,
+) -> Any:
     """Contour lines of ``f`` and the path of each optimizer from the same start."""
     paths = optimizer_paths(f, start, steps, optimizers)
     pts = np.concatenate(list(paths.values()))
@@ -387,13 +456,27 @@ def plot_optimizer_paths(path: str | os.PathLike | None = None,
     zz = _surface(f, xx, yy)
     fig, axes = _figure(size=(7.0, 4.6))
     ax = axes[0, 0]
-    ax.contour(xx, yy, zz, levels=np.geomspace(max(zz.min(), 1e-3), zz.max(), 15),
-               colors="#9a9a9a", linewidths=0.8)
+    ax.contour(
+        xx,
+        yy,
+        zz,
+        levels=np.geomspace(max(zz.min(), 1e-3), zz.max(), 15),
+        colors="#9a9a9a",
+        linewidths=0.8,
+    )
     for k, (name, pth) in enumerate(paths.items()):
-        ax.plot(pth[:, 0], pth[:, 1], "-o", ms=2.5, lw=1.2, color=_COLORS[k % len(_COLORS)],
-                label=f"{name} ({len(pth) - 1} steps)")
+        ax.plot(
+            pth[:, 0],
+            pth[:, 1],
+            "-o",
+            ms=2.5,
+            lw=1.2,
+            color=_COLORS[k % len(_COLORS)],
+            label=f"{name} ({len(pth) - 1} steps)",
+        )
     ax.plot(*np.asarray(start), "k*", ms=10, label="start")
-    ax.set(title="gradient descent on a 2-D loss surface", xlabel=r"$\theta_1$",
-           ylabel=r"$\theta_2$")
+    ax.set(
+        title="gradient descent on a 2-D loss surface", xlabel=r"$\theta_1$", ylabel=r"$\theta_2$"
+    )
     ax.legend(fontsize=8, loc="best")
     return _finish(fig, path)

@@ -21,8 +21,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` to exactly ``path``: all of it or, if interrupted, nothing."""
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
-                               dir=folder)
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -55,8 +54,10 @@ def save_weights(module: Any, path: str | os.PathLike) -> None:
     """Save ``module``'s parameters to ``path`` (safetensors, keys = ``named_parameters``)."""
     tensors = {name: np.ascontiguousarray(p.data) for name, p in module.named_parameters()}
     if not tensors:
-        raise ValueError(f"save: {type(module).__name__} has no parameters yet; build it first "
-                         f"(give the first layer input_dim, or call it on data)")
+        raise ValueError(
+            f"save: {type(module).__name__} has no parameters yet; build it first "
+            f"(give the first layer input_dim, or call it on data)"
+        )
     data = _st_save(tensors, metadata={"format": _FORMAT})
     atomic_write_bytes(path, data)
 
@@ -90,8 +91,9 @@ def check_state(params: dict, state: dict, strict: bool, where: str) -> dict[str
     Raises ``ValueError`` naming the first problem; returns only when all is well.
     """
     if not isinstance(state, dict):
-        raise TypeError(f"{where}.load_state_dict expects a dict of arrays. "
-                        f"Received: {type(state).__name__}")
+        raise TypeError(
+            f"{where}.load_state_dict expects a dict of arrays. Received: {type(state).__name__}"
+        )
     missing = [k for k in params if k not in state]
     unexpected = [k for k in state if k not in params]
     if strict and (missing or unexpected):
@@ -109,8 +111,10 @@ def check_state(params: dict, state: dict, strict: bool, where: str) -> dict[str
         arr = getattr(arr, "data", arr)
         arr = np.asarray(arr)
         if arr.shape != p.data.shape:
-            raise ValueError(f"{where}: parameter {name!r} has shape {p.data.shape} but the "
-                             f"weights give shape {arr.shape}")
+            raise ValueError(
+                f"{where}: parameter {name!r} has shape {p.data.shape} but the "
+                f"weights give shape {arr.shape}"
+            )
         if arr.dtype.kind not in "fiu":
             raise ValueError(f"{where}: parameter {name!r} got values of dtype {arr.dtype}")
         out[name] = arr

@@ -79,11 +79,13 @@ def layer_summary(model: Any) -> list[LayerInfo]:
             layer_in = getattr(layer, "input_dim", None) or (n_in if infos else None)
         n_params = 0
         if layer_in is not None:
-            n_params = layer_in * units + (units if (bias is not None or getattr(
-                layer, "use_bias", True)) else 0)
+            n_params = layer_in * units + (
+                units if (bias is not None or getattr(layer, "use_bias", True)) else 0
+            )
         name = getattr(layer, "name", None) or f"{kind.lower()}_{i}"
         act = getattr(layer, "activation_name", None) or _activation_name(
-            getattr(layer, "activation", None))
+            getattr(layer, "activation", None)
+        )
         infos.append(LayerInfo(str(name), kind, layer_in, int(units), act, n_params, kernel))
         n_in = units
     if not infos:
@@ -117,8 +119,15 @@ def draw_model(
     if title is None:
         shape = " → ".join("?" if s is None else str(s) for s in sizes)
         title = f"{type(model).__name__}: {shape}  ({total:,} parameters)"
-    g = new_digraph("model", rankdir=rankdir, labelloc="t", label=title, splines="line",
-                    nodesep="0.12", ranksep="1.1" if rankdir == "LR" else "0.6")
+    g = new_digraph(
+        "model",
+        rankdir=rankdir,
+        labelloc="t",
+        label=title,
+        splines="line",
+        nodesep="0.12",
+        ranksep="1.1" if rankdir == "LR" else "0.6",
+    )
     if n_input is not None and max(sizes) <= max_neurons:
         _neurons(g, infos, n_input, show_weights)
     else:
@@ -131,21 +140,41 @@ def _neurons(g: Any, infos: list[LayerInfo], n_input: int, show_weights: bool) -
     with g.subgraph(name="cluster_input") as c:
         c.attr(label=f"input ({n_input})", style="rounded", color="#bbbbbb")
         for j, nid in enumerate(columns[0]):
-            c.node(nid, f"x{_sub(j + 1)}", shape="circle", style="filled",
-                   fillcolor="#fff2cc", width="0.45", fixedsize="true")
+            c.node(
+                nid,
+                f"x{_sub(j + 1)}",
+                shape="circle",
+                style="filled",
+                fillcolor="#fff2cc",
+                width="0.45",
+                fixedsize="true",
+            )
     last = len(infos) - 1
     for k, info in enumerate(infos):
         col = [f"l{k}n{j}" for j in range(info.units)]
         fill = "#e4dcf2" if k == last else "#dbe8f6"
         with g.subgraph(name=f"cluster_layer{k}") as c:
             what = "output" if k == last else f"hidden {k + 1}"
-            c.attr(label=f"{what}: {info.kind}({info.units}, {info.activation})",
-                   style="rounded", color="#bbbbbb")
+            c.attr(
+                label=f"{what}: {info.kind}({info.units}, {info.activation})",
+                style="rounded",
+                color="#bbbbbb",
+            )
             for j, nid in enumerate(col):
-                label = "ŷ" if (k == last and info.units == 1) else (
-                    f"ŷ{_sub(j + 1)}" if k == last else "")
-                c.node(nid, label, shape="circle", style="filled", fillcolor=fill,
-                       width="0.45", fixedsize="true")
+                label = (
+                    "ŷ"
+                    if (k == last and info.units == 1)
+                    else (f"ŷ{_sub(j + 1)}" if k == last else "")
+                )
+                c.node(
+                    nid,
+                    label,
+                    shape="circle",
+                    style="filled",
+                    fillcolor=fill,
+                    width="0.45",
+                    fixedsize="true",
+                )
         w = info.kernel if show_weights else None
         scale = float(np.abs(w).max()) if w is not None and w.size else 1.0
         for a, src in enumerate(columns[-1]):
@@ -153,25 +182,42 @@ def _neurons(g: Any, infos: list[LayerInfo], n_input: int, show_weights: bool) -
                 if w is not None and w.shape == (len(columns[-1]), len(col)):
                     v = float(w[a, b])
                     width = 0.3 + 2.7 * abs(v) / (scale or 1.0)
-                    g.edge(src, dst, penwidth=f"{width:.2f}", arrowhead="none",
-                           color="#1f77b4" if v >= 0 else "#d62728")
+                    g.edge(
+                        src,
+                        dst,
+                        penwidth=f"{width:.2f}",
+                        arrowhead="none",
+                        color="#1f77b4" if v >= 0 else "#d62728",
+                    )
                 else:
                     g.edge(src, dst, arrowhead="none", color="#888888", penwidth="0.6")
         columns.append(col)
 
 
 def _boxes(g: Any, infos: list[LayerInfo], n_input: int | None) -> None:
-    g.node("input", f"input\n{'?' if n_input is None else n_input} features", shape="box",
-           style="filled,rounded", fillcolor="#fff2cc")
+    g.node(
+        "input",
+        f"input\n{'?' if n_input is None else n_input} features",
+        shape="box",
+        style="filled,rounded",
+        fillcolor="#fff2cc",
+    )
     prev = "input"
     last = len(infos) - 1
     for k, info in enumerate(infos):
         nid = f"layer{k}"
-        label = (f"{info.kind}({info.units}, {info.activation})\n"
-                 f"{'?' if info.n_in is None else info.n_in} → {info.units} units\n"
-                 f"{info.n_params:,} parameters")
-        g.node(nid, label, shape="box3d" if k != last else "box", style="filled",
-               fillcolor="#e4dcf2" if k == last else "#dbe8f6")
+        label = (
+            f"{info.kind}({info.units}, {info.activation})\n"
+            f"{'?' if info.n_in is None else info.n_in} → {info.units} units\n"
+            f"{info.n_params:,} parameters"
+        )
+        g.node(
+            nid,
+            label,
+            shape="box3d" if k != last else "box",
+            style="filled",
+            fillcolor="#e4dcf2" if k == last else "#dbe8f6",
+        )
         g.edge(prev, nid, label=f"{'?' if info.n_in is None else info.n_in}", fontsize="9")
         prev = nid
 

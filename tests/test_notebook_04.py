@@ -46,7 +46,9 @@ def test_notebook_executes_and_blames_the_buggy_function():
         pytest.skip("no Jupyter kernel named python3")
     nb = nbformat.read(NOTEBOOK, as_version=4)
     client = nbclient.NotebookClient(
-        nb, timeout=300, kernel_name="python3",
+        nb,
+        timeout=300,
+        kernel_name="python3",
         resources={"metadata": {"path": str(NOTEBOOK.parent)}},
     )
     client.execute()  # raises CellExecutionError on any failing cell

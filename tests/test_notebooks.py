@@ -20,8 +20,7 @@ def _fashion_available() -> bool:
     from nn import datasets
 
     folders = [os.environ.get(datasets.FASHION_MNIST_ENV), datasets.DEBIAN_FASHION_MNIST]
-    return any(f and Path(f).is_dir() and len(list(Path(f).glob("*-ubyte*"))) >= 4
-               for f in folders)
+    return any(f and Path(f).is_dir() and len(list(Path(f).glob("*-ubyte*"))) >= 4 for f in folders)
 
 
 def _has_kernel() -> bool:
@@ -43,8 +42,11 @@ def test_committed_notebook_has_outputs_and_no_machine_paths(path):
     nb = nbformat.read(path, as_version=4)
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert code and all(c.execution_count is not None for c in code), "run it before committing"
-    images = [o for o in _outputs(nb) if set(o.get("data", {})) & {
-        "image/png", "image/svg+xml", "image/gif"}]
+    images = [
+        o
+        for o in _outputs(nb)
+        if set(o.get("data", {})) & {"image/png", "image/svg+xml", "image/gif"}
+    ]
     assert images, "figures should be inline"
     assert not [o for o in _outputs(nb) if o.output_type == "error"]
     text = path.read_text(encoding="utf-8")
@@ -63,6 +65,7 @@ def test_notebook_executes(path, tmp_path, monkeypatch):
     old = os.environ.get("PYTHONPATH")
     monkeypatch.setenv("PYTHONPATH", str(ROOT) + (os.pathsep + old if old else ""))
     nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, timeout=900, kernel_name="python3",
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    NotebookClient(
+        nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
     assert not [o for o in _outputs(nb) if o.output_type == "error"]

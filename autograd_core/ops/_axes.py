@@ -19,13 +19,14 @@ def normalize_axes(axis: Any, ndim: int, name: str, shape: tuple) -> tuple[int, 
         axes = tuple(int(a) if _is_int(a) else a for a in axis)
     else:
         raise AxisError(
-            f"{name}: axis must be None, an integer or a tuple of integers. Received: "
-            f"axis={axis!r}"
+            f"{name}: axis must be None, an integer or a tuple of integers. Received: axis={axis!r}"
         )
     out = []
     for a in axes:
-        if not isinstance(a, int) or not -ndim <= a < max(ndim, 1) or (
-            ndim == 0 and a not in (0, -1)
+        if (
+            not isinstance(a, int)
+            or not -ndim <= a < max(ndim, 1)
+            or (ndim == 0 and a not in (0, -1))
         ):
             raise AxisError(
                 f"{name}: axis {a!r} is out of range for a tensor of shape {tuple(shape)} "

@@ -229,5 +229,3 @@ def _check_reduction(name: str, reduction: str) -> None:
         raise ValueError(
             f"{name}: reduction must be one of {_REDUCTIONS}. Received: reduction={reduction!r}"
         )
-
-

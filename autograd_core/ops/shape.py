@@ -40,8 +40,10 @@ def reshape(x: Any, shape: Any) -> Tensor:
     x = _as_tensor(x)
     shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
     known = math.prod(s for s in shape if s != -1)
-    if shape.count(-1) > 1 or any(s < -1 for s in shape) or (
-        x.size != known if -1 not in shape else (known == 0 or x.size % known)
+    if (
+        shape.count(-1) > 1
+        or any(s < -1 for s in shape)
+        or (x.size != known if -1 not in shape else (known == 0 or x.size % known))
     ):
         raise ShapeError(
             f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} elements) "
@@ -100,9 +102,7 @@ def transpose(x: Any, axes: Sequence[int] | None = None) -> Tensor:
         axes = tuple(range(x.ndim - 1, -1, -1))
     else:
         axes = tuple(int(a) for a in axes)
-        if sorted(a % x.ndim if -x.ndim <= a < x.ndim else -1 for a in axes) != list(
-            range(x.ndim)
-        ):
+        if sorted(a % x.ndim if -x.ndim <= a < x.ndim else -1 for a in axes) != list(range(x.ndim)):
             raise ShapeError(
                 f"transpose: axes {axes} are not a permutation of the {x.ndim} axes of a "
                 f"tensor of shape {x.shape}"

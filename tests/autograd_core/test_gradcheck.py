@@ -250,7 +250,8 @@ def test_sharp_curves_are_not_blamed():
     x = Tensor(np.array([1e-5, 3e-5, 0.5]))
     w = Tensor(np.array([0.3, -0.2, 1.0]))
     report = gradcheck(
-        lambda x, w: (x.log() * HalfSoftplus.apply(w)).sum() + (x * x).sqrt().sum(), [x, w],
+        lambda x, w: (x.log() * HalfSoftplus.apply(w)).sum() + (x * x).sqrt().sum(),
+        [x, w],
         raise_exception=False,
     )
     assert [f.name for f in report.faults] == ["HalfSoftplus"]
@@ -267,8 +268,9 @@ def test_mismatch_from_outside_the_graph_blames_no_node():
 
 
 def test_relu_at_zero_is_reported_as_a_kink():
-    report = gradcheck(lambda x: x.relu().sum(), [Tensor(np.array([0.0, 1.0]))],
-                       raise_exception=False)
+    report = gradcheck(
+        lambda x: x.relu().sum(), [Tensor(np.array([0.0, 1.0]))], raise_exception=False
+    )
     assert not report and report.only_kinks and report.faults == []
     assert report.failures[0].element == (0,)
 
@@ -298,7 +300,8 @@ def test_float32_noise_is_not_a_real_error_but_a_bug_still_is():
 def test_a_float32_intermediate_is_named_not_blamed():
     x = Tensor(np.linspace(1.1, 1.9, 6))
     report = gradcheck(
-        lambda x: (x.astype(np.float32).astype(np.float64) * x).sin().sum(), [x],
+        lambda x: (x.astype(np.float32).astype(np.float64) * x).sin().sum(),
+        [x],
         raise_exception=False,
     )
     assert not report and report.faults == []
@@ -369,7 +372,8 @@ def test_report_draw_highlights_the_faulty_node():
 def test_check_gradients_passes_for_a_correct_function():
     check_gradients(Softplus, shapes=[(3, 4)], max_examples=5)
     check_gradients(
-        lambda x, y: x * y.exp(), shapes=[hnp.array_shapes(max_dims=2, max_side=3), (1,)],
+        lambda x, y: x * y.exp(),
+        shapes=[hnp.array_shapes(max_dims=2, max_side=3), (1,)],
         max_examples=5,
     )
 

@@ -111,7 +111,7 @@ def test_nested_scopes_nest_clusters_and_tagging_is_off_outside():
     assert y._node.scope.path() == [outer, y._node.scope]
     assert w._node.scope is None
     src = draw_graph(w).source
-    outer_at, inner_at = src.index('label=block'), src.index('label=inner')
+    outer_at, inner_at = src.index("label=block"), src.index("label=inner")
     assert src.index("subgraph cluster_") < outer_at < src.index("subgraph cluster_", outer_at)
     assert inner_at > outer_at
 
@@ -158,8 +158,9 @@ def test_show_grad_before_backward_computes_without_touching_grad():
     assert W.grad is None and b.grad is None
     loss.backward()
     norm_h = np.linalg.norm(h.grad)
-    sig_out = [k for k, v in _node_lines(src).items()
-               if k.startswith("t") and f"norm {norm_h:.3g}" in v]
+    sig_out = [
+        k for k, v in _node_lines(src).items() if k.startswith("t") and f"norm {norm_h:.3g}" in v
+    ]
     assert sig_out, "the sigmoid output's gradient norm should be printed"
 
 
@@ -244,8 +245,9 @@ def test_mlp_loss_graph_fits_a_screen():
     params = []
     h = X
     for i, (n_in, n_out, act) in enumerate([(784, 512, "relu"), (512, 10, None)]):
-        W = Tensor(np.zeros((n_in, n_out), np.float32), requires_grad=True,
-                   name=f"dense_{i}/kernel")
+        W = Tensor(
+            np.zeros((n_in, n_out), np.float32), requires_grad=True, name=f"dense_{i}/kernel"
+        )
         b = Tensor(np.zeros(n_out, np.float32), requires_grad=True, name=f"dense_{i}/bias")
         params += [W, b]
         with graph_scope(f"Dense({n_in}→{n_out}, {act or 'linear'})"):
@@ -291,7 +293,8 @@ def test_graph_to_dict_is_plain_json_ready_data():
     ops = [n for n in d["nodes"] if n["kind"] == "op"]
     tensors = [n for n in d["nodes"] if n["kind"] == "tensor"]
     assert sorted(n["op"] for n in ops) == sorted(
-        ["matmul", "add", "sigmoid", "subtract", "power", "mean"])
+        ["matmul", "add", "sigmoid", "subtract", "power", "mean"]
+    )
     assert len(tensors) == 9 and len(d["edges"]) == 6 + 8
     w = [n for n in tensors if n["name"] == "W1"][0]
     assert w["role"] == "parameter" and w["shape"] == [3, 2] and w["dtype"] == "float64"
@@ -368,8 +371,7 @@ def test_svg_and_png_render_with_dot(tmp_path):
     assert "image/svg+xml" in g._repr_mimebundle_()
 
 
-def test_without_dot_the_source_is_kept_and_the_message_says_how_to_install(
-        tmp_path, monkeypatch):
+def test_without_dot_the_source_is_kept_and_the_message_says_how_to_install(tmp_path, monkeypatch):
     loss, *_ = _dense_loss(np.random.default_rng(10))
     g = draw_graph(loss)
     monkeypatch.setenv("PATH", str(tmp_path / "nowhere"))
@@ -402,8 +404,7 @@ def test_gradcheck_report_draws_the_faulty_node_in_red():
             return 0.5 * g / (1.0 + np.exp(-x))
 
     x = Tensor(np.random.default_rng(11).standard_normal((2, 3)), requires_grad=True)
-    report = ag.gradcheck(lambda t: HalfSoftplus.apply(t).exp().sum(), [x],
-                          raise_exception=False)
+    report = ag.gradcheck(lambda t: HalfSoftplus.apply(t).exp().sum(), [x], raise_exception=False)
     assert not report
     src = report.draw().source
     red = set(_ids_with(src, "penwidth=3"))

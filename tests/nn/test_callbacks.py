@@ -78,8 +78,7 @@ def test_model_checkpoint_keeps_the_best_weights(tmp_path):
     nn.set_seed(0)
     x = np.random.default_rng(0).standard_normal((64, 2)).astype(np.float32)
     y = (x[:, 0] > 0).astype(np.int64)
-    model = Sequential([Dense(4, input_dim=2, activation="relu"),
-                        Dense(1, activation="sigmoid")])
+    model = Sequential([Dense(4, input_dim=2, activation="relu"), Dense(1, activation="sigmoid")])
     model.compile(loss="binary_crossentropy", optimizer=nn.optim.SGD(lr=0.5))
     path = tmp_path / "best.safetensors"
     snapshots = []
@@ -89,8 +88,9 @@ def test_model_checkpoint_keeps_the_best_weights(tmp_path):
             snapshots.append((logs["val_loss"], model.state_dict()))
 
     ckpt = nn.ModelCheckpoint(str(path), monitor="val_loss", save_best_only=True)
-    model.fit(x, y, epochs=6, batch_size=16, validation_data=(x, y), verbose=0,
-              callbacks=[Snap(), ckpt])
+    model.fit(
+        x, y, epochs=6, batch_size=16, validation_data=(x, y), verbose=0, callbacks=[Snap(), ckpt]
+    )
     best_loss, best_weights = min(snapshots, key=lambda s: s[0])
     assert ckpt.best == pytest.approx(best_loss)
     saved = load_file(str(path))
@@ -102,10 +102,14 @@ def test_model_checkpoint_formats_the_path_per_epoch(tmp_path):
     model = Sequential([Dense(1, input_dim=1)])
     model.compile(loss="mse", optimizer="sgd")
     pattern = str(tmp_path / "w-{epoch:02d}.safetensors")
-    model.fit(np.ones((4, 1)), np.ones((4, 1)), epochs=2, verbose=0,
-              callbacks=[nn.ModelCheckpoint(pattern)])
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["w-01.safetensors",
-                                                          "w-02.safetensors"]
+    model.fit(
+        np.ones((4, 1)),
+        np.ones((4, 1)),
+        epochs=2,
+        verbose=0,
+        callbacks=[nn.ModelCheckpoint(pattern)],
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["w-01.safetensors", "w-02.safetensors"]
 
 
 def test_early_stopping_in_fit_restores_best_weights():
@@ -122,8 +126,9 @@ def test_early_stopping_in_fit_restores_best_weights():
             snaps.append((logs["val_loss"], model.state_dict()))
 
     es = nn.EarlyStopping(patience=3, restore_best_weights=True)
-    model.fit(x, y, epochs=20, batch_size=8, validation_data=(x, y), verbose=0,
-              callbacks=[Snap(), es])
+    model.fit(
+        x, y, epochs=20, batch_size=8, validation_data=(x, y), verbose=0, callbacks=[Snap(), es]
+    )
     best = min(snaps, key=lambda s: s[0])[1]
     now = model.state_dict()
     assert all(np.array_equal(now[k], best[k]) for k in best)
@@ -134,12 +139,15 @@ def test_early_stopping_in_fit_restores_best_weights():
 
 def _flow_model(bias=0.0):
     nn.set_seed(0)
-    return Sequential([
-        Dense(8, input_dim=2, activation="relu",
-              bias_initializer=nn.initializers.Constant(bias)),
-        Dense(4, activation="relu"),
-        Dense(1, activation="sigmoid"),
-    ])
+    return Sequential(
+        [
+            Dense(
+                8, input_dim=2, activation="relu", bias_initializer=nn.initializers.Constant(bias)
+            ),
+            Dense(4, activation="relu"),
+            Dense(1, activation="sigmoid"),
+        ]
+    )
 
 
 def test_gradient_flow_records_per_layer_per_epoch():
@@ -149,8 +157,16 @@ def test_gradient_flow_records_per_layer_per_epoch():
     flow = nn.GradientFlow()
     model.fit(x, y, epochs=3, batch_size=32, verbose=0, callbacks=[flow])
     assert len(flow.records) == 3 * 3
-    keys = {"epoch", "layer", "index", "weight_norm", "grad_norm", "grad_norm_max",
-            "update_ratio", "dead_fraction"}
+    keys = {
+        "epoch",
+        "layer",
+        "index",
+        "weight_norm",
+        "grad_norm",
+        "grad_norm_max",
+        "update_ratio",
+        "dead_fraction",
+    }
     assert all(set(r) == keys for r in flow.records)
     first = flow.records[0]
     assert first["layer"] == model.layers[0].name and first["epoch"] == 0
@@ -188,5 +204,6 @@ def test_gradient_flow_warns_on_nan_and_exploding_gradients():
     model = Sequential([Dense(1, input_dim=2)])  # linear regression on huge targets
     model.compile(loss="mse", optimizer=nn.optim.SGD(lr=1e-9))
     with pytest.warns(GradientFlowWarning, match="exploding gradients"):
-        model.fit(x[4:], y[4:] * 1e4, epochs=1, verbose=0,
-                  callbacks=[nn.GradientFlow(exploding=100.0)])
+        model.fit(
+            x[4:], y[4:] * 1e4, epochs=1, verbose=0, callbacks=[nn.GradientFlow(exploding=100.0)]
+        )

@@ -25,8 +25,10 @@ def test_make_circles_geometry_labels_and_seed():
     r = np.hypot(X[:, 0], X[:, 1])
     np.testing.assert_allclose(r[y == 0], 1.0, rtol=1e-6)
     np.testing.assert_allclose(r[y == 1], 0.5, rtol=1e-6)
-    a, b = datasets.make_circles(50, noise=0.1, seed=3), datasets.make_circles(50, noise=0.1,
-                                                                              seed=3)
+    a, b = (
+        datasets.make_circles(50, noise=0.1, seed=3),
+        datasets.make_circles(50, noise=0.1, seed=3),
+    )
     assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
     assert not np.array_equal(a[0], datasets.make_circles(50, noise=0.1, seed=4)[0])
     with pytest.raises(ValueError, match="factor"):
@@ -53,8 +55,9 @@ def test_make_spirals_arms_and_labels():
 def test_higham_points_are_the_papers():
     X, y = datasets.higham_points()
     assert X.shape == (10, 2) and y.tolist() == [0] * 5 + [1] * 5
-    np.testing.assert_allclose(X[:, 0], [0.1, 0.3, 0.1, 0.6, 0.4, 0.6, 0.5, 0.9, 0.4, 0.7],
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        X[:, 0], [0.1, 0.3, 0.1, 0.6, 0.4, 0.6, 0.5, 0.9, 0.4, 0.7], rtol=1e-6
+    )
     X20, y20 = datasets.higham_points(20)
     assert X20.shape == (20, 2) and y20.tolist() == y.tolist() * 2
     np.testing.assert_array_equal(X20[:10], X)  # the paper's points, then jittered copies
@@ -96,13 +99,16 @@ def test_load_idx_reads_gz_and_plain_files_of_any_type(tmp_path):
     np.testing.assert_array_equal(datasets.load_idx(tmp_path / "b.gz"), floats)
 
 
-@pytest.mark.parametrize("damage, message", [
-    (lambda b: b"\x01\x00" + b[2:], "not an IDX file"),
-    (lambda b: b[:2] + b"\x07" + b[3:], "not an IDX file"),
-    (lambda b: b[:-5], "damaged"),
-    (lambda b: b + b"\x00", "damaged"),
-    (lambda b: b[:6], "truncated inside its header"),
-])
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (lambda b: b"\x01\x00" + b[2:], "not an IDX file"),
+        (lambda b: b[:2] + b"\x07" + b[3:], "not an IDX file"),
+        (lambda b: b[:-5], "damaged"),
+        (lambda b: b + b"\x00", "damaged"),
+        (lambda b: b[:6], "truncated inside its header"),
+    ],
+)
 def test_load_idx_rejects_damaged_files(tmp_path, damage, message):
     good = _idx_bytes(np.zeros((3, 2, 2), dtype=np.uint8))
     (tmp_path / "x.idx").write_bytes(damage(good))
@@ -147,8 +153,10 @@ def test_mismatched_image_and_label_counts_are_refused(tmp_path):
         datasets.load_fashion_mnist(tmp_path)
 
 
-@pytest.mark.skipif(not REAL_FASHION, reason="Fashion-MNIST files not installed "
-                    "(apt-get install dataset-fashion-mnist)")
+@pytest.mark.skipif(
+    not REAL_FASHION,
+    reason="Fashion-MNIST files not installed (apt-get install dataset-fashion-mnist)",
+)
 def test_real_fashion_mnist_has_keras_shapes():
     (x_train, y_train), (x_test, y_test) = nn.datasets.load_fashion_mnist()
     assert x_train.shape == (60000, 28, 28) and x_test.shape == (10000, 28, 28)

@@ -11,8 +11,16 @@ from nn import demo
 matplotlib.use("Agg")
 
 EXPECTED = [
-    "data.png", "history.png", "decision_boundary.png", "decision_boundary.gif", "model.dot",
-    "model.svg", "computation_graph.dot", "computation_graph.svg", "summary.json", "summary.md",
+    "data.png",
+    "history.png",
+    "decision_boundary.png",
+    "decision_boundary.gif",
+    "model.dot",
+    "model.svg",
+    "computation_graph.dot",
+    "computation_graph.svg",
+    "summary.json",
+    "summary.md",
 ]
 
 
@@ -36,7 +44,8 @@ def test_demo_writes_every_file(tmp_path):
 
 
 def test_command_line_without_graphviz_writes_dot_and_says_how_to_install(
-        tmp_path, monkeypatch, capsys):
+    tmp_path, monkeypatch, capsys
+):
     monkeypatch.setenv("PATH", str(tmp_path / "nowhere"))
     out = tmp_path / "results"
     assert demo.main(["--dataset", "moons", "--epochs", "2", "--seed", "3", "--out", str(out)]) == 0
@@ -64,8 +73,11 @@ def test_fashion_mnist_run_trains_the_784_512_10_network(tmp_path, monkeypatch):
 
     def small_fashion(path=None):  # the real files hold 60,000 images: a few hundred will do
         def part(n):
-            return (rng.integers(0, 256, (n, 28, 28), dtype=np.uint8),
-                    rng.integers(0, 10, n).astype(np.uint8))
+            return (
+                rng.integers(0, 256, (n, 28, 28), dtype=np.uint8),
+                rng.integers(0, 10, n).astype(np.uint8),
+            )
+
         return part(256), part(64)
 
     monkeypatch.setattr(nn.datasets, "load_fashion_mnist", small_fashion)

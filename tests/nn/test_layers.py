@@ -27,8 +27,15 @@ class TwoLayer(nn.Module):
 
 def test_named_parameters_follow_attributes_and_lists_like_pytorch():
     names = [n for n, _ in TwoLayer().named_parameters()]
-    assert names == ["scale", "fc1.kernel", "fc1.bias", "blocks.0.kernel", "blocks.0.bias",
-                     "blocks.1.kernel", "blocks.1.bias"]
+    assert names == [
+        "scale",
+        "fc1.kernel",
+        "fc1.bias",
+        "blocks.0.kernel",
+        "blocks.0.bias",
+        "blocks.1.kernel",
+        "blocks.1.bias",
+    ]
 
 
 def test_shared_parameter_is_listed_once():
@@ -40,8 +47,7 @@ def test_shared_parameter_is_listed_once():
 
 def test_sequential_names_by_position_and_builds_at_once():
     model = Sequential([Dense(4, input_dim=2, activation="relu"), Dense(1)])
-    assert [n for n, _ in model.named_parameters()] == ["0.kernel", "0.bias", "1.kernel",
-                                                        "1.bias"]
+    assert [n for n, _ in model.named_parameters()] == ["0.kernel", "0.bias", "1.kernel", "1.bias"]
     shapes = [p.shape for p in model.parameters()]
     assert shapes == [(2, 4), (4,), (4, 1), (1,)]
     for p in model.parameters():
@@ -96,13 +102,16 @@ def test_dense_rejects_bad_arguments_and_inputs():
         layer(np.zeros((2, 5)))
 
 
-@pytest.mark.parametrize("make, ref", [
-    (ReLU, lambda x: np.maximum(x, 0)),
-    (Sigmoid, lambda x: 1 / (1 + np.exp(-x))),
-    (Tanh, np.tanh),
-    (Softmax, lambda x: np.exp(x) / np.exp(x).sum(-1, keepdims=True)),
-    (LeakyReLU, lambda x: np.where(x > 0, x, 0.3 * x)),
-])
+@pytest.mark.parametrize(
+    "make, ref",
+    [
+        (ReLU, lambda x: np.maximum(x, 0)),
+        (Sigmoid, lambda x: 1 / (1 + np.exp(-x))),
+        (Tanh, np.tanh),
+        (Softmax, lambda x: np.exp(x) / np.exp(x).sum(-1, keepdims=True)),
+        (LeakyReLU, lambda x: np.where(x > 0, x, 0.3 * x)),
+    ],
+)
 def test_activation_layers_match_numpy(make, ref):
     x = np.linspace(-3, 3, 12).reshape(3, 4).astype(np.float32)
     np.testing.assert_allclose(make()(x).data, ref(x), rtol=1e-6, atol=1e-7)
@@ -125,8 +134,14 @@ def test_sequential_accepts_activation_layers():
 
 
 def test_summary_lists_layers_shapes_and_parameter_counts():
-    model = Sequential([Dense(4, input_dim=2, activation="relu"), Dense(6, activation="relu"),
-                        Dense(1, activation="sigmoid")], name="circles")
+    model = Sequential(
+        [
+            Dense(4, input_dim=2, activation="relu"),
+            Dense(6, activation="relu"),
+            Dense(1, activation="sigmoid"),
+        ],
+        name="circles",
+    )
     lines = []
     model.summary(print_fn=lines.append)
     text = "\n".join(lines)
@@ -165,16 +180,19 @@ def test_train_eval_zero_grad_and_forward_hooks():
 # --- initializers -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name, std", [
-    ("glorot_uniform", np.sqrt(2 / (300 + 200))),
-    ("glorot_normal", np.sqrt(2 / (300 + 200))),
-    ("he_normal", np.sqrt(2 / 300)),
-    ("he_uniform", np.sqrt(2 / 300)),
-    ("lecun_normal", np.sqrt(1 / 300)),
-    ("lecun_uniform", np.sqrt(1 / 300)),
-    ("random_normal", 0.05),
-    ("random_uniform", 0.1 / np.sqrt(12)),
-])
+@pytest.mark.parametrize(
+    "name, std",
+    [
+        ("glorot_uniform", np.sqrt(2 / (300 + 200))),
+        ("glorot_normal", np.sqrt(2 / (300 + 200))),
+        ("he_normal", np.sqrt(2 / 300)),
+        ("he_uniform", np.sqrt(2 / 300)),
+        ("lecun_normal", np.sqrt(1 / 300)),
+        ("lecun_uniform", np.sqrt(1 / 300)),
+        ("random_normal", 0.05),
+        ("random_uniform", 0.1 / np.sqrt(12)),
+    ],
+)
 def test_initializers_have_keras_variance(name, std):
     w = initializers.get(name)((300, 200), np.random.default_rng(0))
     assert w.dtype == np.float32 and w.shape == (300, 200)
@@ -241,7 +259,8 @@ def test_linear_op_gradients_match_central_differences(float64, numgrad, act):
     (nn.layers.linear(*ts, activation=act) * weights).sum().backward()
     for t, a in zip(ts, (x, w, b), strict=True):
         expected = numgrad(
-            lambda: (nn.layers.linear(x, w, b, activation=act) * weights).sum().data, a)
+            lambda: (nn.layers.linear(x, w, b, activation=act) * weights).sum().data, a
+        )
         np.testing.assert_allclose(t.grad, expected, rtol=1e-6, atol=1e-8)
     y = nn.layers.linear(Tensor(x), Tensor(w))  # no bias
     np.testing.assert_allclose(y.data, x @ w)
@@ -254,7 +273,6 @@ def test_dense_runs_its_activation_inside_one_node_and_stays_stable():
     assert np.all((out.data >= 0) & (out.data <= 1))
     custom = Dense(3, input_dim=2, activation=lambda t: t.relu())  # a callable: not fused
     assert custom(np.ones((1, 2))).grad_fn.name == "relu"
-    assert Dense(3, input_dim=2, activation="tanh")(np.ones((1, 2))).grad_fn.name == (
-        "linear_tanh")
+    assert Dense(3, input_dim=2, activation="tanh")(np.ones((1, 2))).grad_fn.name == ("linear_tanh")
     with pytest.raises(ValueError, match="fuses relu, sigmoid or tanh"):
         nn.layers.linear(Tensor(np.ones((1, 2))), Tensor(np.ones((2, 1))), activation="elu")

@@ -35,8 +35,9 @@ def test_keras_documented_values():
     # The examples in Keras's documentation of each loss, with their published results.
     bce = losses.binary_crossentropy([[0, 1], [0, 0]], [[0.6, 0.4], [0.4, 0.6]])
     assert bce.item() == pytest.approx(0.815, abs=1e-3)
-    cce = losses.categorical_crossentropy([[0, 1, 0], [0, 0, 1]],
-                                          [[0.05, 0.95, 0], [0.1, 0.8, 0.1]])
+    cce = losses.categorical_crossentropy(
+        [[0, 1, 0], [0, 0, 1]], [[0.05, 0.95, 0], [0.1, 0.8, 0.1]]
+    )
     assert cce.item() == pytest.approx(1.177, abs=1e-3)
     scce = losses.sparse_categorical_crossentropy([1, 2], [[0.05, 0.95, 0], [0.1, 0.8, 0.1]])
     assert scce.item() == pytest.approx(1.177, abs=1e-3)
@@ -116,17 +117,21 @@ CASES = [
     ("bce", lambda y, p: losses.binary_crossentropy(y, p), "prob"),
     ("bce_logits", lambda y, p: losses.binary_crossentropy(y, p, from_logits=True), "real"),
     ("cce", lambda y, p: losses.categorical_crossentropy(y, p), "simplex"),
-    ("cce_logits", lambda y, p: losses.categorical_crossentropy(y, p, from_logits=True),
-     "real"),
+    ("cce_logits", lambda y, p: losses.categorical_crossentropy(y, p, from_logits=True), "real"),
     ("scce", lambda y, p: losses.sparse_categorical_crossentropy(y.argmax(-1), p), "simplex"),
-    ("scce_logits",
-     lambda y, p: losses.sparse_categorical_crossentropy(y.argmax(-1), p, from_logits=True),
-     "real"),
+    (
+        "scce_logits",
+        lambda y, p: losses.sparse_categorical_crossentropy(y.argmax(-1), p, from_logits=True),
+        "real",
+    ),
     ("fused_softmax", lambda y, p: losses.softmax_cross_entropy(y, p), "real"),
     ("fused_sparse", lambda y, p: losses.sparse_softmax_cross_entropy(y.argmax(-1), p), "real"),
     ("fused_sigmoid", lambda y, p: losses.sigmoid_cross_entropy(y, p), "real"),
-    ("sum_reduction", lambda y, p: losses.categorical_crossentropy(
-        y, p, from_logits=True, reduction="sum"), "real"),
+    (
+        "sum_reduction",
+        lambda y, p: losses.categorical_crossentropy(y, p, from_logits=True, reduction="sum"),
+        "real",
+    ),
 ]
 
 
@@ -165,10 +170,12 @@ def test_fused_softmax_second_derivatives_match_the_plain_path():
     y = np.eye(4)[[1, 0, 3]]
     v = rng.standard_normal((3, 4))
     results = []
-    for fn in (lambda t: -(y * ag.log_softmax(t, -1)).sum(axis=-1).mean(),  # composed
-               lambda t: losses.softmax_cross_entropy(y, t),
-               lambda t: losses.categorical_crossentropy(y, t, from_logits=True),
-               lambda t: losses.sparse_softmax_cross_entropy(y.argmax(-1), t)):
+    for fn in (
+        lambda t: -(y * ag.log_softmax(t, -1)).sum(axis=-1).mean(),  # composed
+        lambda t: losses.softmax_cross_entropy(y, t),
+        lambda t: losses.categorical_crossentropy(y, t, from_logits=True),
+        lambda t: losses.sparse_softmax_cross_entropy(y.argmax(-1), t),
+    ):
         t = Tensor(z0.copy(), requires_grad=True)
         (g,) = ag.gradients(fn(t), [t], create_graph=True)
         (hv,) = ag.gradients((g * v).sum(), [t])

@@ -25,8 +25,7 @@ def _classifier(out=3, act="softmax", seed=0):
 def test_fit_evaluate_predict_on_three_blobs():
     x, y = _blobs()
     model = _classifier()
-    model.compile(loss="sparse_categorical_crossentropy", optimizer="adam",
-                  metrics=["accuracy"])
+    model.compile(loss="sparse_categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
     hist = model.fit(x, y, epochs=30, batch_size=16, validation_split=0.25, verbose=0, seed=1)
     assert set(hist.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
     assert all(len(v) == 30 for v in hist.history.values()) and hist.epoch == list(range(30))
@@ -44,8 +43,7 @@ def test_fit_evaluate_predict_on_three_blobs():
 def test_one_hot_targets_and_categorical_accuracy():
     x, y = _blobs()
     model = _classifier()
-    model.compile(loss="categorical_crossentropy", optimizer="adam",
-                  metrics=["accuracy"])
+    model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
     model.fit(x, np.eye(3)[y], epochs=20, verbose=0, seed=0)
     logs = model.evaluate(x, np.eye(3)[y], return_dict=True)
     assert logs["accuracy"] == pytest.approx(np.mean(model.predict(x).argmax(1) == y))
@@ -65,8 +63,12 @@ def test_fused_output_loss_trains_exactly_like_the_plain_path():
     results = []
     for fuse in (True, False):
         model = _classifier(seed=4)
-        model.compile(loss="sparse_categorical_crossentropy", optimizer="sgd",
-                      metrics=["accuracy"], fuse_loss=fuse)
+        model.compile(
+            loss="sparse_categorical_crossentropy",
+            optimizer="sgd",
+            metrics=["accuracy"],
+            fuse_loss=fuse,
+        )
         assert model._fused() is fuse
         h = model.fit(x, y, epochs=3, batch_size=32, verbose=0, seed=2)
         results.append((h.history, model.state_dict()))
@@ -80,10 +82,11 @@ def test_fused_output_loss_trains_exactly_like_the_plain_path():
 def test_fused_sigmoid_and_softmax_layer_paths_match_plain_train_step():
     x, y = _blobs(classes=2)
     for layers, loss in (
-        (lambda: [Dense(4, input_dim=2, activation="tanh"), Dense(1, activation="sigmoid")],
-         "binary_crossentropy"),
-        (lambda: [Dense(4, input_dim=2), ReLU(), Dense(2), Softmax()],
-         "categorical_crossentropy"),
+        (
+            lambda: [Dense(4, input_dim=2, activation="tanh"), Dense(1, activation="sigmoid")],
+            "binary_crossentropy",
+        ),
+        (lambda: [Dense(4, input_dim=2), ReLU(), Dense(2), Softmax()], "categorical_crossentropy"),
     ):
         target = y if loss == "binary_crossentropy" else np.eye(2)[y]
         steps = []
@@ -169,7 +172,8 @@ def test_compile_refuses_raw_logits_into_a_probability_loss():
         model.compile(loss="binary_crossentropy", optimizer="adam")
     # the right pairing compiles, and logits with a from_logits loss are fine
     _classifier(act=None).compile(
-        loss=nn.losses.CategoricalCrossentropy(from_logits=True), optimizer="adam")
+        loss=nn.losses.CategoricalCrossentropy(from_logits=True), optimizer="adam"
+    )
 
 
 def test_fit_checks_labels_before_training_and_changes_nothing():
@@ -200,8 +204,9 @@ def test_deferred_build_and_optimizer_object_without_parameters():
     x, y = _blobs()
     nn.set_seed(0)
     model = Sequential([Dense(8, activation="relu"), Dense(3, activation="softmax")])
-    model.compile(loss="sparse_categorical_crossentropy",
-                  optimizer=nn.optim.Adam(learning_rate=0.01))
+    model.compile(
+        loss="sparse_categorical_crossentropy", optimizer=nn.optim.Adam(learning_rate=0.01)
+    )
     assert model.parameters() == []
     model.fit(x.astype(np.float64), y, epochs=2, verbose=0)
     assert [p.shape for p in model.parameters()] == [(2, 8), (8,), (8, 3), (3,)]
@@ -212,8 +217,7 @@ def test_deferred_build_and_optimizer_object_without_parameters():
 def test_progress_bar_and_verbose_two(capsys):
     x, y = _blobs(n=40)
     model = _classifier()
-    model.compile(loss="sparse_categorical_crossentropy", optimizer="adam",
-                  metrics=["accuracy"])
+    model.compile(loss="sparse_categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
     model.fit(x, y, epochs=2, batch_size=8, verbose=1)
     err = capsys.readouterr().err
     assert "Epoch 1/2" in err and "Epoch 2/2" in err and "loss=" in err and "accuracy=" in err
@@ -252,13 +256,14 @@ def test_uncompiled_model_and_bad_arguments_are_explained():
 def test_a_training_step_stays_in_float32():
     # float64 data and one-hot targets must not promote the float32 graph (dtype drift)
     x, y = _blobs()
-    for loss, target in (("sparse_categorical_crossentropy", y),
-                         ("categorical_crossentropy", np.eye(3)[y])):
+    for loss, target in (
+        ("sparse_categorical_crossentropy", y),
+        ("categorical_crossentropy", np.eye(3)[y]),
+    ):
         model = _classifier()
         model.compile(loss=loss, optimizer="adam")
         model.fit(x.astype(np.float64), target, epochs=1, verbose=0)
-        assert all(p.dtype == np.float32 and p.grad.dtype == np.float32
-                   for p in model.parameters())
+        assert all(p.dtype == np.float32 and p.grad.dtype == np.float32 for p in model.parameters())
         out, logits = model._forward_for_loss(Tensor(x[:4]))
         assert logits and out.dtype == np.float32
         assert model._loss_value(target[:4], out, logits).dtype == np.float32

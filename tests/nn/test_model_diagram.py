@@ -14,13 +14,15 @@ from nn.viz import draw_model, layer_summary
 
 def _circles_net():
     nn.set_seed(0)
-    return Sequential([
-        Dense(4, input_dim=2, activation="relu"),
-        Dense(6, activation="relu"),
-        Dense(6, activation="relu"),
-        Dense(4, activation="relu"),
-        Dense(1, activation="sigmoid"),
-    ])
+    return Sequential(
+        [
+            Dense(4, input_dim=2, activation="relu"),
+            Dense(6, activation="relu"),
+            Dense(6, activation="relu"),
+            Dense(4, activation="relu"),
+            Dense(1, activation="sigmoid"),
+        ]
+    )
 
 
 def _nodes(src):
@@ -44,7 +46,7 @@ def test_weights_set_edge_width_and_colour():
     model = _circles_net()
     src = draw_model(model, show_weights=True).source
     k = model.layers[0].kernel.data
-    widths = [float(w) for w in re.findall(r'x0 -> l0n\d \[.*?penwidth=([\d.]+)', src)]
+    widths = [float(w) for w in re.findall(r"x0 -> l0n\d \[.*?penwidth=([\d.]+)", src)]
     expected = 0.3 + 2.7 * np.abs(k[0]) / np.abs(k).max()
     np.testing.assert_allclose(widths, expected, atol=0.01)
     assert "#d62728" in src and "#1f77b4" in src  # negative and positive weights
@@ -52,8 +54,9 @@ def test_weights_set_edge_width_and_colour():
 
 def test_big_net_is_drawn_as_boxes_with_unit_counts():
     nn.set_seed(0)
-    model = Sequential([Dense(512, activation="relu", input_dim=784),
-                        Dense(10, activation="softmax")])
+    model = Sequential(
+        [Dense(512, activation="relu", input_dim=784), Dense(10, activation="softmax")]
+    )
     src = model.draw().source
     assert src.count("box3d") == 1 and "Dense(512, relu)" in src
     assert "784 → 512 units" in src and "401,920 parameters" in src

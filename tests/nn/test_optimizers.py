@@ -15,8 +15,11 @@ def _param(values, dtype=np.float64):
     return Tensor(np.array(values, dtype=dtype), requires_grad=True)
 
 
-GRADS = [np.array([1.0, 6.0, 7.0, 2.0]), np.array([-2.0, 0.5, 3.0, 1.0]),
-         np.array([0.3, -1.0, 2.0, -4.0])]
+GRADS = [
+    np.array([1.0, 6.0, 7.0, 2.0]),
+    np.array([-2.0, 0.5, 3.0, 1.0]),
+    np.array([0.3, -1.0, 2.0, -4.0]),
+]
 
 
 def _run(opt, p, grads=GRADS):
@@ -97,8 +100,9 @@ def test_sgd_nesterov_follows_keras():
         np.testing.assert_allclose(got[k], w, rtol=1e-12)
 
 
-@pytest.mark.parametrize("centered, momentum", [(False, 0.0), (True, 0.0), (False, 0.5),
-                                                 (True, 0.5)])
+@pytest.mark.parametrize(
+    "centered, momentum", [(False, 0.0), (True, 0.0), (False, 0.5), (True, 0.5)]
+)
 def test_rmsprop_follows_keras(centered, momentum):
     lr, rho, eps = 0.01, 0.9, 1e-7
     p = _param([1.0, 2.0, 3.0, 4.0])
@@ -118,10 +122,15 @@ def test_rmsprop_follows_keras(centered, momentum):
         np.testing.assert_allclose(got[k], w, rtol=1e-12)
 
 
-@pytest.mark.parametrize("make", [
-    lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.01),
-    lambda ps: optim.RMSprop(ps), lambda ps: optim.Adam(ps), lambda ps: optim.AdamW(ps),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.01),
+        lambda ps: optim.RMSprop(ps),
+        lambda ps: optim.Adam(ps),
+        lambda ps: optim.AdamW(ps),
+    ],
+)
 def test_updates_are_in_place_float32_and_never_touch_gradients(make):
     p = _param(np.ones((3, 2)), np.float32)
     opt = make([p])
@@ -193,11 +202,15 @@ def test_explicit_training_loop_from_the_api_fits_a_line():
     np.testing.assert_allclose(model.layers[0].kernel.data, [[3.0]], atol=1e-2)
 
 
-@pytest.mark.parametrize("make", [
-    lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01),
-    lambda ps: optim.RMSprop(ps, centered=True, momentum=0.3),
-    lambda ps: optim.Adam(ps, lr=0.05, amsgrad=True), lambda ps: optim.AdamW(ps, lr=0.05),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01),
+        lambda ps: optim.RMSprop(ps, centered=True, momentum=0.3),
+        lambda ps: optim.Adam(ps, lr=0.05, amsgrad=True),
+        lambda ps: optim.AdamW(ps, lr=0.05),
+    ],
+)
 def test_many_small_parameters_update_like_one_at_a_time(make):
     # Several small parameters go through one flat buffer; the result must be exactly that
     # of separate optimizers, also across a step where one parameter has no gradient.

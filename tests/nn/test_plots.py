@@ -80,8 +80,7 @@ def test_boundary_animation_from_fit_callback(tmp_path, circles):
     model.fit(*circles, epochs=3, verbose=0, callbacks=[rec])
     assert [f[0] for f in rec.frames] == [0, 1, 2, 3]  # before training, then each epoch
     assert rec.frames[-1][1].shape == (30 * 30,) and "loss" in rec.frames[-1][2]
-    np.testing.assert_allclose(rec.frames[-1][1],
-                               model.predict(rec._points).reshape(-1), rtol=1e-6)
+    np.testing.assert_allclose(rec.frames[-1][1], model.predict(rec._points).reshape(-1), rtol=1e-6)
     path = plots.animate_decision_boundary(rec, tmp_path / "b.gif", fps=4)
     data = path.read_bytes()
     assert data[:6] == b"GIF89a"

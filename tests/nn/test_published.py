@@ -16,8 +16,12 @@ from nn.datasets import DEBIAN_FASHION_MNIST
 
 REAL_FASHION = all(
     os.path.exists(os.path.join(DEBIAN_FASHION_MNIST, f"{s}.gz"))
-    for s in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
-              "t10k-labels-idx1-ubyte")
+    for s in (
+        "train-images-idx3-ubyte",
+        "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte",
+        "t10k-labels-idx1-ubyte",
+    )
 )
 
 
@@ -25,16 +29,25 @@ def test_two_circles_keras_tutorial_reaches_almost_100_percent():
     X, y = nn.datasets.make_circles(1000, noise=0.05, factor=0.5, seed=0)
     X_train, y_train, X_test, y_test = X[:800], y[:800], X[800:], y[800:]
     nn.set_seed(1)
-    model = Sequential([
-        Dense(4, input_dim=2, activation="relu"),
-        Dense(6, activation="relu"),
-        Dense(6, activation="relu"),
-        Dense(4, activation="relu"),
-        Dense(1, activation="sigmoid"),
-    ])
+    model = Sequential(
+        [
+            Dense(4, input_dim=2, activation="relu"),
+            Dense(6, activation="relu"),
+            Dense(6, activation="relu"),
+            Dense(4, activation="relu"),
+            Dense(1, activation="sigmoid"),
+        ]
+    )
     model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
-    history = model.fit(X_train, y_train, epochs=50, batch_size=32, verbose=0, seed=1,
-                        validation_data=(X_test, y_test))
+    history = model.fit(
+        X_train,
+        y_train,
+        epochs=50,
+        batch_size=32,
+        verbose=0,
+        seed=1,
+        validation_data=(X_test, y_test),
+    )
     loss, acc = model.evaluate(X_test, y_test)
     assert acc >= 0.97
     assert history.history["val_accuracy"][-1] == acc
@@ -49,12 +62,15 @@ def test_higham_and_higham_2_2_3_2_sigmoid_net_classifies_every_point(n_points):
     Y = np.eye(2)[labels]  # class A -> (1, 0), class B -> (0, 1)
     nn.set_seed(0)
     init = nn.initializers.RandomNormal(stddev=0.5)
-    model = Sequential([
-        Dense(2, input_dim=2, activation="sigmoid", kernel_initializer=init,
-              bias_initializer=init),
-        Dense(3, activation="sigmoid", kernel_initializer=init, bias_initializer=init),
-        Dense(2, activation="sigmoid", kernel_initializer=init, bias_initializer=init),
-    ])
+    model = Sequential(
+        [
+            Dense(
+                2, input_dim=2, activation="sigmoid", kernel_initializer=init, bias_initializer=init
+            ),
+            Dense(3, activation="sigmoid", kernel_initializer=init, bias_initializer=init),
+            Dense(2, activation="sigmoid", kernel_initializer=init, bias_initializer=init),
+        ]
+    )
     assert model.count_params() == 23  # the paper's 23 weights and biases
     model.compile(loss="mse", optimizer=nn.optim.SGD(lr=2.0), metrics=["accuracy"])
     model.fit(X, Y, epochs=5000, batch_size=n_points, shuffle=False, verbose=0)
@@ -64,17 +80,20 @@ def test_higham_and_higham_2_2_3_2_sigmoid_net_classifies_every_point(n_points):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not REAL_FASHION, reason=f"Fashion-MNIST IDX files absent from "
-                    f"{DEBIAN_FASHION_MNIST} (apt-get install dataset-fashion-mnist)")
+@pytest.mark.skipif(
+    not REAL_FASHION,
+    reason=f"Fashion-MNIST IDX files absent from "
+    f"{DEBIAN_FASHION_MNIST} (apt-get install dataset-fashion-mnist)",
+)
 def test_fashion_mnist_mlp_deep_learning_with_python_recipe():
     (x_train, y_train), (x_test, y_test) = nn.datasets.load_fashion_mnist()
     x_train = x_train.reshape(60000, 784).astype(np.float32) / 255
     x_test = x_test.reshape(10000, 784).astype(np.float32) / 255
     nn.set_seed(0)
-    model = Sequential([Dense(512, input_dim=784, activation="relu"),
-                        Dense(10, activation="softmax")])
-    model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    model = Sequential(
+        [Dense(512, input_dim=784, activation="relu"), Dense(10, activation="softmax")]
+    )
+    model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     times = []
 
     class Clock(nn.Callback):
@@ -87,11 +106,14 @@ def test_fashion_mnist_mlp_deep_learning_with_python_recipe():
     # One BLAS thread: on a shared 2-core machine, spinning BLAS threads make an epoch up to
     # ten times slower; it also fixes the order of the sums, so the run repeats exactly.
     with threadpool_limits(limits=1, user_api="blas"):
-        history = model.fit(x_train, y_train, epochs=5, batch_size=128, verbose=0, seed=0,
-                            callbacks=[Clock()])
+        history = model.fit(
+            x_train, y_train, epochs=5, batch_size=128, verbose=0, seed=0, callbacks=[Clock()]
+        )
         test_loss, test_acc = model.evaluate(x_test, y_test, batch_size=1000)
-    print(f"Fashion-MNIST: test accuracy {test_acc:.4f}, seconds per epoch "
-          f"{[round(t, 2) for t in times]}")
+    print(
+        f"Fashion-MNIST: test accuracy {test_acc:.4f}, seconds per epoch "
+        f"{[round(t, 2) for t in times]}"
+    )
     # Published MLP baselines on Fashion-MNIST are 0.87-0.89. This exact 5-epoch recipe ends
     # at 0.861-0.880 test accuracy over ten seeds and thread counts (mean 0.870): the last
     # RMSprop epochs still move test accuracy by about 0.01, so the floor sits below that.

@@ -16,8 +16,9 @@ from nn import Dense, Sequential
 
 def _model(hidden=4, seed=0):
     nn.set_seed(seed)
-    return Sequential([Dense(hidden, input_dim=2, activation="relu"),
-                       Dense(1, activation="sigmoid")])
+    return Sequential(
+        [Dense(hidden, input_dim=2, activation="relu"), Dense(1, activation="sigmoid")]
+    )
 
 
 def _same(a: dict, b: dict) -> bool:
@@ -34,7 +35,7 @@ def test_save_then_load_round_trips_and_is_plain_safetensors(tmp_path):
     # the header is JSON naming each tensor; no pickle anywhere
     raw = path.read_bytes()
     (n,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8:8 + n])
+    header = json.loads(raw[8 : 8 + n])
     assert header["0.kernel"]["dtype"] == "F32" and header["0.kernel"]["shape"] == [2, 4]
     ids = [id(p.data) for p in dst.parameters()]
     dst.load(str(path))
