@@ -24,9 +24,15 @@ from .tensor import Tensor
 from .op import Node, Op, op
 from .engine import backward, gradients
 from .function import Context, Function
-from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
-from .gradcheck import GradcheckReport, gradcheck, gradgradcheck
-from .explain import explain_grad
+from .debug import (
+    AnomalyError,
+    GradcheckReport,
+    detect_anomaly,
+    explain_grad,
+    gradcheck,
+    gradgradcheck,
+    is_anomaly_enabled,
+)
 from .functional import grad, hessian, jacobian, value_and_grad
 from .broadcast import unbroadcast
 from .ops.elementwise import (
@@ -89,12 +95,12 @@ pow = power
 _LAZY = {
     "draw_graph": "viz",
     "save_graph": "viz",
-    "graph_text": "graphinfo",
-    "print_graph": "graphinfo",
-    "graph_to_dict": "graphinfo",
-    "record_gradients": "graphinfo",
-    "backward_steps": "walkthrough",
-    "explain_backward": "walkthrough",
+    "graph_text": "viz",
+    "print_graph": "viz",
+    "graph_to_dict": "viz",
+    "record_gradients": "viz",
+    "backward_steps": "viz",
+    "explain_backward": "viz",
 }
 
 
@@ -215,3 +221,20 @@ __all__ = [
     "cross_entropy",
     "binary_cross_entropy_with_logits",
 ]
+
+
+# Modules that moved to debug/ and viz/ keep their old import paths.
+from ._aliases import alias_modules  # noqa: E402
+
+alias_modules(
+    __name__,
+    {
+        "gradcheck": "debug.gradcheck",
+        "testing": "debug.testing",
+        "anomaly": "debug.anomaly",
+        "explain": "debug.explain",
+        "graphinfo": "viz.text",
+        "walkthrough": "viz.walkthrough",
+        "_graph": "graph",
+    },
+)

@@ -230,7 +230,7 @@ def _walk(
                         else:
                             in_grads = op.rule(gt, out, *inputs)
                     if anomaly:
-                        from .anomaly import check_backward
+                        from .debug.anomaly import check_backward
 
                         check_backward(node, in_grads)
                     if len(in_grads) != len(inputs):

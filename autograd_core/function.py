@@ -59,7 +59,7 @@ class _FunctionOp(Op):
             return self._backward(node, g)
         except Exception as e:
             if node.trace is not None:  # anomaly mode recorded where the call was made
-                from .anomaly import where_created
+                from .debug.anomaly import where_created
 
                 place = where_created(node)
                 if place:
@@ -212,7 +212,7 @@ class Function:
             # Node.shape reads one array; a multi-output node describes all its outputs.
             node.meta = (tuple(o.shape for o in outs), outs[0].dtype)
         if mode.anomaly:
-            from .anomaly import check_forward
+            from .debug.anomaly import check_forward
 
             check_forward(node)
         if not multi:

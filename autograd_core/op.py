@@ -225,7 +225,7 @@ class Op:
         t._rg = True
         t._node = node
         if mode.anomaly:
-            from .anomaly import check_forward
+            from .debug.anomaly import check_forward
 
             check_forward(node)
         return t

@@ -18,10 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from .errors import AutogradError
-from .grad_mode import mode
+from ..errors import AutogradError
+from ..grad_mode import mode
 
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+# the package root (autograd_core/), one level above this folder
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 _state = threading.local()  # per thread, like grad mode: is NaN checking on?
 
 

@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from . import _graph
+from .. import graph as _graph
 from .anomaly import where_created
-from .tensor import Tensor
+from ..tensor import Tensor
 
 _VANISHING = 1e-8  # a gradient this small (for an upstream of ones) counts as vanished
 

@@ -17,10 +17,10 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from .errors import BackwardError
-from .grad_mode import graph_scope
-from .op import Node
-from .tensor import Tensor
+from ..errors import BackwardError
+from ..grad_mode import graph_scope
+from ..op import Node
+from ..tensor import Tensor
 
 # --- statistics of an array ------------------------------------------------------------------
 
@@ -203,7 +203,7 @@ def compute_gradients(output: Tensor) -> dict:
     Needs the graph's saved arrays (before a plain backward, or after retain_graph=True).
     Returns ``{node or leaf tensor: ArrayStats}``; empty when that is not possible.
     """
-    from .engine import gradients
+    from ..engine import gradients
 
     root = output._node
     if root is None or root.released or output.dtype.kind != "f":

@@ -14,13 +14,13 @@ from typing import Any
 
 import numpy as np
 
-from .broadcast import unbroadcast
-from .engine import _count_dependencies
-from .errors import BackwardError
-from .grad_mode import no_grad
-from .graphinfo import format_value, shape_text
-from .op import Node
-from .tensor import Tensor
+from ..broadcast import unbroadcast
+from ..engine import _count_dependencies
+from ..errors import BackwardError
+from ..grad_mode import no_grad
+from .text import format_value, shape_text
+from ..op import Node
+from ..tensor import Tensor
 
 # ops whose VJP multiplies the incoming gradient elementwise by a local derivative
 _ELEMENTWISE = {

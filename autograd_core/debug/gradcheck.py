@@ -14,12 +14,12 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from . import _graph
+from .. import graph as _graph
 from .anomaly import detect_anomaly, where_created
-from .engine import gradients
-from .errors import GradcheckError
-from .grad_mode import enable_grad, no_grad
-from .tensor import Tensor, _make
+from ..engine import gradients
+from ..errors import GradcheckError
+from ..grad_mode import enable_grad, no_grad
+from ..tensor import Tensor, _make
 
 _F64 = np.dtype(np.float64)
 # Tolerances at least this loose where a computation runs in a lower precision.
@@ -323,7 +323,7 @@ class GradcheckReport:
 
     def draw(self, **kwargs: Any) -> Any:
         """The checked graph drawn with the faulty node highlighted (``draw_graph``)."""
-        from .viz import draw_graph
+        from ..viz import draw_graph
 
         highlight = [f.node for f in self.faults]
         return draw_graph(self.output, highlight=highlight, **kwargs)
@@ -495,7 +495,7 @@ def _call(f: Callable, args: list, name: str) -> Tensor:
     out = f(*args)
     if isinstance(out, (tuple, list)) and out and all(isinstance(o, Tensor) for o in out):
         # several outputs: check them together, as one flat vector
-        from .ops.shape import concatenate
+        from ..ops.shape import concatenate
 
         parts = [o.reshape(-1) for o in out if o.dtype.kind == "f"]
         if parts:
@@ -676,7 +676,7 @@ def gradgradcheck(
     name = _fname(f)
 
     def first_derivative(*args: Any) -> Tensor:
-        from .ops.shape import concatenate
+        from ..ops.shape import concatenate
 
         diff = [a for a in args if isinstance(a, Tensor) and a.requires_grad]
         with enable_grad():

@@ -21,8 +21,8 @@ from typing import Any, Iterable
 import graphviz
 import numpy as np
 
-from .grad_mode import graph_scope
-from .graphinfo import (
+from ..grad_mode import graph_scope
+from .text import (
     FREED_HINT,
     ArrayStats,
     GraphInfo,
@@ -38,8 +38,8 @@ from .graphinfo import (
     shape_text,
     walk_nodes,
 )
-from .op import Node
-from .tensor import Tensor
+from ..op import Node
+from ..tensor import Tensor
 from .walkthrough import backward_steps, explain_backward
 
 scope = graph_scope  # ``with autograd_core.viz.scope("block 1"): ...``

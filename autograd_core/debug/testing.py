@@ -29,10 +29,10 @@ except ImportError as e:  # pragma: no cover - hypothesis is a test-time depende
         "(or the package's `testing` extra)"
     ) from e
 
-from .errors import GradcheckError
-from .function import Function
+from ..errors import GradcheckError
+from ..function import Function
 from .gradcheck import _fname, _gradcheck
-from .tensor import Tensor
+from ..tensor import Tensor
 
 
 def _elements(elements: Any, dtype: Any) -> st.SearchStrategy:

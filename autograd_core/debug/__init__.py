@@ -1,0 +1,17 @@
+"""Debugging tools built on the engine: gradient checking, anomaly mode, "why is this grad
+None?". ``autograd_core.debug.testing`` (hypothesis-based gradient tests) imports on demand."""
+
+from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
+from .explain import GradExplanation, explain_grad
+from .gradcheck import GradcheckReport, gradcheck, gradgradcheck
+
+__all__ = [
+    "AnomalyError",
+    "GradExplanation",
+    "GradcheckReport",
+    "detect_anomaly",
+    "explain_grad",
+    "gradcheck",
+    "gradgradcheck",
+    "is_anomaly_enabled",
+]
