@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 
 from .. import graph as _graph
-from .anomaly import where_created
 from ..tensor import Tensor
+from .anomaly import where_created
 
 _VANISHING = 1e-8  # a gradient this small (for an upstream of ones) counts as vanished
 

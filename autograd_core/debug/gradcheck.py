@@ -15,11 +15,11 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .. import graph as _graph
-from .anomaly import detect_anomaly, where_created
 from ..engine import gradients
 from ..errors import GradcheckError
 from ..grad_mode import enable_grad, no_grad
 from ..tensor import Tensor, _make
+from .anomaly import detect_anomaly, where_created
 
 _F64 = np.dtype(np.float64)
 # Tolerances at least this loose where a computation runs in a lower precision.

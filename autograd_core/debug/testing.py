@@ -31,8 +31,8 @@ except ImportError as e:  # pragma: no cover - hypothesis is a test-time depende
 
 from ..errors import GradcheckError
 from ..function import Function
-from .gradcheck import _fname, _gradcheck
 from ..tensor import Tensor
+from .gradcheck import _fname, _gradcheck
 
 
 def _elements(elements: Any, dtype: Any) -> st.SearchStrategy:

@@ -22,6 +22,8 @@ import graphviz
 import numpy as np
 
 from ..grad_mode import graph_scope
+from ..op import Node
+from ..tensor import Tensor
 from .text import (
     FREED_HINT,
     ArrayStats,
@@ -38,8 +40,6 @@ from .text import (
     shape_text,
     walk_nodes,
 )
-from ..op import Node
-from ..tensor import Tensor
 from .walkthrough import backward_steps, explain_backward
 
 scope = graph_scope  # ``with autograd_core.viz.scope("block 1"): ...``

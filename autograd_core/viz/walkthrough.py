@@ -18,9 +18,9 @@ from ..broadcast import unbroadcast
 from ..engine import _count_dependencies
 from ..errors import BackwardError
 from ..grad_mode import no_grad
-from .text import format_value, shape_text
 from ..op import Node
 from ..tensor import Tensor
+from .text import format_value, shape_text
 
 # ops whose VJP multiplies the incoming gradient elementwise by a local derivative
 _ELEMENTWISE = {
