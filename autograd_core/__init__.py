@@ -86,7 +86,13 @@ from .ops.shape import (
     transpose,
 )
 from .ops.linalg import matmul
-from .ops.fused import binary_cross_entropy_with_logits, cross_entropy, linear
+from .ops.fused import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    linear,
+    softmax_cross_entropy,
+)
 
 abs = absolute
 pow = power
@@ -220,6 +226,8 @@ __all__ = [
     "linear",
     "cross_entropy",
     "binary_cross_entropy_with_logits",
+    "binary_cross_entropy",
+    "softmax_cross_entropy",
 ]
 
 

@@ -20,16 +20,19 @@ def unbroadcast(g: Any, shape: tuple, what: str = "gradient") -> Any:
     if gshape == shape:
         return g
     lead = len(gshape) - len(shape)
-    if lead < 0 or any(n != 1 and n != gshape[lead + i] for i, n in enumerate(shape)):
-        raise ShapeError(f"{what} of shape {tuple(gshape)} cannot be summed to shape {shape}")
     # NOTE: sum without keepdims over the leading axes, so that the common case (a bias
     # gradient summed over the batch) is a fresh array, not a reshaped view that the engine
     # would have to copy again before handing it to a leaf.
+    if lead == 1 and gshape[1:] == shape:  # the common case: a bias summed over the batch
+        g = g.sum(axis=0)
+        return np.asarray(g) if isinstance(g, np.generic) else g
+    if lead < 0 or any([n != 1 and n != gshape[lead + i] for i, n in enumerate(shape)]):
+        raise ShapeError(f"{what} of shape {tuple(gshape)} cannot be summed to shape {shape}")
     if lead:
         g = g.sum(axis=tuple(range(lead)))
         if isinstance(g, np.generic):  # a full reduction gives a numpy scalar
             g = np.asarray(g)
-    axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+    axes = tuple([i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1])
     if axes:
         g = g.sum(axis=axes, keepdims=True)
     return g

@@ -14,11 +14,9 @@ import numpy as np
 
 from .broadcast import unbroadcast
 from .errors import BackwardError, DTypeError, ShapeError
-from .grad_mode import mode
-from .op import Op
+from .grad_mode import checking_anomalies, grad_enabled, recording
+from .graph import Node, backward_order
 from .tensor import Tensor, _make
-
-_new = object.__new__
 
 
 def backward(
@@ -103,38 +101,6 @@ def _initial_grad(t: Tensor, grad: Any, create_graph: bool, where: str) -> Any:
     return g
 
 
-def _count_dependencies(root: Any) -> tuple[dict, dict]:
-    """For each node reachable from ``root``: how many consumers will hand it a gradient, and
-    its parents (read once here, since ``Node.parents`` is computed on access)."""
-    deps = {root: 0}
-    links = {}
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        # Node.parents, inlined for the common case (a recorded op not yet released)
-        parents = node._parents
-        if parents is None:
-            if node.released:
-                parents = node.parents
-            else:
-                inputs = node._inputs
-                if len(inputs) == 2:
-                    parents = (inputs[0]._node, inputs[1]._node)
-                elif len(inputs) == 1:
-                    parents = (inputs[0]._node,)
-                else:
-                    parents = tuple([t._node for t in inputs])
-        links[node] = parents
-        for p in parents:
-            if p is not None:
-                if p in deps:
-                    deps[p] += 1
-                else:
-                    deps[p] = 1
-                    stack.append(p)
-    return deps, links
-
-
 def run_backward(
     root: Tensor,
     root_grad: Any,
@@ -152,11 +118,23 @@ def run_backward(
         wanted = {t._node if t._node is not None else t for t in capture}
     found: dict = {}
     leaf_grads: dict = {}
-    start = root._node
-    if start is None:  # the output is itself a leaf
+    if root._node is None:  # the output is itself a leaf
         leaf_grads[root] = root_grad
     else:
-        _walk(start, root_grad, retain_graph, create_graph, wanted, found, leaf_grads)
+        # NOTE: the cyclic collector is paused during the walk (and resumed after, if it
+        # was on). The walk makes no reference cycles, so it has nothing to collect, but its
+        # scratch (a dict entry per node) would make it scan a long graph several times
+        # over. Pausing is process-wide: other threads' collections wait for this backward.
+        collecting = gc.isenabled()
+        gc.disable()
+        was_recording = recording()
+        grad_enabled.set(create_graph)  # record the backward pass only when asked to
+        try:
+            _walk(root._node, root_grad, retain_graph, create_graph, wanted, found, leaf_grads)
+        finally:
+            grad_enabled.set(was_recording)
+            if collecting:
+                gc.enable()
     if wanted is not None:
         for leaf, g in leaf_grads.items():
             if leaf in wanted:
@@ -167,7 +145,7 @@ def run_backward(
 
 
 def _walk(
-    start: Any,
+    start: Node,
     root_grad: Any,
     retain_graph: bool,
     create_graph: bool,
@@ -175,106 +153,79 @@ def _walk(
     found: dict,
     leaf_grads: dict,
 ) -> None:
-    # NOTE: the cyclic collector is paused during the walk (and resumed after, if it was
-    # on). The walk makes no reference cycles, so it has nothing to collect, but its scratch
-    # (the parents read below, one tuple per node) would make it scan the whole graph several
-    # times over on a long chain. Pausing is process-wide: another thread's collections wait
-    # for the end of this backward.
-    collecting = gc.isenabled()
-    gc.disable()
-    anomaly = mode.anomaly
-    previous_mode = mode.enabled
-    mode.enabled = create_graph  # record the backward pass only when asked to
-    # NOTE: one loop with the per-node work inlined: at a few µs per node, a function call or
-    # an enumerate() per node is a measurable share of a long chain's backward.
-    try:
-        deps, links = _count_dependencies(start)
-        grads: dict = {start: root_grad}
-        ready = [start]
-        while ready:
-            node = ready.pop()
-            g = grads.pop(node, None)
-            parents = links.pop(node)
-            if g is not None:
-                if node.hooks is not None:
-                    g = _run_hooks(node.hooks, g)
-                if node.retain is not None:
-                    _retain(node, g, create_graph)
-                if wanted is not None and node in wanted:
-                    found[node] = g
-                if node.out_index is not None:
-                    # output k of a multi-output node: its gradient fills slot k there
-                    owner = parents[0]
-                    slots = grads.get(owner)
-                    if slots is None:
-                        slots = grads[owner] = [None] * owner.n_out
-                    k = node.out_index
-                    slots[k] = g if slots[k] is None else _add(slots[k], g)
-                else:
-                    if node.released:
-                        raise _released_error(node)
-                    op = node.op
-                    inputs = node._inputs  # not released: checked just above
-                    if create_graph or type(op) is not Op:
-                        in_grads = op.backward(node, g)
-                    else:
-                        # Op.backward, inlined for a plain backward: the rule reads Tensors
-                        gt = _new(Tensor)
-                        gt.data = g
-                        gt.grad = gt._node = gt.name = gt._hooks = None
-                        gt._rg = False
-                        out = _make(node.out) if op.uses_out else None
-                        kwargs = node.kwargs
-                        if kwargs:
-                            in_grads = op.rule(gt, out, *inputs, **kwargs)
-                        else:
-                            in_grads = op.rule(gt, out, *inputs)
-                    if anomaly:
-                        from .debug.anomaly import check_backward
+    """Hand each node's gradient on to its inputs, in backward order: the sums of every
+    consumer's share (fan-out) gather in ``grads`` (nodes) and ``leaf_grads`` (leaves)."""
+    grads: dict = {start: root_grad}
+    anomaly = checking_anomalies()
+    for node in backward_order(start):
+        g = grads.pop(node, None)
+        if g is not None:
+            if node.hooks is not None:
+                g = _run_hooks(node.hooks, g)
+            if node.retain is not None:
+                _retain(node, g, create_graph)
+            if wanted is not None and node in wanted:
+                found[node] = g
+            if node.out_index is None:
+                backward_step(node, g, create_graph, grads, leaf_grads, anomaly)
+            else:  # output k of a multi-output Function: its gradient fills slot k there
+                owner, k = node.parents[0], node.out_index
+                slots = grads.setdefault(owner, [None] * owner.n_out)
+                slots[k] = g if slots[k] is None else _add(slots[k], g)
+        if not retain_graph:
+            node.release()
 
-                        check_backward(node, in_grads)
-                    if len(in_grads) != len(inputs):
-                        raise BackwardError(
-                            f"vjp of '{node.name}' returned {len(in_grads)} gradients for "
-                            f"{len(inputs)} inputs"
-                        )
-                    # NOTE: not strict: the lengths were checked just above, and a strict
-                    # zip costs a measurable share of a small graph's backward
-                    for gi, x, p in zip(in_grads, inputs, parents, strict=False):
-                        if gi is None or not x._rg:
-                            continue
-                        if create_graph:
-                            if type(gi) is not Tensor:
-                                gi = _make(np.asarray(gi))
-                        elif type(gi) is Tensor:
-                            gi = gi.data
-                        xdata = x.data
-                        if gi.shape != xdata.shape:
-                            gi = unbroadcast(
-                                gi, xdata.shape, f"vjp of '{node.name}' returned a gradient"
-                            )
-                        if gi.dtype is not xdata.dtype and gi.dtype != xdata.dtype:
-                            gi = _cast(gi, xdata.dtype, node)
-                        # sum the shares of every consumer (fan-out): a new array, never in
-                        # place, since a rule may hand the same array to several inputs
-                        if p is None:
-                            prev = leaf_grads.get(x)
-                            leaf_grads[x] = gi if prev is None else _add(prev, gi)
-                        else:
-                            prev = grads.get(p)
-                            grads[p] = gi if prev is None else _add(prev, gi)
-            if not retain_graph and not node.released:
-                node.release()
-            for p in parents:
-                if p is not None:
-                    left = deps[p] - 1
-                    deps[p] = left
-                    if left == 0:
-                        ready.append(p)
-    finally:
-        mode.enabled = previous_mode
-        if collecting:
-            gc.enable()
+
+def backward_step(
+    node: Node,
+    g: Any,
+    create_graph: bool,
+    grads: dict,
+    leaf_grads: dict,
+    anomaly: bool = False,
+    each: list | None = None,
+) -> None:
+    """One node of the walk: its rule applied to ``g``, the gradient of its output; each
+    result checked and brought to its input's kind (an array, or a Tensor when recording),
+    shape (summed over broadcast axes) and dtype, then added to what the input's producer
+    (``grads``) or the leaf (``leaf_grads``) has received. With ``each``, the gradients are
+    appended to it instead, one per input (None where there is none)."""
+    if node.released:
+        raise _released_error(node)
+    raw = node.op.backward(node, g)
+    if anomaly:
+        from .debug.anomaly import check_backward  # (debug/ imports the engine)
+
+        check_backward(node, raw)
+    inputs = node.inputs
+    if len(raw) != len(inputs):
+        raise BackwardError(
+            f"vjp of '{node.name}' returned {len(raw)} gradients for {len(inputs)} inputs"
+        )
+    # NOTE: not strict: the lengths were checked just above
+    for gi, x, p in zip(raw, inputs, node.parents, strict=False):
+        if gi is None or not x._rg:
+            if each is not None:
+                each.append(None)
+            continue
+        if create_graph:
+            if type(gi) is not Tensor:
+                gi = _make(np.asarray(gi))
+        elif type(gi) is Tensor:
+            gi = gi.data
+        xdata = x.data
+        if gi.shape != xdata.shape:
+            gi = unbroadcast(gi, xdata.shape, f"vjp of '{node.name}' returned a gradient")
+        if gi.dtype != xdata.dtype:
+            gi = _cast(gi, xdata.dtype, node)
+        if each is not None:
+            each.append(gi)
+        elif p is None:
+            prev = leaf_grads.get(x)
+            leaf_grads[x] = gi if prev is None else _add(prev, gi)
+        else:
+            prev = grads.get(p)
+            grads[p] = gi if prev is None else _add(prev, gi)
 
 
 def _released_error(node: Any) -> BackwardError:
@@ -344,3 +295,18 @@ def _deliver(leaf_grads: dict, create_graph: bool) -> None:
             leaf.grad = g
         else:
             leaf.grad = _add(leaf.grad, g)
+
+
+def node_vjp(node: Node, upstream: tuple) -> list:
+    """``node``'s gradient for each input as an array (None where there is none), given one
+    upstream array per output, with recording off: one node differentiated on its own, for
+    the tools that check or explain a graph node by node."""
+    g: Any = list(upstream) if node.n_out > 1 else upstream[0]
+    each: list = []
+    was_recording = recording()
+    grad_enabled.set(False)
+    try:
+        backward_step(node, g, False, {}, {}, checking_anomalies(), each)
+    finally:
+        grad_enabled.set(was_recording)
+    return each

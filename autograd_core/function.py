@@ -11,7 +11,7 @@ import numpy as np
 
 from .broadcast import unbroadcast
 from .errors import BackwardError, DTypeError, ShapeError
-from .grad_mode import mode
+from .grad_mode import checking_anomalies, grad_enabled, recording
 from .op import Node, Op
 from .tensor import Tensor, _make
 
@@ -24,6 +24,12 @@ class Context:
         self._saved: tuple | None = ()
         self._released = False
         self.needs_input_grad = needs_input_grad
+        # the call, kept so that the forward can be re-run (gradcheck checks each node alone):
+        # the arguments that were not Tensors (None where one was), the keywords, and where
+        # the Tensor arguments sit among the arguments
+        self._args: tuple = ()
+        self._kwargs: dict = {}
+        self._positions: tuple[int, ...] = ()
 
     def save_for_backward(self, *arrays: Any) -> None:
         """Keep arrays (or Tensors, stored as their arrays) for ``backward``."""
@@ -66,15 +72,30 @@ class _FunctionOp(Op):
                     e.add_note(f"in the backward of {node.name}, created at {place}")
             raise
 
+    def rerun(self, node: Node, arrays: list) -> tuple:
+        """The Function's forward on new arrays for its Tensor arguments: its outputs."""
+        ctx = node.ctx
+        args = list(ctx._args)
+        for pos, a in zip(ctx._positions, arrays, strict=True):
+            args[pos] = a
+        fresh = Context(node.name, ctx.needs_input_grad)
+        previous = recording()
+        grad_enabled.set(False)
+        try:
+            out = self.function.forward(fresh, *args, **ctx._kwargs)
+        finally:
+            grad_enabled.set(previous)
+        outs = out if isinstance(out, tuple) else (out,)
+        return tuple(np.asarray(o.data if isinstance(o, Tensor) else o) for o in outs)
+
     def _backward(self, node: Node, g: Any) -> tuple:
         fn = self.function
-        ctx = node.kwargs["ctx"]
-        arg_positions = node.kwargs["positions"]
+        ctx = node.ctx
         multi = isinstance(node.out, tuple)  # forward returned a tuple (even of one array)
         outs = node.out if multi else (node.out,)
         gs = g if multi else (g,)
         # The engine turns recording on only for create_graph=True.
-        recording = mode.enabled
+        recorded = recording()
         arrays = [
             np.zeros_like(o) if x is None else (x.data if isinstance(x, Tensor) else x)
             for x, o in zip(gs, outs, strict=True)
@@ -82,25 +103,26 @@ class _FunctionOp(Op):
         result = fn.backward(ctx, *arrays)
         if not isinstance(result, tuple):
             result = (result,)
-        n_args = node.kwargs["n_args"]
+        n_args = len(ctx._args)
         if len(result) != n_args:
             raise BackwardError(
                 f"{fn.__name__}.backward returned {len(result)} gradient(s), but forward took "
                 f"{n_args} argument(s): return one per argument (None where there is none)"
             )
         grads: list = []
-        for x, pos in zip(node.inputs, arg_positions, strict=True):
+        for x, pos in zip(node.inputs, ctx._positions, strict=True):
             r = result[pos]
             if r is None or not x._rg:
                 grads.append(None)
                 continue
             r = _check_gradient(fn.__name__, pos, r, x)
-            if recording:
+            if recorded:
                 # NOTE: backward ran on arrays, so this gradient cannot be differentiated
                 # again. It still depends on the inputs and on the upstream gradient: record
                 # that, so a second derivative raises instead of silently being 0.
-                parents = tuple(t for t in (*node.inputs, *gs) if isinstance(t, Tensor) and t._rg)
-                r = _make(r, True, Node(_once_differentiable(fn.__name__), parents, r, {}))
+                reads = tuple(t for t in (*node.inputs, *gs) if isinstance(t, Tensor) and t._rg)
+                step = Node(_once_differentiable(fn.__name__), reads, _producers(reads), r, {})
+                r = _make(r, True, step)
             grads.append(r)
         return tuple(grads)
 
@@ -183,35 +205,26 @@ class Function:
         needs = tuple(isinstance(a, Tensor) and a._rg for a in args)
         ctx = Context(cls.__name__, needs)
         arrays = [a.data if isinstance(a, Tensor) else a for a in args]
-        previous = mode.enabled
-        mode.enabled = False
+        previous = recording()
+        grad_enabled.set(False)
         try:
             raw = cls.forward(ctx, *arrays, **kwargs)
         finally:
-            mode.enabled = previous
+            grad_enabled.set(previous)
         multi = isinstance(raw, tuple)
         outs = tuple(_as_output(cls.__name__, o) for o in (raw if multi else (raw,)))
-        if not (mode.enabled and any(needs)):
+        if not (recording() and any(needs)):
             ctx.release()
             res = tuple(_make(o) for o in outs)
             return res if multi else res[0]
-        positions = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
-        inputs = tuple(args[i] for i in positions)
-        # The non-Tensor arguments and keywords are kept so that the forward can be re-run
-        # (gradcheck differentiates each recorded node on its own).
-        others = tuple(None if isinstance(a, Tensor) else a for a in args)
-        kw = {
-            "ctx": ctx,
-            "positions": positions,
-            "n_args": len(args),
-            "args": others,
-            "kwargs": kwargs,
-        }
-        node = Node(cls._op(), inputs, outs if multi else outs[0], kw)
-        if multi:
-            # Node.shape reads one array; a multi-output node describes all its outputs.
-            node.meta = (tuple(o.shape for o in outs), outs[0].dtype)
-        if mode.anomaly:
+        ctx._positions = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
+        ctx._args = tuple(None if isinstance(a, Tensor) else a for a in args)
+        ctx._kwargs = kwargs
+        inputs = tuple(args[i] for i in ctx._positions)
+        node = Node(cls._op(), inputs, _producers(inputs), outs if multi else outs[0], {})
+        node.ctx = ctx
+        node.n_out = len(outs)
+        if checking_anomalies():
             from .debug.anomaly import check_forward
 
             check_forward(node)
@@ -219,17 +232,19 @@ class Function:
             if outs[0].dtype.kind != "f":
                 return _make(outs[0])  # an integer result carries no gradient
             return _make(outs[0], True, node)
-        node.n_out = len(outs)
         results = []
         for k, o in enumerate(outs):
             if o.dtype.kind != "f":
                 results.append(_make(o))
                 continue
-            select = Node(_SELECT, (), o, {})
-            select.parents = (node,)
+            select = Node(_SELECT, (None,), (node,), o, {})  # it reads no Tensor
             select.out_index = k
             results.append(_make(o, True, select))
         return tuple(results)
+
+
+def _producers(tensors: tuple) -> tuple:
+    return tuple([t._node for t in tensors])
 
 
 def _as_output(name: str, o: Any) -> np.ndarray:

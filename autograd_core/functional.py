@@ -15,7 +15,7 @@ import numpy as np
 
 from .engine import gradients
 from .errors import BackwardError, ShapeError
-from .grad_mode import enable_grad, mode
+from .grad_mode import enable_grad, recording
 from .ops.shape import stack
 from .tensor import Tensor
 
@@ -55,7 +55,7 @@ def _prepare(args: tuple, nums: tuple) -> tuple[list, list, bool]:
             t.requires_grad = True
             args[i] = t
             connected.append(False)
-    return args, connected, mode.enabled and any(connected)
+    return args, connected, recording() and any(connected)
 
 
 def _output(fname: str, out: Any) -> Tensor:

@@ -1,149 +1,36 @@
-"""How an operation is defined and recorded: ``Op`` (a forward and its VJP rule) and ``Node``.
+"""How an operation is defined and recorded: ``Op``, a forward on arrays and its VJP rule.
 
 An op's forward works on numpy arrays; its VJP rule works on Tensors, so that with
 ``create_graph=True`` the backward pass is itself recorded and second derivatives are exact.
 When nothing requires grad (or inside ``no_grad``) calling an op is the numpy call plus one
-small object: that path is kept lean on purpose.
+small object: that path is kept lean on purpose, since the rules run through it too.
+
+```python
+@op("cube")
+def cube(x):
+    return x**3
+
+@cube.vjp(uses_out=True)   # the rule reads the forward's output: it is handed as `out`
+def _(g, out, x):
+    return (g * 3.0 * out / x,)
+```
 """
 
 from __future__ import annotations
 
-import dis
 from typing import Any, Callable
 
 import numpy as np
 
 from .dtypes import get_default_dtype
 from .errors import AutogradError, DTypeError, IndexingError, ShapeError
-from .grad_mode import mode
+from .grad_mode import checking_anomalies, grad_enabled, recording
+from .graph import Node
 from .tensor import Tensor, _make
 
 _new = object.__new__
 
 VjpRule = Callable[..., tuple]
-
-
-class Node:
-    """One recorded operation: the op, the Tensors it read and the array it produced.
-
-    ``parents[i]`` is the Node that produced input ``i`` (None for a leaf or a constant).
-    After a backward without ``retain_graph`` the saved arrays are dropped (``released``), but
-    ``parents``, the shapes and the leaves stay so that the graph can still be drawn.
-    """
-
-    # NOTE: ``inputs`` and ``parents`` are properties over one stored tuple. Every object a
-    # recorded op keeps alive is one more for Python's cyclic collector to scan while a graph
-    # is being built, so a node holds no second tuple: the parents are read off the inputs
-    # (each Tensor knows its producer), and release() swaps each freed intermediate for its
-    # producer Node, which keeps the structure without the array.
-    __slots__ = (
-        "op",
-        "_inputs",
-        "_parents",
-        "out",
-        "kwargs",
-        "released",
-        "hooks",
-        "retain",
-        "out_index",
-        "n_out",
-        "trace",
-        "meta",
-        "scope",
-        "__weakref__",
-    )
-
-    def __init__(self, op: Any, inputs: tuple, out: Any, kwargs: dict) -> None:
-        self.op = op
-        self._inputs = inputs
-        self._parents = None  # set only where it is not read off the inputs (Function outputs)
-        self.out = out
-        self.kwargs = kwargs
-        self.released = False
-        self.hooks = None  # gradient hooks registered on the output tensor
-        self.retain = None  # weakref to the output tensor when it asked for retain_grad()
-        self.out_index = None  # set on the per-output nodes of a multi-output Function
-        self.n_out = 1
-        self.trace = None  # creation stack, recorded in anomaly mode
-        self.meta = None  # (shape, dtype) of the output, kept once the array is released
-        self.scope = mode.scope  # the innermost graph_scope open when recorded (for drawing)
-
-    @property
-    def inputs(self) -> tuple:
-        """The input Tensors; once released, None stands for each freed intermediate."""
-        if not self.released:
-            return self._inputs
-        return tuple([s if type(s) is not Node else None for s in self._inputs])
-
-    @inputs.setter
-    def inputs(self, value: tuple) -> None:
-        self._inputs = tuple(value)
-
-    @property
-    def parents(self) -> tuple:
-        """The Node that produced each input (None for a leaf or a constant)."""
-        p = self._parents
-        if p is not None:
-            return p
-        if self.released:
-            return tuple([s if type(s) is Node else None for s in self._inputs])
-        inputs = self._inputs
-        if len(inputs) == 2:
-            return (inputs[0]._node, inputs[1]._node)
-        return tuple([t._node for t in inputs])
-
-    @parents.setter
-    def parents(self, value: tuple) -> None:
-        self._parents = tuple(value)
-
-    @property
-    def name(self) -> str:
-        """The op's name (a custom Function's class name)."""
-        return self.op.name
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        """Shape of the output."""
-        return self.out.shape if self.meta is None else self.meta[0]
-
-    @property
-    def dtype(self) -> np.dtype:
-        """dtype of the output."""
-        return self.out.dtype if self.meta is None else self.meta[1]
-
-    def release(self) -> None:
-        """Drop the arrays saved for backward; keep structure, leaves and constants."""
-        if self.released:
-            return
-        out = self.out
-        if isinstance(out, np.ndarray):
-            self.meta = (out.shape, out.dtype)
-        self.out = None
-        # Intermediates are freed (each replaced by its producer Node, for the structure);
-        # leaves and constants belong to the user and stay drawable.
-        inputs = self._inputs
-        if len(inputs) == 2:  # the common case, without building a list
-            x, y = inputs
-            p, q = x._node, y._node
-            self._inputs = (x if p is None else p, y if q is None else q)
-        else:
-            self._inputs = tuple([t if t._node is None else t._node for t in inputs])
-        self.released = True
-        kwargs = self.kwargs
-        if kwargs:
-            ctx = kwargs.get("ctx")
-            if ctx is not None:
-                ctx.release()
-
-    def __repr__(self) -> str:
-        return f"<Node {self.name} shape={self.shape}>"
-
-
-def _uses_argument(rule: Callable, name: str) -> bool:
-    """True when ``rule`` reads its argument ``name`` (so it is only built when needed)."""
-    return any(
-        ins.argval == name and ins.opname.startswith("LOAD") for ins in dis.get_instructions(rule)
-    )
 
 
 class Op:
@@ -158,16 +45,22 @@ class Op:
         self.__doc__ = forward.__doc__
         self.__wrapped__ = forward
 
-    def vjp(self, rule: VjpRule) -> VjpRule:
-        """Register the VJP rule ``rule(g, out, *inputs, **kwargs) -> one gradient per input``."""
+    def vjp(self, rule: VjpRule | None = None, *, uses_out: bool = False) -> Any:
+        """Register the VJP rule ``rule(g, out, *inputs, **kwargs) -> one gradient per input``.
+
+        ``uses_out=True`` says the rule reads ``out``, the forward's result; otherwise it is
+        handed None. Use as ``@name.vjp`` or ``@name.vjp(uses_out=True)``.
+        """
+        if rule is None:
+            return lambda r: self.vjp(r, uses_out=uses_out)
         self.rule = rule
-        self.uses_out = _uses_argument(rule, "out")
+        self.uses_out = uses_out
         return rule
 
     def __call__(self, *args: Any, **kwargs: Any) -> Tensor:
-        # NOTE: this is the hottest function of the library (every op, forward and plain
-        # backward, goes through it), so the common arities are spelled out: no list of
-        # arrays, no loop over the arguments, and the grad-mode check before the scan.
+        # NOTE: every op, forward and inside a plain backward's rules, comes through here, so
+        # one, two and three arguments are spelled out: a list comprehension over them costs
+        # four times as much (about 0.8 µs).
         n = len(args)
         try:
             if n == 2:
@@ -175,11 +68,10 @@ class Op:
                 if type(x) is not Tensor or type(y) is not Tensor:
                     args = as_tensors(args)
                     x, y = args
-                out = (
-                    self.forward(x.data, y.data, **kwargs)
-                    if kwargs
-                    else self.forward(x.data, y.data)
-                )
+                if kwargs:
+                    out = self.forward(x.data, y.data, **kwargs)
+                else:
+                    out = self.forward(x.data, y.data)
                 rg = x._rg or y._rg
             elif n == 1:
                 x = args[0]
@@ -188,63 +80,66 @@ class Op:
                     x = args[0]
                 out = self.forward(x.data, **kwargs) if kwargs else self.forward(x.data)
                 rg = x._rg
+            elif n == 3:
+                x, y, z = args
+                if type(x) is not Tensor or type(y) is not Tensor or type(z) is not Tensor:
+                    args = as_tensors(args)
+                    x, y, z = args
+                out = self.forward(x.data, y.data, z.data, **kwargs)
+                rg = x._rg or y._rg or z._rg
             else:
-                for a in args:
-                    if type(a) is not Tensor:
-                        args = as_tensors(args)
-                        break
+                if not all([type(a) is Tensor for a in args]):
+                    args = as_tensors(args)
                 out = self.forward(*[t.data for t in args], **kwargs)
-                rg = False
-                for a in args:
-                    if a._rg:
-                        rg = True
-                        break
+                rg = any([t._rg for t in args])
         except AutogradError:
             raise
         except (ValueError, TypeError, IndexError) as e:
             raise forward_error(self.name, args, e) from None
         if type(out) is not np.ndarray:
             out = np.asarray(out)
-        t = _new(Tensor)  # _make(out), inlined
-        t.data = out
-        t.grad = t._node = t.name = t._hooks = None
-        if not rg or not mode.enabled or not self.differentiable:
-            t._rg = False
-            return t
-        # Record. Node.__init__, inlined: a Python-level __init__ costs as much as the rest.
-        node = _new(Node)
-        node.op = self
-        node._inputs = args
-        node._parents = None
-        node.out = out
-        node.kwargs = kwargs
-        node.released = False
-        node.hooks = node.retain = node.out_index = node.trace = node.meta = None
-        node.scope = mode.scope  # the open graph_scope (an nn layer), for drawing
-        node.n_out = 1
-        t._rg = True
-        t._node = node
-        if mode.anomaly:
-            from .debug.anomaly import check_forward
+        if not (rg and recording() and self.differentiable):
+            return _make(out)
+        if n == 2:
+            parents = (x._node, y._node)
+        elif n == 1:
+            parents = (x._node,)
+        elif n == 3:
+            parents = (x._node, y._node, z._node)
+        else:
+            parents = tuple([t._node for t in args])
+        node = Node(self, args, parents, out, kwargs)
+        if checking_anomalies():
+            from .debug.anomaly import check_forward  # (debug/ imports the engine)
 
             check_forward(node)
-        return t
+        return _make(out, True, node)
 
     def backward(self, node: Node, g: Any) -> tuple:
-        """Gradients for each input of ``node`` given the output gradient ``g``.
+        """The rule's gradient for each input of ``node``, given the output gradient ``g``.
 
-        ``g`` is an ndarray in a plain backward (results come back as arrays or Tensors), or a
-        Tensor when the backward pass is being recorded (``create_graph=True``).
+        ``g`` is an ndarray in a plain backward (the rule then reads constant Tensors), or a
+        Tensor when the backward pass is being recorded (``create_graph=True``): ``out`` is
+        then connected to ``node``, so a rule reading it is differentiated through it too.
         """
         if type(g) is np.ndarray:
             out = _make(node.out) if self.uses_out else None
             g = _make(g)
         else:
             out = _make(node.out, True, node) if self.uses_out else None
-        kwargs = node.kwargs
-        if kwargs:
-            return self.rule(g, out, *node._inputs, **kwargs)
-        return self.rule(g, out, *node._inputs)
+        if node.kwargs:
+            return self.rule(g, out, *node.inputs, **node.kwargs)
+        return self.rule(g, out, *node.inputs)
+
+    def rerun(self, node: Node, arrays: list) -> tuple:
+        """``node``'s forward on new input arrays, with recording off: its output arrays."""
+        previous = recording()
+        grad_enabled.set(False)
+        try:
+            out = self.forward(*arrays, **node.kwargs)
+        finally:
+            grad_enabled.set(previous)
+        return (np.asarray(out),)
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"

@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from autograd_core import Tensor, get_default_dtype, graph_scope
-from autograd_core.grad_mode import mode as _mode
+from autograd_core.grad_mode import recording
 
 from . import _seed
 
@@ -266,16 +266,10 @@ class Layer(Module):
         if not self.built:
             self.build(tuple(x.shape))
             self.built = True
-        if _mode.enabled:
-            # Tag the ops this layer records, so drawn graphs group them into one cluster
-            # (graph_scope's __enter__/__exit__, inlined: this runs once per layer per step).
-            scope = graph_scope(owner=self)
-            scope.parent = outer = _mode.scope
-            _mode.scope = scope
-            try:
+        if recording():
+            # Tag the ops this layer records, so drawn graphs group them into one cluster.
+            with graph_scope(owner=self):
                 y = self.forward(x)
-            finally:
-                _mode.scope = outer
         else:
             y = self.forward(x)
         if self._forward_hooks:

@@ -6,9 +6,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from autograd_core import Tensor, is_grad_enabled, op
+from autograd_core import Tensor, linear
 from autograd_core.errors import ShapeError
-from autograd_core.tensor import _make
 
 from . import activations, initializers
 from .activations import Activation, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
@@ -17,92 +16,8 @@ from .layer import Layer
 __all__ = ["Dense", "Activation", "ReLU", "Sigmoid", "Tanh", "Softmax", "LeakyReLU", "linear"]
 
 
-def _linear_grads(dz: Tensor, x: Tensor, w: Tensor, b: tuple) -> tuple:
-    """Gradients of ``x @ W + b`` given ``dz``, the gradient at its output."""
-    # d/dx = dz @ W^T,  d/dW = x^T @ dz,  d/db = sum of dz over the batch axes
-    units = w.shape[-1]
-    if is_grad_enabled():  # recording the backward (create_graph): Tensor ops
-        dz2 = dz.reshape(-1, units)
-        gx = dz @ w.T if x.requires_grad else None
-        gw = x.reshape(-1, w.shape[0]).T @ dz2 if w.requires_grad else None
-        return (gx, gw) + tuple(dz2.sum(axis=0) if t.requires_grad else None for t in b)
-    # NOTE: a plain backward needs no graph, so the products are plain numpy calls.
-    d = dz.data
-    d2 = d.reshape(-1, units)
-    gx = _make(d @ w.data.T) if x.requires_grad else None
-    gw = _make(x.data.reshape(-1, w.shape[0]).T @ d2) if w.requires_grad else None
-    return (gx, gw) + tuple(_make(d2.sum(axis=0)) if t.requires_grad else None for t in b)
-
-
-def _affine(x: np.ndarray, w: np.ndarray, b: tuple) -> np.ndarray:
-    out = x @ w
-    if b:
-        out += b[0]  # in place, into the product's fresh array
-    return out
-
-
-@op("linear")
-def _linear(x: np.ndarray, w: np.ndarray, *b: np.ndarray) -> np.ndarray:
-    return _affine(x, w, b)
-
-
-@_linear.vjp
-def _(g: Tensor, out: Tensor, x: Tensor, w: Tensor, *b: Tensor) -> tuple:
-    return _linear_grads(g, x, w, b)
-
-
-# Dense with an elementwise activation is one node: the activation runs in place on x @ W + b
-# and its derivative is taken from the output (as each activation's own rule does).
-@op("linear_relu")
-def _linear_relu(x: np.ndarray, w: np.ndarray, *b: np.ndarray) -> np.ndarray:
-    z = _affine(x, w, b)
-    return np.maximum(z, 0, out=z)
-
-
-@_linear_relu.vjp
-def _(g: Tensor, out: Tensor, x: Tensor, w: Tensor, *b: Tensor) -> tuple:
-    # relu' = 1 where the output is positive, else 0 (0 at 0, as PyTorch)
-    return _linear_grads(g * _make(out.data > 0), x, w, b)
-
-
-@op("linear_sigmoid")
-def _linear_sigmoid(x: np.ndarray, w: np.ndarray, *b: np.ndarray) -> np.ndarray:
-    z = _affine(x, w, b)
-    # NOTE: sigmoid(z) = exp(-softplus(-z)): stable for large |z|, no overflow warning
-    np.logaddexp(0, np.negative(z, out=z), out=z)
-    return np.exp(np.negative(z, out=z), out=z)
-
-
-@_linear_sigmoid.vjp
-def _(g: Tensor, out: Tensor, x: Tensor, w: Tensor, *b: Tensor) -> tuple:
-    # sigmoid' = s (1 - s), from the output s
-    return _linear_grads(g * out * (1.0 - out), x, w, b)
-
-
-@op("linear_tanh")
-def _linear_tanh(x: np.ndarray, w: np.ndarray, *b: np.ndarray) -> np.ndarray:
-    z = _affine(x, w, b)
-    return np.tanh(z, out=z)
-
-
-@_linear_tanh.vjp
-def _(g: Tensor, out: Tensor, x: Tensor, w: Tensor, *b: Tensor) -> tuple:
-    # tanh' = 1 - t**2, from the output t
-    return _linear_grads(g * (1.0 - out * out), x, w, b)
-
-
-_FUSED = {"relu": _linear_relu, "sigmoid": _linear_sigmoid, "tanh": _linear_tanh}
-
-
-def linear(
-    x: Tensor, kernel: Tensor, bias: Tensor | None = None, activation: str | None = None
-) -> Tensor:
-    """``activation(x @ kernel + bias)`` as one recorded op; ``activation`` is None, "relu",
-    "sigmoid" or "tanh" (what Dense computes)."""
-    fn = _linear if activation is None else _FUSED.get(activation)
-    if fn is None:
-        raise ValueError(f"linear fuses relu, sigmoid or tanh. Received: activation={activation!r}")
-    return fn(x, kernel) if bias is None else fn(x, kernel, bias)
+# relu, sigmoid and tanh run inside the linear op (one graph node per layer)
+_FUSED = ("relu", "sigmoid", "tanh")
 
 
 class Dense(Layer):
@@ -172,7 +87,7 @@ class Dense(Layer):
         return linear(x, self.kernel, self.bias)
 
     def _check_input(self, x: Tensor) -> None:
-        if x.shape[-1:] != (self.input_dim,):
+        if x.data.shape[-1:] != (self.input_dim,):
             raise ShapeError(
                 f"Dense layer {self.name!r} expects inputs whose last dimension is "
                 f"{self.input_dim} (its input_dim). Received: input of shape {tuple(x.shape)}"

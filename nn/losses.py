@@ -1,11 +1,11 @@
 """Losses as functions ``loss(y_true, y_pred)`` (Keras's order) and as Keras-style objects.
 
-Every loss is built from autograd_core ops. The cross-entropies from logits use the stable
-forms (``log_softmax``, ``softplus``); fed probabilities they clip to ``[eps, 1 - eps]`` with
-``eps = 1e-7``, as Keras. Two fused ops, ``softmax_cross_entropy`` and
-``sigmoid_cross_entropy``, compute a logits loss in one pass with the textbook gradients
-``softmax(z) - y`` and ``sigmoid(z) - y``; training uses them for a softmax or sigmoid output
-layer (Keras does the same internally).
+Every loss is built from autograd_core ops. The cross-entropies are autograd_core's fused
+ops: from logits, ``ag.softmax_cross_entropy`` and ``ag.binary_cross_entropy_with_logits``
+compute the loss in one stable pass with the textbook gradients ``softmax(z) - y`` and
+``sigmoid(z) - y`` (training uses them for a softmax or sigmoid output layer, as Keras does
+internally); from probabilities, ``ag.binary_cross_entropy`` clips to ``[eps, 1 - eps]`` with
+``eps = 1e-7``, as Keras.
 
 Reductions: ``"mean"`` (Keras's ``"sum_over_batch_size"``, the default), ``"sum"`` and
 ``"none"`` (one value per sample). Each sample's loss is first averaged over the last axis
@@ -19,7 +19,7 @@ from typing import Any, Callable
 import numpy as np
 
 import autograd_core as ag
-from autograd_core import Tensor, is_grad_enabled, op
+from autograd_core import Tensor
 from autograd_core.errors import ShapeError
 from autograd_core.tensor import _make
 
@@ -141,111 +141,14 @@ def sparse_labels(name: str, y_true: Any, p_shape: tuple) -> np.ndarray:
     return t
 
 
-# --- fused ops --------------------------------------------------------------------------------
+# --- the losses on logits (fused ops of autograd_core) ---------------------------------------
 
 
-class _Saved:
-    """The softmax kept from the forward pass for the backward pass. Passed to the op as its
-    ``ctx`` keyword, so the engine frees it (``release``) with the node's other arrays."""
-
-    __slots__ = ("probs",)
-
-    def __init__(self) -> None:
-        self.probs: np.ndarray | None = None
-
-    def release(self) -> None:
-        """Drop the array (called by the engine after backward)."""
-        self.probs = None
-
-
-@op("softmax_cross_entropy")
-def _softmax_ce(z: np.ndarray, y: np.ndarray, ctx: _Saved) -> np.ndarray:
-    # NOTE: max-shifted logsumexp, so large logits never overflow; the softmax is kept for
-    # the backward pass instead of being recomputed.
-    s = z - z.max(axis=-1, keepdims=True)
-    e = np.exp(s)
-    total = e.sum(axis=-1, keepdims=True)
-    np.divide(e, total, out=e)
-    ctx.probs = e
-    log_total = np.log(total)
-    if y.dtype.kind in "iu":  # sparse labels
-        picked = np.take_along_axis(s, y[..., None], axis=-1)
-        return (log_total - picked)[..., 0]
-    # -sum(y * (s - log_total)) = log_total * sum(y) - sum(y * s)
-    return log_total[..., 0] * y.sum(axis=-1) - (y * s).sum(axis=-1)
-
-
-@_softmax_ce.vjp
-def _(g: Tensor, out: Tensor, z: Tensor, y: Tensor, ctx: _Saved) -> tuple:
-    # d/dz = g * (softmax(z) - y)   (y one-hot, or the one-hot of the labels);
-    # d/dy = -g * log_softmax(z)     (soft targets that require grad)
-    sparse = y.dtype.kind in "iu"
-    if is_grad_enabled():
-        # Recording the backward (create_graph): the same formula in Tensor ops, so second
-        # derivatives are exact.
-        onehot = _make(_one_hot(y.data, z.shape[-1], z.dtype)) if sparse else y
-        gz = g.expand_dims(-1) * (ag.softmax(z, -1) - onehot)
-        gy = None if sparse or not y.requires_grad else -(g.expand_dims(-1) * ag.log_softmax(z))
-        return gz, gy
-    p = ctx.probs
-    if p is None:  # freed, or the node is being re-run on its own: recompute
-        p = ag.softmax(z, -1).data
-    gcol = g.data[..., None]
-    if sparse:
-        gz = p * gcol
-        np.put_along_axis(
-            gz,
-            y.data[..., None],
-            np.take_along_axis(gz, y.data[..., None], axis=-1) - gcol,
-            axis=-1,
-        )
-        return _make(gz), None
-    gy = None
-    if y.requires_grad:
-        gy = _make(-gcol * np.log(np.maximum(p, np.finfo(p.dtype).tiny)))
-    return _make((p - y.data) * gcol), gy
-
-
-@op("sigmoid_cross_entropy")
-def _sigmoid_ce(z: np.ndarray, y: np.ndarray) -> np.ndarray:
-    # NOTE: softplus(z) - z*y = max(z, 0) - z*y + log1p(exp(-|z|)), never overflowing.
-    return np.logaddexp(0.0, z) - z * y
-
-
-@_sigmoid_ce.vjp
-def _(g: Tensor, out: Tensor, z: Tensor, y: Tensor) -> tuple:
-    # d/dz = g * (sigmoid(z) - y);  d/dy = -g * z
-    return g * (ag.sigmoid(z) - y), (-(g * z) if y.requires_grad else None)
-
-
-@op("binary_crossentropy")
-def _bce_probs(p: np.ndarray, y: np.ndarray) -> np.ndarray:
-    # Keras's formula on probabilities clipped to [eps, 1 - eps], in one pass
-    q = np.clip(p, EPSILON, 1.0 - EPSILON)
-    return -(y * np.log(q) + (1.0 - y) * np.log(1.0 - q))
-
-
-@_bce_probs.vjp
-def _(g: Tensor, out: Tensor, p: Tensor, y: Tensor) -> tuple:
-    # d/dp = (q - y) / (q (1 - q)) where the clip lets p through (q = p), else 0;
-    # d/dy = log(1 - q) - log(q)
-    inside = (p.data >= EPSILON) & (p.data <= 1.0 - EPSILON)
-    if is_grad_enabled():  # recording the backward (create_graph): Tensor ops
-        q = p.clip(EPSILON, 1.0 - EPSILON)
-        gp = g * _make(inside.astype(p.dtype)) * (q - y) / (q * (1.0 - q))
-        gy = g * ((1.0 - q).log() - q.log()) if y.requires_grad else None
-        return gp, gy
-    q = np.clip(p.data, EPSILON, 1.0 - EPSILON)
-    gp = g.data * (q - y.data) / (q * (1.0 - q))
-    gp *= inside
-    gy = _make(g.data * (np.log(1.0 - q) - np.log(q))) if y.requires_grad else None
-    return _make(gp), gy
-
-
-def _one_hot(labels: np.ndarray, classes: int, dtype: Any) -> np.ndarray:
-    out = np.zeros(labels.shape + (classes,), dtype=dtype)
-    np.put_along_axis(out, labels[..., None], 1, axis=-1)
-    return out
+def _softmax_ce(logits: Tensor, targets: Tensor, reduction: str | None) -> Tensor:
+    """``ag.softmax_cross_entropy`` with nn's reductions (the mean in the op itself)."""
+    if _REDUCTIONS.get(reduction) == "mean":
+        return ag.softmax_cross_entropy(logits, targets, "mean")
+    return _reduce(ag.softmax_cross_entropy(logits, targets, "none"), reduction)
 
 
 def softmax_cross_entropy(y_true: Any, logits: Any, reduction: str = "mean") -> Tensor:
@@ -253,14 +156,14 @@ def softmax_cross_entropy(y_true: Any, logits: Any, reduction: str = "mean") -> 
     z = _pred(logits)
     y = _target("categorical_crossentropy", y_true, z)
     check_probability_targets("categorical_crossentropy", y.data)
-    return _reduce(_softmax_ce(z, y, ctx=_Saved()), reduction)
+    return _softmax_ce(z, y, reduction)
 
 
 def sparse_softmax_cross_entropy(y_true: Any, logits: Any, reduction: str = "mean") -> Tensor:
     """Sparse categorical cross-entropy of integer labels given logits, as one op."""
     z = _pred(logits)
     labels = sparse_labels("sparse_categorical_crossentropy", y_true, tuple(z.shape))
-    return _reduce(_softmax_ce(z, _make(labels), ctx=_Saved()), reduction)
+    return _softmax_ce(z, _make(labels), reduction)
 
 
 def sigmoid_cross_entropy(y_true: Any, logits: Any, reduction: str = "mean") -> Tensor:
@@ -300,9 +203,14 @@ def binary_crossentropy(
     y = _target("binary_crossentropy", y_true, p)
     check_probability_targets("binary_crossentropy", y.data)
     # Each form is one op with its own derivative rule (fewer graph nodes, same values).
-    per_elem = _sigmoid_ce(p, y) if from_logits else _bce_probs(p, y)
-    if reduction in ("mean", "sum_over_batch_size"):
-        return per_elem.mean()  # rows have equal length: the mean of the per-sample means
+    # Rows have equal length, so the mean of the per-sample means is the op's own mean.
+    mean = reduction in ("mean", "sum_over_batch_size")
+    if from_logits:
+        per_elem = ag.binary_cross_entropy_with_logits(p, y, "mean" if mean else "none")
+    else:
+        per_elem = ag.binary_cross_entropy(p, y, "mean" if mean else "none", eps=EPSILON)
+    if mean:
+        return per_elem
     return _reduce(per_elem.mean(axis=-1) if p.ndim else per_elem, reduction)
 
 
@@ -319,7 +227,7 @@ def categorical_crossentropy(
     y = _target("categorical_crossentropy", y_true, p)
     check_probability_targets("categorical_crossentropy", y.data)
     if from_logits:
-        return _reduce(_softmax_ce(p, y, ctx=_Saved()), reduction)
+        return _softmax_ce(p, y, reduction)
     q = p / p.sum(axis=-1, keepdims=True)
     logp = q.clip(EPSILON, 1.0 - EPSILON).log()
     return _reduce(-(y * logp).sum(axis=-1), reduction)
@@ -337,7 +245,7 @@ def sparse_categorical_crossentropy(
     p = _pred(y_pred)
     labels = sparse_labels("sparse_categorical_crossentropy", y_true, tuple(p.shape))
     if from_logits:
-        return _reduce(_softmax_ce(p, _make(labels), ctx=_Saved()), reduction)
+        return _softmax_ce(p, _make(labels), reduction)
     q = p / p.sum(axis=-1, keepdims=True)
     logp = q.clip(EPSILON, 1.0 - EPSILON).log()
     flat = logp.reshape(-1, p.shape[-1])

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import AutogradError
-from ..grad_mode import mode
+from ..grad_mode import anomaly_enabled, checking_anomalies
 
 # the package root (autograd_core/), one level above this folder
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
@@ -49,14 +49,14 @@ class detect_anomaly:
             # for the same event would come first (and be an exception under -W error).
             errstate = np.errstate(divide="ignore", invalid="ignore", over="ignore")
             errstate.__enter__()
-        self._prev.append((mode.anomaly, _checking(), errstate))
-        mode.anomaly = True
+        self._prev.append((checking_anomalies(), _checking(), errstate))
+        anomaly_enabled.set(True)
         _state.check_nan = self.check_nan
         return self
 
     def __exit__(self, *exc: object) -> None:
         anomaly, check_nan, errstate = self._prev.pop()
-        mode.anomaly = anomaly
+        anomaly_enabled.set(anomaly)
         _state.check_nan = check_nan
         if errstate is not None:
             errstate.__exit__(*exc)
@@ -64,7 +64,7 @@ class detect_anomaly:
 
 def is_anomaly_enabled() -> bool:
     """True inside ``detect_anomaly()`` in this thread."""
-    return bool(mode.anomaly)
+    return checking_anomalies()
 
 
 def _checking() -> bool:

@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from .. import graph as _graph
+from ..engine import node_vjp
+from ..graph import backward_order, is_plumbing, node_outputs
 from ..tensor import Tensor
 from .anomaly import where_created
 
@@ -56,7 +57,7 @@ def _label(t: Tensor, default: str) -> str:
 
 
 def _describe(node: Any, order: list) -> str:
-    numbered = [n for n in order if not _graph.is_plumbing(n)]
+    numbered = [n for n in order if not is_plumbing(n)]
     k = numbered.index(node) + 1 if node in numbered else "?"
     place = where_created(node) if node.trace is not None else None
     text = f"'{node.name}' (node {k} of {len(numbered)} in backward order)"
@@ -95,7 +96,7 @@ def explain_grad(output: Tensor, leaf: Tensor) -> GradExplanation:
         )
     if output._node is None:
         return _no_graph(output, x, head)
-    order = _graph.backward_order(output._node)
+    order = list(backward_order(output._node))
     target = leaf._node if leaf._node is not None else leaf
     on_path = _reaching(order, target)
     if not on_path:
@@ -209,17 +210,17 @@ def _zero_gradient(
         g = grads.pop(node, None)
         if g is None:
             continue
-        if _graph.is_plumbing(node):
+        if is_plumbing(node):
             owner = node.parents[0]
             slots = grads.setdefault(owner, [None] * owner.n_out)
             slots[node.out_index] = g
             continue
-        outs = _graph.node_outputs(node)
+        outs = node_outputs(node)
         upstream = g if isinstance(g, list) else [g]
         upstream = tuple(
             np.zeros_like(o) if u is None else u for u, o in zip(upstream, outs, strict=True)
         )
-        in_grads = _graph.run_vjp(node, upstream)
+        in_grads = node_vjp(node, upstream)
         toward = []
         for t, p, gi in zip(node.inputs, node.parents, in_grads, strict=True):
             leads = (t is not None and t is target) or p is target or p in on_path
@@ -308,7 +309,7 @@ def _why_zero(node: Any) -> str:
         return "where: the condition never selects the branch on the path"
     if name == "getitem":
         return "getitem: the index selects none of the elements on the path"
-    if _graph.is_function_node(node):
+    if node.ctx is not None:
         return (
             f"custom Function {name}: its backward gives zero for this input here (a zero "
             f"local derivative, or it returned None)"

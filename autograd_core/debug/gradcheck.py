@@ -14,10 +14,10 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .. import graph as _graph
-from ..engine import gradients
+from ..engine import gradients, node_vjp
 from ..errors import GradcheckError
 from ..grad_mode import enable_grad, no_grad
+from ..graph import backward_order, is_plumbing, node_outputs
 from ..tensor import Tensor, _make
 from .anomaly import detect_anomaly, where_created
 
@@ -219,7 +219,7 @@ class NodeFault:
 
     def lines(self) -> list[str]:
         """The readable description, a few lines."""
-        kind = "custom Function " if _graph.is_function_node(self.node) else ""
+        kind = "custom Function " if self.node.ctx is not None else ""
         out = [
             f"wrong backward: {kind}{self.name}, node {self.position} of {self.n_nodes} in "
             f"backward order"
@@ -363,7 +363,7 @@ def _check_node(
         np.array(x.data, dtype=np.float64, order="C") if x.dtype.kind == "f" else x.data
         for x in node.inputs
     ]
-    outs = _graph.node_outputs(node)
+    outs = node_outputs(node)
     vs = [
         np.asarray(rng.standard_normal(o.shape), dtype=o.dtype)
         if o.dtype.kind == "f"
@@ -372,9 +372,9 @@ def _check_node(
     ]
     v64 = [v.astype(np.float64) for v in vs]  # before the call: a backward may write to grad
     try:
-        analytic = _graph.run_vjp(node, tuple(v.copy() for v in vs))
+        analytic = node_vjp(node, tuple(v.copy() for v in vs))
         with np.errstate(all="ignore"):
-            base = _graph.run_forward(node, arrays)
+            base = node.op.rerun(node, arrays)
     except Exception as e:  # noqa: BLE001 - reported, never blamed
         return f"{node.name} (node {position}): {type(e).__name__}: {e}"
     lowp = [x.dtype for x in node.inputs if x is not None] + [o.dtype for o in outs]
@@ -388,7 +388,7 @@ def _check_node(
 
     def outputs() -> np.ndarray:
         with np.errstate(all="ignore"):
-            return flat(_graph.run_forward(node, arrays))
+            return flat(node.op.rerun(node, arrays))
 
     o0 = flat(base)
     if not np.array_equal(outputs(), o0, equal_nan=True):
@@ -422,7 +422,7 @@ def _low_precision_node(out: Tensor) -> str:
     """``'astype' (node 3 of 7) gives float32`` for the first node computing below float64."""
     if out._node is None:
         return ""
-    order = [n for n in _graph.backward_order(out._node) if not _graph.is_plumbing(n)]
+    order = [n for n in backward_order(out._node) if not is_plumbing(n)]
     for k, node in enumerate(order, start=1):
         if node.dtype in _DTYPE_TOLS:
             return f"'{node.name}' (node {k} of {len(order)}) gives {node.dtype}"
@@ -437,7 +437,7 @@ def _find_faults(out: Tensor, eps: float, atol: float, rtol: float) -> tuple[lis
     """Check every node of ``out``'s graph; returns (faults, nodes that could not be checked)."""
     if out._node is None:
         return [], []
-    order = [n for n in _graph.backward_order(out._node) if not _graph.is_plumbing(n)]
+    order = [n for n in backward_order(out._node) if not is_plumbing(n)]
     rng = np.random.default_rng(1234)
     faults, unchecked = [], []
     for k, node in enumerate(order, start=1):

@@ -24,7 +24,7 @@ def sigmoid(x: Array) -> Array:
     return _stable_sigmoid(x)
 
 
-@sigmoid.vjp
+@sigmoid.vjp(uses_out=True)
 def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
     # d sigmoid(x)/dx = s * (1 - s): reuse the forward output
     return (g * out * (1.0 - out),)
@@ -36,7 +36,7 @@ def tanh(x: Array) -> Array:
     return np.tanh(x)
 
 
-@tanh.vjp
+@tanh.vjp(uses_out=True)
 def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
     # d tanh(x)/dx = 1 - tanh(x)**2
     return (g * (1.0 - out * out),)
@@ -86,7 +86,7 @@ def _softmax(x: Array, axis: int) -> Array:
     return e
 
 
-@_softmax.vjp
+@_softmax.vjp(uses_out=True)
 def _(g: Tensor, out: Tensor, x: Tensor, axis: int) -> tuple:
     # d softmax: s * (g - sum(g * s))  along the axis
     return (out * (g - (g * out).sum(axis=axis, keepdims=True)),)
@@ -100,7 +100,7 @@ def _log_softmax(x: Array, axis: int) -> Array:
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
-@_log_softmax.vjp
+@_log_softmax.vjp(uses_out=True)
 def _(g: Tensor, out: Tensor, x: Tensor, axis: int) -> tuple:
     # d log_softmax: g - softmax(x) * sum(g)  along the axis, with softmax = exp(out)
     return (g - out.exp() * g.sum(axis=axis, keepdims=True),)

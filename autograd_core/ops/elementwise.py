@@ -61,7 +61,7 @@ def divide(x: Array, y: Array) -> Array:
     return x / y
 
 
-@divide.vjp
+@divide.vjp(uses_out=True)
 def _(g: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple:
     # d(x / y)/dx = 1 / y, d(x / y)/dy = -x / y**2 = -out / y
     gx = g / y if x._rg else None
@@ -87,7 +87,7 @@ def power(x: Array, y: Array) -> Array:
     return x**y
 
 
-@power.vjp
+@power.vjp(uses_out=True)
 def _(g: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple:
     # d(x**y)/dx = y * x**(y - 1);  d(x**y)/dy = x**y * log(x)
     gx = None
@@ -119,7 +119,7 @@ def exp(x: Array) -> Array:
     return np.exp(x)
 
 
-@exp.vjp
+@exp.vjp(uses_out=True)
 def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
     # d(e**x)/dx = e**x: reuse the forward output
     return (g * out,)
@@ -155,7 +155,7 @@ def sqrt(x: Array) -> Array:
     return np.sqrt(x)
 
 
-@sqrt.vjp
+@sqrt.vjp(uses_out=True)
 def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
     # d(sqrt x)/dx = 1 / (2 sqrt x): reuse the forward output
     # NOTE: inf at x == 0, as PyTorch, without numpy's divide-by-zero warning.

@@ -1,20 +1,23 @@
 """Fused layers and losses: one recorded node where the composition would record several.
 
-``linear`` is ``x @ kernel + bias`` adding the bias in place into the product (no second
-array), and the two losses take logits, so the softmax or sigmoid and the log never meet
-(stable, and one node instead of five). Their VJPs are still written with Tensor ops, so
+``linear`` is ``activation(x @ kernel + bias)``: the bias is added and the activation applied
+in place in the product's array (no second array), and the rule takes the activation's
+derivative from the output. The losses take logits, so that the softmax or sigmoid and the
+log never meet (stable, and one node instead of five); ``binary_cross_entropy`` takes
+probabilities, clipped as Keras does. Every rule is written with Tensor ops, so
 ``create_graph=True`` differentiates through them.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from ..errors import DTypeError, ShapeError
 from ..op import Tensor, _make, as_tensors, op
-from .activation import sigmoid, softmax
+from .activation import _stable_sigmoid, log_softmax, sigmoid, softmax
 
 Array = np.ndarray
 
@@ -31,8 +34,8 @@ def _matmul_nt(a: Array, b: Array) -> Array:
 
 @_matmul_nt.vjp
 def _(g: Tensor, out: Tensor, a: Tensor, b: Tensor) -> tuple:
-    # d(a b^T)/da = g b, d(a b^T)/db = g^T a
-    return (g @ b if a._rg else None), (_matmul_tn(g, a) if b._rg else None)
+    # d(a b^T)/da = g b, d(a b^T)/db = g^T a (summed over a's leading axes)
+    return (g @ b if a._rg else None), (_outer_sum(g, a) if b._rg else None)
 
 
 @op("matmul_tn")
@@ -49,84 +52,122 @@ def _(g: Tensor, out: Tensor, a: Tensor, b: Tensor) -> tuple:
 # --- linear -----------------------------------------------------------------------------------
 
 
-@op("linear")
-def _linear(x: Array, kernel: Array, bias: Array) -> Array:
+def _affine(x: Array, kernel: Array, bias: tuple) -> Array:
     out = x @ kernel
-    out += bias  # in place into the fresh product: one output array, not two
+    if bias:
+        out += bias[0]  # in place, into the product's fresh array: one output array
     return out
+
+
+def _outer_sum(a: Tensor, b: Tensor) -> Tensor:
+    """``a^T b`` for batches of rows: the sum over every leading axis of the outer products of
+    ``a[..., :]`` and ``b[..., :]``."""
+    if a.data.ndim != 2:  # a single row, or several leading axes
+        a, b = a.reshape(-1, a.shape[-1]), b.reshape(-1, b.shape[-1])
+    return _matmul_tn(a, b)
+
+
+def _linear_grads(g: Tensor, x: Tensor, kernel: Tensor, bias: tuple) -> tuple:
+    """Gradients of ``z = x @ kernel + bias`` given ``g``, the gradient at ``z``."""
+    # d/dx = g W^T;  d/dW = x^T g, summed over every leading axis;  d/db = g (the engine sums
+    # it over the leading axes, as for any broadcast input)
+    gx = _matmul_nt(g, kernel) if x._rg else None
+    gk = _outer_sum(x, g) if kernel._rg else None
+    return (gx, gk, g) if bias else (gx, gk)
+
+
+@op("linear")
+def _linear(x: Array, kernel: Array, *bias: Array) -> Array:
+    return _affine(x, kernel, bias)
 
 
 @_linear.vjp
-def _(g: Tensor, out: Tensor, x: Tensor, kernel: Tensor, bias: Tensor) -> tuple:
-    # d(x W + b)/dx = g W^T, d/dW = x^T g, d/db = g (the engine sums it over the batch)
-    gx = _matmul_nt(g, kernel) if x._rg else None
-    gk = _matmul_tn(x, g) if kernel._rg else None
-    return gx, gk, g
+def _(g: Tensor, out: Tensor, x: Tensor, kernel: Tensor, *bias: Tensor) -> tuple:
+    return _linear_grads(g, x, kernel, bias)
 
 
 @op("linear_relu")
-def _linear_relu(x: Array, kernel: Array, bias: Array) -> Array:
-    out = x @ kernel
-    out += bias
-    np.maximum(out, 0, out=out)  # ReLU in place: the pre-activation is never needed again
-    return out
+def _linear_relu(x: Array, kernel: Array, *bias: Array) -> Array:
+    z = _affine(x, kernel, bias)
+    return np.maximum(z, 0, out=z)  # the pre-activation is never needed again
 
 
-@_linear_relu.vjp
-def _(g: Tensor, out: Tensor, x: Tensor, kernel: Tensor, bias: Tensor) -> tuple:
-    # relu(z)' = [z > 0] = [out > 0]: the mask comes from the output, then as linear
-    # NOTE: 0 at z == 0, as PyTorch
-    g = g * _make(out.data > 0)
-    gx = _matmul_nt(g, kernel) if x._rg else None
-    gk = _matmul_tn(x, g) if kernel._rg else None
-    return gx, gk, g
+@_linear_relu.vjp(uses_out=True)
+def _(g: Tensor, out: Tensor, x: Tensor, kernel: Tensor, *bias: Tensor) -> tuple:
+    # relu'(z) = [z > 0] = [out > 0]   NOTE: 0 at z == 0, as PyTorch
+    return _linear_grads(g * _make(out.data > 0), x, kernel, bias)
 
 
-@op("linear")
-def _linear_nobias(x: Array, kernel: Array) -> Array:
-    return x @ kernel
+@op("linear_sigmoid")
+def _linear_sigmoid(x: Array, kernel: Array, *bias: Array) -> Array:
+    return _stable_sigmoid(_affine(x, kernel, bias))
 
 
-@_linear_nobias.vjp
-def _(g: Tensor, out: Tensor, x: Tensor, kernel: Tensor) -> tuple:
-    # d(x W)/dx = g W^T, d/dW = x^T g
-    gx = _matmul_nt(g, kernel) if x._rg else None
-    gk = _matmul_tn(x, g) if kernel._rg else None
-    return gx, gk
+@_linear_sigmoid.vjp(uses_out=True)
+def _(g: Tensor, out: Tensor, x: Tensor, kernel: Tensor, *bias: Tensor) -> tuple:
+    # sigmoid'(z) = s (1 - s), from the output s
+    return _linear_grads(g * out * (1.0 - out), x, kernel, bias)
+
+
+@op("linear_tanh")
+def _linear_tanh(x: Array, kernel: Array, *bias: Array) -> Array:
+    z = _affine(x, kernel, bias)
+    return np.tanh(z, out=z)
+
+
+@_linear_tanh.vjp(uses_out=True)
+def _(g: Tensor, out: Tensor, x: Tensor, kernel: Tensor, *bias: Tensor) -> tuple:
+    # tanh'(z) = 1 - t**2, from the output t
+    return _linear_grads(g * (1.0 - out * out), x, kernel, bias)
+
+
+_LINEAR = {
+    None: _linear,
+    "linear": _linear,
+    "relu": _linear_relu,
+    "sigmoid": _linear_sigmoid,
+    "tanh": _linear_tanh,
+}
 
 
 def linear(x: Any, kernel: Any, bias: Any = None, activation: str | None = None) -> Tensor:
-    """``x @ kernel + bias`` for a batch ``x`` (n, in), ``kernel`` (in, out), ``bias`` (out,).
+    """``activation(x @ kernel + bias)`` as one recorded op, for ``x`` of shape (..., in),
+    ``kernel`` (in, out) and ``bias`` (out,); ``activation`` is None, "relu", "sigmoid" or
+    "tanh".
 
     The kernel is laid out as Keras's Dense kernel (in, out), the transpose of PyTorch's
-    ``F.linear`` weight. ``activation="relu"`` applies ReLU in the same node, in place.
+    ``F.linear`` weight.
     """
-    if activation not in (None, "relu"):
+    fused = _LINEAR.get(activation) if isinstance(activation, (str, type(None))) else None
+    if fused is None:
         raise ValueError(
-            f"linear: activation must be None or 'relu'. Received: activation={activation!r}"
+            f"linear: activation must be None, 'relu', 'sigmoid' or 'tanh'. Received: "
+            f"activation={activation!r}"
         )
-    args = as_tensors((x, kernel) if bias is None else (x, kernel, bias))
-    x, kernel = args[0], args[1]
-    if x.ndim != 2 or kernel.ndim != 2 or x.shape[1] != kernel.shape[0]:
+    if type(x) is not Tensor or type(kernel) is not Tensor:
+        x, kernel = as_tensors((x, kernel))
+    xs, ks = x.data.shape, kernel.data.shape  # the arrays': Tensor properties cost a call
+    if len(ks) != 2 or not xs or xs[-1] != ks[0]:
         raise ShapeError(
-            f"linear: expects x of shape (n, in) and kernel of shape (in, out). Received "
-            f"x {x.shape} and kernel {kernel.shape}"
+            f"linear: expects x of shape (..., in) and kernel of shape (in, out). Received "
+            f"x {xs} and kernel {ks}"
         )
     if bias is None:
-        out = _linear_nobias(x, kernel)
-        return out if activation is None else out.relu()
-    bias = args[2]
-    if bias.shape != (kernel.shape[1],):
+        return fused(x, kernel)
+    if type(bias) is not Tensor:
+        (bias,) = as_tensors((bias,))
+    if bias.data.shape != ks[1:]:
         raise ShapeError(
-            f"linear: expects a bias of shape ({kernel.shape[1]},) for a kernel of shape "
-            f"{kernel.shape}. Received bias {bias.shape}"
+            f"linear: expects a bias of shape ({ks[1]},) for a kernel of shape {ks}. "
+            f"Received bias {bias.shape}"
         )
-    if bias.dtype != x.dtype and x.dtype == kernel.dtype:
-        bias = bias.astype(x.dtype)  # `out += bias` must not fail on float64 + float32
-    return (_linear if activation is None else _linear_relu)(x, kernel, bias)
+    dtype = x.data.dtype
+    if bias.data.dtype != dtype and dtype == kernel.data.dtype:
+        bias = bias.astype(dtype)  # `out += bias` must not fail on float64 + float32
+    return fused(x, kernel, bias)
 
 
-# --- losses on logits -------------------------------------------------------------------------
+# --- losses -----------------------------------------------------------------------------------
 
 
 def _reduce(losses: Array, reduction: str) -> Array:
@@ -137,81 +178,121 @@ def _reduce(losses: Array, reduction: str) -> Array:
     return losses
 
 
-def _spread(g: Tensor, n: int, reduction: str) -> Tensor:
-    """The gradient of each sample's loss: g/n for a mean, g for a sum, g[i] for 'none'."""
+def _spread(g: Tensor, losses_shape: tuple, reduction: str) -> Tensor:
+    """The gradient of each element's loss: g/n for a mean over n, g for a sum, g[i] for
+    'none'."""
     if reduction == "mean":
-        return g / n
-    if reduction == "none":
-        return g.reshape(-1, 1) if g.ndim == 1 else g
+        return g / max(math.prod(losses_shape), 1)
     return g
 
 
-@op("cross_entropy")
-def _cross_entropy(logits: Array, labels: Array, reduction: str) -> Array:
-    # NOTE: -log softmax(z)[y] = logsumexp(z) - z[y], with the max shifted out first.
-    m = logits.max(axis=1, keepdims=True)
-    shifted = logits - m
-    lse = np.log(np.exp(shifted).sum(axis=1))
-    rows = np.arange(logits.shape[0])
-    return _reduce(lse - shifted[rows, labels], reduction)
+@op("softmax_cross_entropy")
+def _softmax_ce(logits: Array, targets: Array, reduction: str) -> Array:
+    # NOTE: -sum(t * log softmax(z)) = sum(t) * logsumexp(z) - sum(t * z), with the max
+    # shifted out of z first, so large logits never overflow and log(0) never happens.
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    lse = np.log(np.exp(shifted).sum(axis=-1))
+    if targets.dtype.kind in "iu":  # class indices
+        losses = lse - np.take_along_axis(shifted, targets[..., None], axis=-1)[..., 0]
+    else:  # probabilities (one-hot or soft)
+        losses = lse * targets.sum(axis=-1) - (targets * shifted).sum(axis=-1)
+    return _reduce(losses, reduction)
 
 
-@_cross_entropy.vjp
-def _(g: Tensor, out: Tensor, logits: Tensor, labels: Tensor, reduction: str) -> tuple:
-    # d/dz_ij of (logsumexp(z_i) - z_i,y_i) = softmax(z_i)_j - [j == y_i]
-    n = logits.shape[0]
-    onehot = np.zeros(logits.shape, dtype=logits.dtype)
-    onehot[np.arange(n), labels.data] = 1
-    return (softmax(logits, axis=1) - _make(onehot)) * _spread(g, n, reduction), None
+@_softmax_ce.vjp
+def _(g: Tensor, out: Tensor, logits: Tensor, targets: Tensor, reduction: str) -> tuple:
+    # d/dz = softmax(z) sum(t) - t (= softmax(z) - onehot(y) for labels);  d/dt = -log_softmax(z)
+    per = _spread(g, logits.shape[:-1], reduction)
+    per = per.expand_dims(-1) if per.ndim else per
+    if targets.dtype.kind in "iu":
+        onehot = np.zeros(logits.shape, dtype=logits.dtype)
+        np.put_along_axis(onehot, targets.data[..., None], 1, axis=-1)
+        return (softmax(logits) - _make(onehot)) * per, None
+    gz = None
+    if logits._rg:
+        gz = (softmax(logits) * targets.sum(axis=-1, keepdims=True) - targets) * per
+    gt = -log_softmax(logits) * per if targets._rg else None
+    return gz, gt
+
+
+def softmax_cross_entropy(logits: Any, targets: Any, reduction: str = "mean") -> Tensor:
+    """Cross-entropy of ``softmax(logits)`` along the last axis against ``targets``: integer
+    class indices (shape ``logits.shape[:-1]``) or probabilities (the shape of ``logits``).
+    ``reduction`` is "mean" (over the samples), "sum" or "none" (one value per sample)."""
+    if not isinstance(targets, Tensor):
+        targets = np.asarray(targets)  # a list of class indices stays integer
+    logits, targets = as_tensors((logits, targets))
+    _check_reduction("softmax_cross_entropy", reduction)
+    if logits.ndim == 0:
+        raise ShapeError("softmax_cross_entropy: logits need a class axis. Received a scalar")
+    classes = logits.shape[-1]
+    if targets.dtype.kind in "iu":
+        if targets.shape != logits.shape[:-1]:
+            raise ShapeError(
+                f"softmax_cross_entropy: integer labels must have shape {logits.shape[:-1]} "
+                f"for logits of shape {logits.shape}. Received labels {targets.shape}"
+            )
+        if targets.size and (targets.data.min() < 0 or targets.data.max() >= classes):
+            raise ValueError(
+                f"softmax_cross_entropy: labels must lie in [0, {classes}) for {classes} "
+                f"classes. Received labels from {targets.data.min()} to {targets.data.max()}"
+            )
+    elif targets.dtype.kind == "f":
+        if targets.shape != logits.shape:
+            raise ShapeError(
+                f"softmax_cross_entropy: probability targets must have the shape of the "
+                f"logits {logits.shape}. Received targets {targets.shape}"
+            )
+        if targets.dtype != logits.dtype:
+            targets = targets.astype(logits.dtype)
+    else:
+        raise DTypeError(
+            f"softmax_cross_entropy: targets must be integer labels or float "
+            f"probabilities. Received dtype {targets.dtype}"
+        )
+    return _softmax_ce(logits, targets, reduction=reduction)
 
 
 def cross_entropy(logits: Any, labels: Any, reduction: str = "mean") -> Tensor:
     """Softmax cross-entropy of ``logits`` (n, classes) against integer ``labels`` (n,), as
     PyTorch's ``F.cross_entropy``; ``reduction`` is "mean", "sum" or "none"."""
     if not isinstance(labels, Tensor):
-        labels = np.asarray(labels)  # a list of class indices stays integer
-    logits, labels = as_tensors((logits, labels))
-    _check_reduction("cross_entropy", reduction)
+        labels = np.asarray(labels)
     if labels.dtype.kind not in "iu":
         raise DTypeError(
             f"cross_entropy: labels must be integers (class indices). Received dtype "
-            f"{labels.dtype}; for one-hot or soft targets use -(targets * "
-            f"logits.log_softmax(axis=1)).sum(axis=1).mean()"
+            f"{labels.dtype}; for one-hot or soft targets use softmax_cross_entropy"
         )
-    if logits.ndim != 2 or labels.shape != (logits.shape[0],):
+    shape = getattr(logits, "shape", np.shape(logits))
+    if len(shape) != 2 or labels.shape != (shape[0],):
         raise ShapeError(
             f"cross_entropy: expects logits of shape (n, classes) and labels of shape (n,). "
-            f"Received logits {logits.shape} and labels {labels.shape}"
+            f"Received logits {tuple(shape)} and labels {labels.shape}"
         )
-    if labels.size and (labels.data.min() < 0 or labels.data.max() >= logits.shape[1]):
-        raise ValueError(
-            f"cross_entropy: labels must lie in [0, {logits.shape[1]}) for "
-            f"{logits.shape[1]} classes. Received labels from {labels.data.min()} to "
-            f"{labels.data.max()}"
-        )
-    return _cross_entropy(logits, labels, reduction=reduction)
+    return softmax_cross_entropy(logits, labels, reduction)
 
 
-@op("binary_cross_entropy_with_logits")
-def _bce_logits(logits: Array, targets: Array, reduction: str) -> Array:
+@op("sigmoid_cross_entropy")
+def _sigmoid_ce(logits: Array, targets: Array, reduction: str) -> Array:
     # NOTE: -[y log s(z) + (1 - y) log(1 - s(z))] = max(z, 0) - z y + log(1 + exp(-|z|)),
     # which never takes the log of 0 nor overflows.
     losses = np.maximum(logits, 0) - logits * targets + np.log1p(np.exp(-np.abs(logits)))
     return _reduce(losses, reduction)
 
 
-@_bce_logits.vjp
+@_sigmoid_ce.vjp
 def _(g: Tensor, out: Tensor, logits: Tensor, targets: Tensor, reduction: str) -> tuple:
     # d/dz = sigmoid(z) - y;  d/dy = -z
-    scale = g / logits.size if reduction == "mean" else g
-    gz = (sigmoid(logits) - targets) * scale if logits._rg else None
-    gy = -logits * scale if targets._rg else None
+    per = _spread(g, logits.shape, reduction)
+    gz = (sigmoid(logits) - targets) * per if logits._rg else None
+    gy = -logits * per if targets._rg else None
     return gz, gy
 
 
 def binary_cross_entropy_with_logits(logits: Any, targets: Any, reduction: str = "mean") -> Tensor:
     """Sigmoid then binary cross-entropy, fused and stable, as PyTorch's
-    ``F.binary_cross_entropy_with_logits``; ``targets`` has the shape of ``logits``."""
+    ``F.binary_cross_entropy_with_logits``; ``targets`` has the shape of ``logits``;
+    ``reduction`` is "mean", "sum" or "none" (one value per element)."""
     logits, targets = as_tensors((logits, targets))
     _check_reduction("binary_cross_entropy_with_logits", reduction)
     if targets.shape != logits.shape:
@@ -221,7 +302,68 @@ def binary_cross_entropy_with_logits(logits: Any, targets: Any, reduction: str =
         )
     if targets.dtype != logits.dtype:
         targets = targets.astype(logits.dtype)
-    return _bce_logits(logits, targets, reduction=reduction)
+    return _sigmoid_ce(logits, targets, reduction=reduction)
+
+
+@op("binary_cross_entropy")
+def _bce(probs: Array, targets: Array, eps: float, reduction: str) -> Array:
+    # Keras's formula on probabilities clipped to [eps, 1 - eps], in one pass
+    q = np.clip(probs, eps, 1.0 - eps)
+    return _reduce(-(targets * np.log(q) + (1.0 - targets) * np.log(1.0 - q)), reduction)
+
+
+@_bce.vjp
+def _(g: Tensor, out: Tensor, p: Tensor, y: Tensor, eps: float, reduction: str) -> tuple:
+    # d/dp = (q - y) / (q (1 - q)) where the clip lets p through (q = p), else 0;
+    # d/dy = log(1 - q) - log(q)
+    per = _spread(g, p.shape, reduction)
+    gp = per * _bce_dp(p, y, eps=eps) if p._rg else None
+    gy = None
+    if y._rg:
+        q = p.clip(eps, 1.0 - eps)
+        gy = per * ((1.0 - q).log() - q.log())
+    return gp, gy
+
+
+@op("binary_cross_entropy_dp")
+def _bce_dp(p: Array, y: Array, eps: float) -> Array:
+    # the local derivative d/dp of binary_cross_entropy, in one numpy pass: the rule of
+    # binary_cross_entropy is then one product in a plain backward
+    inside = (p >= eps) & (p <= 1.0 - eps)
+    q = np.clip(p, eps, 1.0 - eps)
+    d = (q - y) / (q * (1.0 - q))
+    d *= inside
+    return d
+
+
+@_bce_dp.vjp
+def _(g: Tensor, out: Tensor, p: Tensor, y: Tensor, eps: float) -> tuple:
+    # with s = q (1 - q), inside the clip range (0 outside):
+    # d/dp [(q - y) / s] = (s - (q - y)(1 - 2q)) / s**2;  d/dy = -1 / s
+    inside = _make(((p.data >= eps) & (p.data <= 1.0 - eps)).astype(p.dtype))
+    q = p.clip(eps, 1.0 - eps)
+    s = q * (1.0 - q)
+    gp = g * inside * (s - (q - y) * (1.0 - 2.0 * q)) / (s * s) if p._rg else None
+    gy = -(g * inside) / s if y._rg else None
+    return gp, gy
+
+
+def binary_cross_entropy(
+    probs: Any, targets: Any, reduction: str = "mean", eps: float = 1e-7
+) -> Tensor:
+    """Binary cross-entropy of probabilities, ``-(y log p + (1 - y) log(1 - p))`` with ``p``
+    clipped to ``[eps, 1 - eps]`` (Keras's formula); ``targets`` has the shape of
+    ``probs``; ``reduction`` is "mean", "sum" or "none" (one value per element)."""
+    probs, targets = as_tensors((probs, targets))
+    _check_reduction("binary_cross_entropy", reduction)
+    if targets.shape != probs.shape:
+        raise ShapeError(
+            f"binary_cross_entropy: targets must have the shape of the probabilities. "
+            f"Received probs {probs.shape} and targets {targets.shape}"
+        )
+    if targets.dtype != probs.dtype:
+        targets = targets.astype(probs.dtype)
+    return _bce(probs, targets, eps=float(eps), reduction=reduction)
 
 
 def _check_reduction(name: str, reduction: str) -> None:

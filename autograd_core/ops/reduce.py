@@ -88,7 +88,7 @@ def _max(x: Array, axes: tuple, keepdims: bool) -> Array:
     return np.max(x, axis=axes, keepdims=keepdims)
 
 
-_max.vjp(_extremum_vjp)
+_max.vjp(_extremum_vjp, uses_out=True)
 
 
 @op("min")
@@ -96,7 +96,7 @@ def _min(x: Array, axes: tuple, keepdims: bool) -> Array:
     return np.min(x, axis=axes, keepdims=keepdims)
 
 
-_min.vjp(_extremum_vjp)
+_min.vjp(_extremum_vjp, uses_out=True)
 
 
 def _reduce_nonempty(name: str, x: Tensor, axis: Any) -> tuple:
@@ -144,7 +144,7 @@ def _logsumexp(x: Array, axes: tuple, keepdims: bool) -> Array:
     return out if keepdims else out.reshape([n for i, n in enumerate(out.shape) if i not in axes])
 
 
-@_logsumexp.vjp
+@_logsumexp.vjp(uses_out=True)
 def _(g: Tensor, out: Tensor, x: Tensor, axes: tuple, keepdims: bool) -> tuple:
     # d logsumexp(x)/dx_i = exp(x_i - logsumexp(x)) = softmax(x)_i
     kept = out if keepdims else out.reshape(_kept_shape(x.shape, axes))

@@ -22,7 +22,7 @@ import graphviz
 import numpy as np
 
 from ..grad_mode import graph_scope
-from ..op import Node
+from ..graph import Node
 from ..tensor import Tensor
 from .text import (
     FREED_HINT,

@@ -2,16 +2,15 @@
 (``graph_text`` / ``print_graph``), the dict export (``graph_to_dict``) and the gradient
 statistics recorded per node (``record_gradients``).
 
-The walk is iterative (breadth-first from the output), so graphs of any depth work. It reads
-only what survives a plain ``backward()``: ``Node.parents``, shapes and dtypes (``Node.meta``),
-and the leaves and constants kept in ``Node.inputs``; intermediate values are shown only while
+The walk is the engine's (iterative), so graphs of any depth work. It reads only what
+survives a plain ``backward()``: ``Node.parents``, ``Node.shape`` and ``Node.dtype``, and the
+leaves and constants kept in ``Node.inputs``; intermediate values are shown only while
 the graph still holds them.
 """
 
 from __future__ import annotations
 
 import weakref
-from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -19,7 +18,7 @@ import numpy as np
 
 from ..errors import BackwardError
 from ..grad_mode import graph_scope
-from ..op import Node
+from ..graph import Node, backward_order
 from ..tensor import Tensor
 
 # --- statistics of an array ------------------------------------------------------------------
@@ -252,19 +251,8 @@ def compute_gradients(output: Tensor) -> dict:
 
 
 def walk_nodes(root: Node | None) -> list[Node]:
-    """Every node reachable from ``root``, breadth-first (closest to the output first)."""
-    if root is None:
-        return []
-    seen = {root}
-    order = [root]
-    queue = deque([root])
-    while queue:
-        for p in queue.popleft().parents:
-            if p is not None and p not in seen:
-                seen.add(p)
-                order.append(p)
-                queue.append(p)
-    return order
+    """Every node reachable from ``root``, in backward order (the output's first)."""
+    return [] if root is None else list(backward_order(root))
 
 
 def _leaves(nodes: Iterable[Node]) -> list[Tensor]:

@@ -14,11 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from ..broadcast import unbroadcast
-from ..engine import _count_dependencies
+from ..engine import node_vjp
 from ..errors import BackwardError
 from ..grad_mode import no_grad
-from ..op import Node
+from ..graph import Node, backward_order
 from ..tensor import Tensor
 from .text import format_value, shape_text
 
@@ -141,32 +140,24 @@ def backward_steps(output: Tensor, grad: Any = None) -> list[BackwardStep]:
             f"backward_steps: grad has shape {g0.shape} but the output has shape {output.shape}"
         )
 
-    # The same walk as the engine: dependency counts, then Kahn's order with a stack.
-    deps, _ = _count_dependencies(root)
+    # The engine's own walk and per-node step, with the gradients kept for the table.
     order: list[Node] = []
     grads: dict = {root: g0}
-    ready = [root]
     steps: list[BackwardStep] = []
     visits: list[tuple[Node, Any]] = []
-    with no_grad():
-        while ready:
-            node = ready.pop()
-            g = grads.pop(node, None)
-            if g is not None:
-                if node.out_index is not None:
-                    owner = node.parents[0]
-                    slots = grads.setdefault(owner, [None] * owner.n_out)
-                    k = node.out_index
-                    slots[k] = g if slots[k] is None else slots[k] + g
-                else:
-                    order.append(node)
-                    visits.append((node, g))
-                    _pass_on(node, g, grads)
-            for p in node.parents:
-                if p is not None:
-                    deps[p] -= 1
-                    if deps[p] == 0:
-                        ready.append(p)
+    for node in backward_order(root):
+        g = grads.pop(node, None)
+        if g is None:
+            continue
+        if node.out_index is not None:
+            owner = node.parents[0]
+            slots = grads.setdefault(owner, [None] * owner.n_out)
+            k = node.out_index
+            slots[k] = g if slots[k] is None else slots[k] + g
+        else:
+            order.append(node)
+            visits.append((node, g))
+            _pass_on(node, g, grads)
     labels = _labels(order)
     for i, (node, g) in enumerate(visits):
         steps.append(_step(i + 1, node, g, labels))
@@ -175,17 +166,9 @@ def backward_steps(output: Tensor, grad: Any = None) -> list[BackwardStep]:
 
 def _input_grads(node: Node, g: Any) -> list:
     """The op's VJP applied to ``g``, each result summed back to its input's shape."""
-    raw = node.op.backward(node, g)
-    out = []
-    for x, gi in zip(node.inputs, raw, strict=False):
-        if gi is None or x is None or not x._rg:
-            out.append(None)
-            continue
-        gi = gi.data if isinstance(gi, Tensor) else np.asarray(gi)
-        if gi.shape != x.shape:
-            gi = unbroadcast(gi, x.shape, f"vjp of '{node.name}'")
-        out.append(gi.astype(x.dtype, copy=False))
-    return out
+    if isinstance(g, list):  # a multi-output Function: one gradient per output
+        g = [np.zeros_like(o) if gk is None else gk for gk, o in zip(g, node.out, strict=True)]
+    return node_vjp(node, tuple(g) if isinstance(g, list) else (g,))
 
 
 def _pass_on(node: Node, g: Any, grads: dict) -> None:
@@ -224,7 +207,8 @@ def _step(i: int, node: Node, g: Any, labels: dict) -> BackwardStep:
 
 def _input_grads_unreduced(node: Node, ones: np.ndarray) -> list:
     """d out / d input elementwise, in the output's shape (the VJP applied to ones)."""
-    raw = node.op.backward(node, ones)
+    with no_grad():
+        raw = node.op.backward(node, ones)
     return [
         None
         if (r is None or x is None or not x._rg)

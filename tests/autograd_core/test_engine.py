@@ -769,3 +769,66 @@ def test_gradients_of_non_leaf_inputs() -> None:
     np.testing.assert_allclose(gh, 2 * h.data)
     np.testing.assert_allclose(gx, 4 * x.data**3)
     assert x.grad is None and h.grad is None
+
+
+# --- the graph walk and the rules' declarations ------------------------------------------------
+
+
+def test_backward_order_puts_every_node_after_all_of_its_consumers():
+    from autograd_core.graph import backward_order
+
+    x = Tensor(np.random.default_rng(0).standard_normal(3), requires_grad=True)
+    a = x.exp()
+    b = a * x
+    c = a + b
+    d = (c * a).sum()
+    order = list(backward_order(d._node))
+    assert order[0] is d._node and len(order) == len(set(order)) == 5
+    position = {n: i for i, n in enumerate(order)}
+    for node in order:
+        for p in node.parents:
+            if p is not None:
+                assert position[p] > position[node]
+
+
+def test_a_rule_gets_the_output_only_when_it_says_it_reads_it():
+    from autograd_core.op import op
+
+    seen = []
+
+    @op("test_reads_out")
+    def reads(x):
+        return x * 2.0
+
+    @reads.vjp(uses_out=True)
+    def _(g, out, x):
+        seen.append(out)
+        return (g * 2.0,)
+
+    @op("test_ignores_out")
+    def ignores(x):
+        return x * 3.0
+
+    @ignores.vjp
+    def _(g, out, x):
+        seen.append(out)
+        return (g * 3.0,)
+
+    x = Tensor(np.ones(2), requires_grad=True)
+    (reads(x) + ignores(x)).sum().backward()
+    outs = {type(o).__name__ for o in seen}
+    assert outs == {"Tensor", "NoneType"}
+    assert [o for o in seen if o is not None][0].data.tolist() == [2.0, 2.0]
+    np.testing.assert_array_equal(x.grad, [5.0, 5.0])
+
+
+def test_a_node_keeps_its_structure_and_leaves_once_released():
+    x = Tensor(np.ones(3), requires_grad=True, name="x")
+    y = x * 2.0
+    z = (y * y).sum()
+    node, mul = z._node, y._node
+    z.backward()
+    assert node.released and node.out is None and node.shape == ()
+    sq = node.parents[0]  # y * y
+    assert sq.inputs == (None, None) and sq.parents == (mul, mul)
+    assert mul.inputs[0] is x and mul.parents == (None, None)

@@ -92,7 +92,7 @@ def test_non_tensor_arguments_pass_through_and_needs_input_grad():
     x = Tensor(_rng().standard_normal((3, 4)), requires_grad=True)
     y = ScaleSum.apply(x, 2.5, axis=1)
     assert y.shape == (3,)
-    assert y.grad_fn.kwargs["ctx"].seen == (True, False)
+    assert y.grad_fn.ctx.seen == (True, False)
     y.sum().backward()
     np.testing.assert_allclose(x.grad, np.full((3, 4), 2.5))
     assert gradcheck(lambda x: ScaleSum.apply(x, 2.5, axis=1), [x])
@@ -113,7 +113,7 @@ def test_backward_may_return_none_for_an_input():
     x = Tensor(np.ones(3), requires_grad=True)
     y = Tensor(np.ones(2), requires_grad=False)
     out = FirstOnly.apply(x, y)
-    assert out.grad_fn.kwargs["ctx"].needs == (True, False)
+    assert out.grad_fn.ctx.needs == (True, False)
     out.sum().backward()
     np.testing.assert_allclose(x.grad, [3.0, 3.0, 3.0])
     assert y.grad is None
@@ -215,7 +215,7 @@ def test_saved_arrays_are_freed_after_backward_unless_retained():
     with pytest.raises(ag.BackwardError, match="Softplus"):
         y.backward(np.ones(3))
     with pytest.raises(ag.BackwardError, match="Softplus.backward: the saved arrays were freed"):
-        _ = y.grad_fn.kwargs["ctx"].saved_arrays
+        _ = y.grad_fn.ctx.saved_arrays
 
 
 def test_second_derivative_through_a_function_raises_clearly():
@@ -257,7 +257,7 @@ def test_forward_runs_with_recording_off():
             return g
 
     x = Tensor(np.ones(2), requires_grad=True)
-    assert UsesTensorsInside.apply(x).grad_fn.kwargs["ctx"].recorded is False
+    assert UsesTensorsInside.apply(x).grad_fn.ctx.recorded is False
 
 
 def test_forward_can_be_rerun_from_the_node():
@@ -265,7 +265,7 @@ def test_forward_can_be_rerun_from_the_node():
     x = Tensor(np.arange(3.0), requires_grad=True)
     node = (x * 2).grad_fn
     y = Softplus.apply(x)
-    assert y.grad_fn.kwargs["args"] == (None,) and y.grad_fn.kwargs["kwargs"] == {}
+    assert y.grad_fn.ctx._args == (None,) and y.grad_fn.ctx._kwargs == {}
     assert node.op.forward(np.ones(2), np.full(2, 3.0)).tolist() == [3.0, 3.0]
 
 
