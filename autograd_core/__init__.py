@@ -8,6 +8,8 @@
 array([2., 4.])
 """
 
+__version__ = "0.1.0"
+
 # ruff: noqa: I001  (the order matters: the Tensor first, then what builds on it)
 from .dtypes import get_default_dtype, set_default_dtype
 from .errors import (
@@ -126,6 +128,7 @@ def __dir__() -> list:
 
 
 __all__ = [
+    "__version__",
     "Tensor",
     "Function",
     "Context",

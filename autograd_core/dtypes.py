@@ -34,7 +34,7 @@ def is_float(dtype: np.dtype) -> bool:
 def as_dtype(dtype: object, where: str) -> np.dtype:
     """``np.dtype(dtype)`` for a numeric dtype, else a DTypeError naming ``where``."""
     try:
-        d = np.dtype(dtype)
+        d = np.dtype(dtype)  # type: ignore[call-overload]
     except TypeError:
         d = None
     if d is None or d.kind not in "biuf":

@@ -25,7 +25,7 @@ def backward(
     """Accumulate d tensor / d leaf into ``leaf.grad`` for every leaf that requires grad."""
     if grad is None and type(tensor) is Tensor and tensor._rg and tensor.data.size == 1:
         data = tensor.data  # the common case (a scalar loss), without the general checks
-        root_grad = np.empty(data.shape, dtype=data.dtype)
+        root_grad: Any = np.empty(data.shape, dtype=data.dtype)
         root_grad.fill(1)
         if create_graph:
             root_grad = _make(root_grad)
@@ -79,7 +79,7 @@ def _initial_grad(t: Tensor, grad: Any, create_graph: bool, where: str) -> Any:
                 f"has shape {t.shape}. Pass grad= an array of shape {t.shape} (np.ones for a "
                 f"plain sum), or reduce the output with .sum() or .mean() first"
             )
-        g = np.empty(t.shape, dtype=t.dtype)
+        g: Any = np.empty(t.shape, dtype=t.dtype)
         g.fill(1)  # np.ones is a Python wrapper around these two calls
     elif isinstance(grad, Tensor) and create_graph and grad._rg:
         g = grad  # the user wants to differentiate through the upstream gradient too

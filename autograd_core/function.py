@@ -43,6 +43,8 @@ class Context:
                 f"{self._function}.backward: the saved arrays were freed by an earlier "
                 f"backward; pass retain_graph=True to keep them"
             )
+        if self._saved is None:  # (released: the check above raised)
+            return ()
         return self._saved
 
     saved_tensors = saved_arrays  # the PyTorch name
@@ -56,7 +58,7 @@ class Context:
 class _FunctionOp(Op):
     """The op recorded for a Function subclass: calls its ``backward`` on arrays."""
 
-    def __init__(self, function: type) -> None:
+    def __init__(self, function: type[Function]) -> None:
         super().__init__(function.__name__, function.forward)
         self.function = function
 
@@ -68,7 +70,7 @@ class _FunctionOp(Op):
                 from .debug.anomaly import where_created
 
                 place = where_created(node)
-                if place:
+                if place and hasattr(e, "add_note"):  # Python 3.11 and later
                     e.add_note(f"in the backward of {node.name}, created at {place}")
             raise
 
@@ -196,7 +198,7 @@ class Function:
         op = cls.__dict__.get("_recorded_op")
         if op is None:
             op = _FunctionOp(cls)
-            cls._recorded_op = op
+            cls._recorded_op = op  # type: ignore[attr-defined]
         return op
 
     @classmethod

@@ -28,12 +28,12 @@ def _argnums(argnums: int | Sequence[int], n: int) -> tuple[int, ...]:
     return tuple(i % n for i in nums)
 
 
-def _prepare(args: tuple, nums: tuple) -> tuple[list, list, bool]:
+def _prepare(given: tuple, nums: tuple) -> tuple[list, list, bool]:
     """Arguments with the differentiated ones as Tensors that require grad.
 
     Returns (args, whether each differentiated argument came in as a connected Tensor,
     whether to record the backward pass so the result can be differentiated again)."""
-    args = list(args)
+    args = list(given)
     # The other array arguments become constant Tensors, so that ``f`` sees Tensors for every
     # array it is given (as torch.func does), whichever argument is differentiated.
     for i, a in enumerate(args):

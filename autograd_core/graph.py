@@ -34,6 +34,21 @@ class Node:
     ``inputs``, the Function's saved arrays); ``released`` says it happened.
     """
 
+    op: Any
+    kwargs: dict
+    parents: tuple
+    inputs: tuple
+    out: Any
+    ctx: Any
+    out_index: int | None
+    n_out: int
+    released: bool
+    _meta: tuple
+    hooks: list | None
+    retain: Any
+    trace: Any
+    scope: Any
+
     __slots__ = (
         "op",
         "kwargs",

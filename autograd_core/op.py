@@ -23,7 +23,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .dtypes import get_default_dtype
-from .errors import AutogradError, DTypeError, IndexingError, ShapeError
+from .errors import AutogradError, BackwardError, DTypeError, IndexingError, ShapeError
 from .grad_mode import checking_anomalies, grad_enabled, recording
 from .graph import Node
 from .tensor import Tensor, _make
@@ -33,13 +33,17 @@ _new = object.__new__
 VjpRule = Callable[..., tuple]
 
 
+def _no_rule(g: Any, out: Any, *inputs: Any, **kwargs: Any) -> tuple:
+    raise BackwardError("this op has no VJP rule (register one with @<op>.vjp)")
+
+
 class Op:
     """A differentiable operation: ``forward`` on arrays and a VJP rule on Tensors."""
 
     def __init__(self, name: str, forward: Callable, differentiable: bool = True) -> None:
         self.name = name
         self.forward = forward
-        self.rule: VjpRule | None = None
+        self.rule: VjpRule = _no_rule
         self.uses_out = False
         self.differentiable = differentiable
         self.__doc__ = forward.__doc__
@@ -100,6 +104,7 @@ class Op:
             out = np.asarray(out)
         if not (rg and recording() and self.differentiable):
             return _make(out)
+        parents: tuple
         if n == 2:
             parents = (x._node, y._node)
         elif n == 1:

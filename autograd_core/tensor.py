@@ -29,6 +29,12 @@ class Tensor:
     """
 
     __slots__ = ("data", "grad", "_rg", "_node", "name", "_hooks", "__weakref__")
+    data: np.ndarray
+    grad: Any  # an ndarray, a Tensor under create_graph=True, or None
+    _rg: bool  # requires grad
+    _node: Any  # the Node that produced this tensor; None for a leaf
+    name: str | None
+    _hooks: list | None  # gradient hooks of a leaf (a non-leaf's live on its Node)
     # numpy hands `ndarray + Tensor` over to Tensor.__radd__ instead of converting us.
     __array_ufunc__ = None
     __array_priority__ = 1000

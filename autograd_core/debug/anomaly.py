@@ -84,7 +84,7 @@ def _capture_stack() -> traceback.StackSummary:
                 f.f_code.co_filename, f.f_lineno, f.f_code.co_name, lookup_line=False
             )
         )
-        f = f.f_back
+        f = f.f_back  # type: ignore[assignment]
     frames.reverse()
     return traceback.StackSummary.from_list(frames)
 

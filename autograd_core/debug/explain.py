@@ -216,9 +216,9 @@ def _zero_gradient(
             slots[node.out_index] = g
             continue
         outs = node_outputs(node)
-        upstream = g if isinstance(g, list) else [g]
+        given = g if isinstance(g, list) else [g]
         upstream = tuple(
-            np.zeros_like(o) if u is None else u for u, o in zip(upstream, outs, strict=True)
+            np.zeros_like(o) if u is None else u for u, o in zip(given, outs, strict=True)
         )
         in_grads = node_vjp(node, upstream)
         toward = []
@@ -288,7 +288,9 @@ def _why_zero(node: Any) -> str:
     """The op-specific reason why ``node``'s local derivative is zero."""
     name = node.name
     xs = [t.data for t in node.inputs if t is not None]
-    x = xs[0] if xs else None
+    if not xs:
+        return f"{name}: its local derivative is zero here"
+    x = xs[0]
     if name == "relu":
         return f"dead ReLU: all {x.size} of its inputs are <= 0, where its derivative is 0"
     if name in ("sigmoid", "tanh"):

@@ -648,7 +648,7 @@ def _precision_notes(
             f"  the gradient computed in {low[0]} matches the float64 one within {low[0]} "
             f"rounding (atol {tol[0]:g}, rtol {tol[1]:g})",
         ]
-    atol, rtol = tol_used
+    atol, rtol = tol_used or (0.0, 0.0)  # set: the check above returned otherwise
     state = "fails too: a real error" if report.failures else "passes"
     return [
         f"{head}; the float64 check {state}",

@@ -116,11 +116,14 @@ def check_gradients(
         allow_kinks: accept a disagreement at a point where ``f`` has no derivative (the
             one-sided slopes differ and the analytic value lies between them).
     """
-    if (shapes is None) == (inputs is None):
+    if shapes is not None and inputs is None:
+        strategy = inputs_strategy(shapes, elements, dtype)
+    elif inputs is not None and shapes is None:
+        strategy = inputs
+    else:
         raise ValueError("check_gradients expects exactly one of `shapes` and `inputs`")
     fn = _target(f)
     name = _fname(fn)
-    strategy = inputs if inputs is not None else inputs_strategy(shapes, elements, dtype)
 
     @settings(
         max_examples=max_examples,

@@ -13,6 +13,7 @@ def normalize_axes(axis: Any, ndim: int, name: str, shape: tuple) -> tuple[int, 
     """``axis`` (None, an int or a sequence, negatives allowed) as a sorted tuple of axes."""
     if axis is None:
         return tuple(range(ndim))
+    axes: tuple
     if _is_int(axis):
         axes = (int(axis),)
     elif isinstance(axis, (tuple, list)):

@@ -222,7 +222,8 @@ def _concatenate(*xs: Array, axis: int) -> Array:
 @_concatenate.vjp
 def _(g: Tensor, out: Tensor, *xs: Tensor, axis: int) -> tuple:
     # each input gets back the slice of the gradient where its values went
-    grads, start = [], 0
+    grads: list[Tensor | None] = []
+    start = 0
     for x in xs:
         stop = start + x.shape[axis]
         if x._rg:

@@ -415,11 +415,14 @@ def collect(output: Tensor, max_ops: int | None = None, fold_scalars: bool = Tru
                 in_ids.append(None)
                 continue
             else:
-                tid = leaf_tensor.get(t)
-                if tid is None:
-                    tid = leaf_tensor[t] = f"t{len(tensors)}"
+                known = leaf_tensor.get(t)
+                if known is None:
+                    known = leaf_tensor[t] = f"t{len(tensors)}"
                     role = "parameter" if t._rg else "constant"
-                    tensors[tid] = TensorInfo(tid, role, t.shape, str(t.dtype), t.name, tensor=t)
+                    tensors[known] = TensorInfo(
+                        known, role, t.shape, str(t.dtype), t.name, tensor=t
+                    )
+                tid = known
             tensors[tid].consumers.append(oid)
             in_ids.append(tid)
         if n.n_out > 1:

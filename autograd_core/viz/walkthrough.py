@@ -226,7 +226,7 @@ class BackwardTable:
         self.steps = steps
         self.max_values = max_values
 
-    def rows(self) -> list[tuple[str, ...]]:
+    def rows(self) -> list[tuple[str, str, str, str, str, str]]:
         """One tuple of strings per step."""
         mv = self.max_values
         out = []
