@@ -19,10 +19,12 @@ from .errors import (
     DTypeError,
     GradcheckError,
     IndexingError,
+    InplaceError,
     ShapeError,
 )
 from .grad_mode import enable_grad, graph_scope, is_grad_enabled, no_grad, set_grad_enabled
 from .tensor import Tensor
+from .versions import increment_version
 from .op import Node, Op, op
 from .engine import backward, gradients
 from .function import Context, Function

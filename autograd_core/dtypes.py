@@ -26,6 +26,15 @@ def get_default_dtype() -> np.dtype:
     return _default_dtype
 
 
+def as_float(x: np.ndarray) -> np.ndarray:
+    """``x``, or for a boolean or integer array ``x`` in the float dtype numpy's ufuncs
+    compute it in (float16 for 8 bits, float32 for 16, float64 beyond): for the formulas
+    that subtract or negate, which would wrap around in unsigned integers."""
+    if x.dtype.kind in "biu":
+        return x.astype(np.result_type(x.dtype, np.float16))
+    return x
+
+
 def is_float(dtype: np.dtype) -> bool:
     """True for the dtypes that can carry gradients."""
     return dtype.kind == "f"

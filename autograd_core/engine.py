@@ -15,16 +15,18 @@ import numpy as np
 from .broadcast import unbroadcast
 from .errors import BackwardError, DTypeError, ShapeError
 from .grad_mode import checking_anomalies, grad_enabled, recording
-from .graph import Node, backward_order
+from . import graph
+from .graph import Node, backward_order, node_outputs
 from .tensor import Tensor, _make
+from .versions import changed, memory_changed, memory_versions_since, versions_since
 
 
 def backward(
     tensor: Tensor, grad: Any = None, retain_graph: bool = False, create_graph: bool = False
 ) -> None:
     """Accumulate d tensor / d leaf into ``leaf.grad`` for every leaf that requires grad."""
-    if grad is None and type(tensor) is Tensor and tensor._rg and tensor.data.size == 1:
-        data = tensor.data  # the common case (a scalar loss), without the general checks
+    if grad is None and type(tensor) is Tensor and tensor._rg and tensor._data.size == 1:
+        data = tensor._data  # the common case (a scalar loss), without the general checks
         root_grad: Any = np.empty(data.shape, dtype=data.dtype)
         root_grad.fill(1)
         if create_graph:
@@ -73,7 +75,7 @@ def _initial_grad(t: Tensor, grad: Any, create_graph: bool, where: str) -> Any:
             f"and do not compute the output inside no_grad()"
         )
     if grad is None:
-        if t.data.size != 1:
+        if t._data.size != 1:
             raise BackwardError(
                 f"{where}: grad can be implied only for a one-element output, but this one "
                 f"has shape {t.shape}. Pass grad= an array of shape {t.shape} (np.ones for a "
@@ -190,8 +192,11 @@ def backward_step(
     shape (summed over broadcast axes) and dtype, then added to what the input's producer
     (``grads``) or the leaf (``leaf_grads``) has received. With ``each``, the gradients are
     appended to it instead, one per input (None where there is none)."""
-    if node.released:
-        raise _released_error(node)
+    if node.stamp != graph.write_clock:
+        # released (stamp -1), or some in-place write came after this node was recorded
+        if node.stamp < 0:
+            raise _released_error(node)
+        _check_saved(node)
     raw = node.op.backward(node, g)
     if anomaly:
         from .debug.anomaly import check_backward  # (debug/ imports the engine)
@@ -212,8 +217,8 @@ def backward_step(
             if type(gi) is not Tensor:
                 gi = _make(np.asarray(gi))
         elif type(gi) is Tensor:
-            gi = gi.data
-        xdata = x.data
+            gi = gi._data
+        xdata = x._data
         if gi.shape != xdata.shape:
             gi = unbroadcast(gi, xdata.shape, f"vjp of '{node.name}' returned a gradient")
         if gi.dtype != xdata.dtype:
@@ -221,11 +226,53 @@ def backward_step(
         if each is not None:
             each.append(gi)
         elif p is None:
+            if x._node is not None:
+                continue  # a leaf then, given a history since by an in-place update: no grad
             prev = leaf_grads.get(x)
             leaf_grads[x] = gi if prev is None else _add(prev, gi)
         else:
             prev = grads.get(p)
             grads[p] = gi if prev is None else _add(prev, gi)
+
+
+def _check_saved(node: Node) -> None:
+    """Raise if an array ``node``'s rule reads changed in place after it was recorded."""
+    stamp = node.stamp
+    inputs = node.inputs
+    op = node.op
+    reads = op.read_positions(inputs)
+    for i, x in enumerate(inputs):
+        if x is None:
+            continue
+        if i in reads:
+            if changed(x, stamp):
+                now, then, exact = versions_since(x, stamp)
+                raise _modified_error(node, f"input {i}", x, now, then, exact)
+        else:
+            # the rule reads only its shape and dtype: only an assignment that changed them
+            rec = getattr(x, "_vt", None)
+            if rec is not None and rec.reshaped > stamp:
+                now, then, exact = versions_since(x, stamp)
+                raise _modified_error(node, f"input {i}", x, now, then, exact)
+    if op.uses_out:
+        for k, o in enumerate(node_outputs(node)):
+            if o is not None and memory_changed(o, stamp):
+                now, then, exact = memory_versions_since(o, stamp)
+                raise _modified_error(node, f"output {k}", o, now, then, exact)
+
+
+def _modified_error(
+    node: Node, which: str, t: Any, now: int, then: int, exact: bool
+) -> BackwardError:
+    name = getattr(t, "name", None)
+    label = f" ({name!r})" if name else ""
+    expected = f"version {then}" if exact else f"a version up to {then}"
+    return BackwardError(
+        f"backward: an array needed to compute the gradient was modified in place: "
+        f"{which}{label} of '{node.name}' (shape {tuple(t.shape)}, dtype {t.dtype}) is at "
+        f"version {now}; it was at {expected} when '{node.name}' recorded it. Change a copy "
+        f"instead (t.copy()), or compute '{node.name}' again after the change"
+    )
 
 
 def _released_error(node: Any) -> BackwardError:
@@ -279,7 +326,26 @@ def _retain(node: Any, g: Any, create_graph: bool) -> None:
     t = node.retain()
     if t is not None:
         g = g if create_graph else np.array(g, copy=True)
-        t.grad = g if t.grad is None else _add(t.grad, g)
+        t.grad = g if t.grad is None else _add(_present_grad(t, g), g)
+
+
+def _present_grad(t: Tensor, g: Any) -> Any:
+    """``t.grad``, checked to be an array (or a Tensor) of the gradient's shape before the
+    new gradient is added to it."""
+    prev = t.grad
+    if not isinstance(prev, (np.ndarray, Tensor)) or prev.shape != g.shape:
+        name = t.name
+        what = (
+            f"has shape {tuple(prev.shape)}"
+            if isinstance(prev, (np.ndarray, Tensor))
+            else f"is a {type(prev).__name__} ({prev!r:.40})"
+        )
+        raise ShapeError(
+            f"backward: the .grad already set on the tensor {f'{name!r} ' if name else ''}"
+            f"of shape {t.shape} {what}; the new gradient, of shape {tuple(g.shape)}, is added "
+            f"to it, so it must be an array of the tensor's shape (or None: set .grad = None)"
+        )
+    return prev
 
 
 def _deliver(leaf_grads: dict, create_graph: bool) -> None:
@@ -294,7 +360,7 @@ def _deliver(leaf_grads: dict, create_graph: bool) -> None:
             given.add(id(g))
             leaf.grad = g
         else:
-            leaf.grad = _add(leaf.grad, g)
+            leaf.grad = _add(_present_grad(leaf, g), g)
 
 
 def node_vjp(node: Node, upstream: tuple) -> list:

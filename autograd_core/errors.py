@@ -27,6 +27,11 @@ class BackwardError(AutogradError, RuntimeError):
     """backward() cannot run: a freed graph, a missing upstream gradient, no graph at all."""
 
 
+class InplaceError(BackwardError):
+    """An in-place update that cannot be made or recorded (a leaf that requires grad, a
+    read-only array), raised at the update itself."""
+
+
 class GradcheckError(AutogradError, AssertionError):
     """Analytic and numerical gradients disagree (raised by gradcheck)."""
 

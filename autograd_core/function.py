@@ -14,6 +14,7 @@ from .errors import BackwardError, DTypeError, ShapeError
 from .grad_mode import checking_anomalies, grad_enabled, recording
 from .op import Node, Op
 from .tensor import Tensor, _make
+from .versions import pins
 
 
 class Context:
@@ -33,11 +34,13 @@ class Context:
 
     def save_for_backward(self, *arrays: Any) -> None:
         """Keep arrays (or Tensors, stored as their arrays) for ``backward``."""
-        self._saved = tuple(a.data if isinstance(a, Tensor) else a for a in arrays)
+        self._saved = tuple(a._data if isinstance(a, Tensor) else a for a in arrays)
 
     @property
     def saved_arrays(self) -> tuple:
-        """The arrays given to ``save_for_backward``."""
+        """The arrays given to ``save_for_backward``, as read-only views: a backward that
+        writes into one (often the forward's input or output) raises instead of changing
+        the values it was given."""
         if self._released:
             raise BackwardError(
                 f"{self._function}.backward: the saved arrays were freed by an earlier "
@@ -45,7 +48,7 @@ class Context:
             )
         if self._saved is None:  # (released: the check above raised)
             return ()
-        return self._saved
+        return tuple([_read_only(a) for a in self._saved])
 
     saved_tensors = saved_arrays  # the PyTorch name
 
@@ -55,12 +58,23 @@ class Context:
         self._released = True
 
 
+def _read_only(a: Any) -> Any:
+    if not isinstance(a, np.ndarray):
+        return a
+    v = a.view()
+    v.setflags(write=False)
+    return v
+
+
 class _FunctionOp(Op):
     """The op recorded for a Function subclass: calls its ``backward`` on arrays."""
 
     def __init__(self, function: type[Function]) -> None:
         super().__init__(function.__name__, function.forward)
         self.function = function
+        # what backward reads is not declared: every input, and the outputs (forward may
+        # have saved them), must be unchanged at backward
+        self.uses_out = True
 
     def backward(self, node: Node, g: Any) -> tuple:
         try:
@@ -99,10 +113,10 @@ class _FunctionOp(Op):
         # The engine turns recording on only for create_graph=True.
         recorded = recording()
         arrays = [
-            np.zeros_like(o) if x is None else (x.data if isinstance(x, Tensor) else x)
+            np.zeros_like(o) if x is None else (x._data if isinstance(x, Tensor) else x)
             for x, o in zip(gs, outs, strict=True)
         ]
-        result = fn.backward(ctx, *arrays)
+        result = _run_backward(fn, ctx, arrays)
         if not isinstance(result, tuple):
             result = (result,)
         n_args = len(ctx._args)
@@ -127,6 +141,24 @@ class _FunctionOp(Op):
                 r = _make(r, True, step)
             grads.append(r)
         return tuple(grads)
+
+
+def _run_backward(fn: type[Function], ctx: Context, grads: list) -> Any:
+    """``fn.backward(ctx, *grads)``, turning numpy's complaint about a write into a saved
+    array (``ctx.saved_arrays`` hands out read-only views) into an error naming the
+    Function."""
+    try:
+        return fn.backward(ctx, *grads)
+    except ValueError as e:
+        if ctx._saved and "read-only" in str(e):
+            shapes = ", ".join(f"{np.shape(a)} {getattr(a, 'dtype', '')}" for a in ctx._saved)
+            raise BackwardError(
+                f"{fn.__name__}.backward wrote into an array it saved with save_for_backward "
+                f"(saved: {shapes}): saved arrays are read-only inside backward, so that it "
+                f"cannot change the values its forward was given. Copy one before changing it "
+                f"(x = x.copy())"
+            ) from e
+        raise
 
 
 def _check_gradient(name: str, pos: int, r: Any, x: Tensor) -> np.ndarray:
@@ -206,7 +238,7 @@ class Function:
         """Run ``forward`` on the arrays of the arguments and record the call."""
         needs = tuple(isinstance(a, Tensor) and a._rg for a in args)
         ctx = Context(cls.__name__, needs)
-        arrays = [a.data if isinstance(a, Tensor) else a for a in args]
+        arrays = [a._data if isinstance(a, Tensor) else a for a in args]
         previous = recording()
         grad_enabled.set(False)
         try:
@@ -226,6 +258,8 @@ class Function:
         node = Node(cls._op(), inputs, _producers(inputs), outs if multi else outs[0], {})
         node.ctx = ctx
         node.n_out = len(outs)
+        if any(t._guard is not None for t in inputs):
+            node.pins = pins(inputs, node.op)
         if checking_anomalies():
             from .debug.anomaly import check_forward
 

@@ -10,6 +10,7 @@ thread-local attribute costs three times as much.
 from __future__ import annotations
 
 import functools
+import inspect
 from contextvars import ContextVar
 from typing import Any, Callable, TypeVar
 
@@ -51,6 +52,8 @@ class _GradMode:
 
     def __call__(self, func: F) -> F:
         enabled = self._enabled
+        if inspect.isgeneratorfunction(func):
+            return _wrap_generator(func, enabled)  # type: ignore[return-value]
 
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -62,6 +65,40 @@ class _GradMode:
                 grad_enabled.set(prev)
 
         return wrapper  # type: ignore[return-value]
+
+
+def _wrap_generator(func: Callable, enabled: bool) -> Callable:
+    """A generator function whose every step (up to each ``yield``) runs in the mode, and
+    whose caller runs in its own mode between the steps (PyTorch does the same)."""
+
+    @functools.wraps(func)
+    def generator(*args: Any, **kwargs: Any) -> Any:
+        gen = func(*args, **kwargs)
+
+        def step(method: Callable, *arg: Any) -> Any:
+            prev = grad_enabled.get()
+            grad_enabled.set(enabled)
+            try:
+                return method(*arg)
+            finally:
+                grad_enabled.set(prev)
+
+        try:
+            response = step(gen.send, None)
+            while True:
+                try:
+                    request = yield response
+                except GeneratorExit:
+                    step(gen.close)
+                    raise
+                except BaseException as e:  # thrown in by the caller: pass it on
+                    response = step(gen.throw, e)
+                else:
+                    response = step(gen.send, request)
+        except StopIteration as stop:
+            return stop.value
+
+    return generator
 
 
 class set_grad_enabled(_GradMode):

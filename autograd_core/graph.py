@@ -4,11 +4,26 @@ over it that backward, gradcheck, the walkthrough and the renderer all use.
 
 from __future__ import annotations
 
+import threading
 from typing import Any, Iterator
 
 import numpy as np
 
 from .grad_mode import open_scope
+
+#: The write clock: advanced by every in-place write that goes through the library (see
+#: ``versions``); each Node keeps its value when recorded (``stamp``), so that backward
+#: looks at the arrays a node saved only if some write came after it.
+write_clock = 0
+_tick_lock = threading.Lock()
+
+
+def tick() -> int:
+    """Advance the write clock; the new value stamps the write being made."""
+    global write_clock
+    with _tick_lock:
+        write_clock += 1
+        return write_clock
 
 
 class Node:
@@ -29,9 +44,14 @@ class Node:
     - ``hooks``, ``retain``: gradient hooks and ``retain_grad()`` of the output Tensor.
     - ``trace``: the creation stack (anomaly mode only); ``scope``: the innermost
       ``graph_scope`` open when recorded (an nn layer), for drawing.
+    - ``stamp``: the write clock when recorded (``versions``): backward checks the tensors
+      the rule reads only when some in-place write came after it. ``pins``: what keeps the
+      numpy arrays the user handed in, and that the rule reads, read-only while the node
+      lives (None if none).
 
     ``release()`` drops the arrays saved for backward (``out``, the intermediates in
-    ``inputs``, the Function's saved arrays); ``released`` says it happened.
+    ``inputs``, the Function's saved arrays); ``released`` says it happened (``stamp`` is
+    then -1, so that backward tests one field for both).
     """
 
     op: Any
@@ -42,12 +62,13 @@ class Node:
     ctx: Any
     out_index: int | None
     n_out: int
-    released: bool
     _meta: tuple
     hooks: list | None
     retain: Any
     trace: Any
     scope: Any
+    stamp: int
+    pins: Any
 
     __slots__ = (
         "op",
@@ -58,12 +79,13 @@ class Node:
         "ctx",
         "out_index",
         "n_out",
-        "released",
         "_meta",
         "hooks",
         "retain",
         "trace",
         "scope",
+        "stamp",
+        "pins",
         "__weakref__",
     )
 
@@ -75,8 +97,14 @@ class Node:
         self.out = out
         self.ctx = self.out_index = self.hooks = self.retain = self.trace = None
         self.n_out = 1  # a multi-output Function sets its count (and its ctx) afterwards
-        self.released = False
+        self.stamp = write_clock
         self.scope = open_scope()
+        # (`pins` is set only where there is something to pin)
+
+    @property
+    def released(self) -> bool:
+        """True once ``release()`` dropped the arrays saved for backward."""
+        return self.stamp < 0
 
     @property
     def name(self) -> str:
@@ -101,9 +129,9 @@ class Node:
 
     def release(self) -> None:
         """Drop the arrays saved for backward; keep the structure, the leaves and constants."""
-        if self.released:
-            return
         out = self.out
+        if out is None:  # released already
+            return
         if type(out) is tuple:
             self._meta = (tuple([o.shape for o in out]), out[0].dtype)
         else:
@@ -131,7 +159,8 @@ class Node:
             )
         if self.ctx is not None:
             self.ctx.release()
-        self.released = True
+        self.pins = None  # the arrays it read may be written again (when no other node reads them)
+        self.stamp = -1
 
     def __repr__(self) -> str:
         return f"<Node {self.name} shape={self.shape}>"

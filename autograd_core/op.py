@@ -14,10 +14,16 @@ def cube(x):
 def _(g, out, x):
     return (g * 3.0 * out / x,)
 ```
+
+What a rule reads is declared, so that backward can refuse an array that changed since the
+op was recorded, and only such an array (PyTorch saves only what a formula reads): ``reads``
+lists the inputs whose values it reads (every input unless said otherwise; ``reads=()`` for a
+rule that needs only shapes, as add's), ``uses_out`` says it reads the output.
 """
 
 from __future__ import annotations
 
+import weakref
 from typing import Any, Callable
 
 import numpy as np
@@ -27,6 +33,7 @@ from .errors import AutogradError, BackwardError, DTypeError, IndexingError, Sha
 from .grad_mode import checking_anomalies, grad_enabled, recording
 from .graph import Node
 from .tensor import Tensor, _make
+from .versions import OPERAND, each_other, owner, pins
 
 _new = object.__new__
 
@@ -40,26 +47,47 @@ def _no_rule(g: Any, out: Any, *inputs: Any, **kwargs: Any) -> tuple:
 class Op:
     """A differentiable operation: ``forward`` on arrays and a VJP rule on Tensors."""
 
+    #: True for an op whose output may be a numpy view of its first input (see ``ViewOp``)
+    view = False
+
     def __init__(self, name: str, forward: Callable, differentiable: bool = True) -> None:
         self.name = name
         self.forward = forward
         self.rule: VjpRule = _no_rule
         self.uses_out = False
+        self.reads: Any = None
+        self.may_pin = True  # False when the rule reads no input (then nothing is pinned)
         self.differentiable = differentiable
         self.__doc__ = forward.__doc__
         self.__wrapped__ = forward
 
-    def vjp(self, rule: VjpRule | None = None, *, uses_out: bool = False) -> Any:
+    def vjp(
+        self, rule: VjpRule | None = None, *, uses_out: bool = False, reads: Any = None
+    ) -> Any:
         """Register the VJP rule ``rule(g, out, *inputs, **kwargs) -> one gradient per input``.
 
         ``uses_out=True`` says the rule reads ``out``, the forward's result; otherwise it is
-        handed None. Use as ``@name.vjp`` or ``@name.vjp(uses_out=True)``.
+        handed None. ``reads`` says which inputs' values the rule reads: None (the default)
+        for all of them, a tuple of input positions (``()`` for none: add, sum, reshape read
+        only shapes), or a function of the inputs returning such a tuple (multiply reads
+        ``y`` only to differentiate ``x``). backward raises if one of those changed in place
+        after the op was recorded; the others may change freely, as in PyTorch. Use as
+        ``@name.vjp`` or ``@name.vjp(uses_out=True, reads=(0,))``.
         """
         if rule is None:
-            return lambda r: self.vjp(r, uses_out=uses_out)
+            return lambda r: self.vjp(r, uses_out=uses_out, reads=reads)
         self.rule = rule
         self.uses_out = uses_out
+        self.reads = tuple(reads) if isinstance(reads, (tuple, list)) else reads
+        self.may_pin = self.reads != ()
         return rule
+
+    def read_positions(self, inputs: tuple) -> Any:
+        """The positions of the inputs whose values the rule reads (a range for all)."""
+        reads = self.reads
+        if reads is None:
+            return range(len(inputs))
+        return reads(*inputs) if callable(reads) else reads
 
     def __call__(self, *args: Any, **kwargs: Any) -> Tensor:
         # NOTE: every op, forward and inside a plain backward's rules, comes through here, so
@@ -73,28 +101,28 @@ class Op:
                     args = as_tensors(args)
                     x, y = args
                 if kwargs:
-                    out = self.forward(x.data, y.data, **kwargs)
+                    out = self.forward(x._data, y._data, **kwargs)
                 else:
-                    out = self.forward(x.data, y.data)
+                    out = self.forward(x._data, y._data)
                 rg = x._rg or y._rg
             elif n == 1:
                 x = args[0]
                 if type(x) is not Tensor:
                     args = as_tensors(args)
                     x = args[0]
-                out = self.forward(x.data, **kwargs) if kwargs else self.forward(x.data)
+                out = self.forward(x._data, **kwargs) if kwargs else self.forward(x._data)
                 rg = x._rg
             elif n == 3:
                 x, y, z = args
                 if type(x) is not Tensor or type(y) is not Tensor or type(z) is not Tensor:
                     args = as_tensors(args)
                     x, y, z = args
-                out = self.forward(x.data, y.data, z.data, **kwargs)
+                out = self.forward(x._data, y._data, z._data, **kwargs)
                 rg = x._rg or y._rg or z._rg
             else:
                 if not all([type(a) is Tensor for a in args]):
                     args = as_tensors(args)
-                out = self.forward(*[t.data for t in args], **kwargs)
+                out = self.forward(*[t._data for t in args], **kwargs)
                 rg = any([t._rg for t in args])
         except AutogradError:
             raise
@@ -104,16 +132,25 @@ class Op:
             out = np.asarray(out)
         if not (rg and recording() and self.differentiable):
             return _make(out)
-        parents: tuple
+        # `x._guard or y._guard`: an input holds an array the user handed in, which must
+        # stay unwritten while the node lives if the rule reads it (versions.Guard)
+        node: Node
         if n == 2:
-            parents = (x._node, y._node)
+            node = Node(self, args, (x._node, y._node), out, kwargs)
+            if (x._guard or y._guard) and self.may_pin:
+                node.pins = pins(args, self)
         elif n == 1:
-            parents = (x._node,)
+            node = Node(self, args, (x._node,), out, kwargs)
+            if x._guard and self.may_pin:
+                node.pins = pins(args, self)
         elif n == 3:
-            parents = (x._node, y._node, z._node)
+            node = Node(self, args, (x._node, y._node, z._node), out, kwargs)
+            if (x._guard or y._guard or z._guard) and self.may_pin:
+                node.pins = pins(args, self)
         else:
-            parents = tuple([t._node for t in args])
-        node = Node(self, args, parents, out, kwargs)
+            node = Node(self, args, tuple([t._node for t in args]), out, kwargs)
+            if any([t._guard for t in args]) and self.may_pin:
+                node.pins = pins(args, self)
         if checking_anomalies():
             from .debug.anomaly import check_forward  # (debug/ imports the engine)
 
@@ -150,13 +187,50 @@ class Op:
         return f"<op {self.name}>"
 
 
-def op(name: str, differentiable: bool = True) -> Callable[[Callable], Op]:
-    """Decorator turning an array function into a recorded ``Op``; add its rule with ``.vjp``."""
+class ViewOp(Op):
+    """An op whose output may be a numpy view of its first input (reshape, transpose, basic
+    indexing): the output then remembers its base, as PyTorch's views do, so that an
+    in-place change through either one is recorded in both (see ``inplace``)."""
+
+    view = True
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Tensor:
+        t = Op.__call__(self, *args, **kwargs)
+        x = args[0]
+        b = t._data.base
+        if b is not None and type(x) is Tensor and b is owner(x._data):
+            rec = recording()
+            t._base = (x, self, kwargs, rec)
+            t._guard = x._guard
+            if rec:  # its history may have to follow an in-place change of the base
+                link_view(x, t)
+        return t
+
+
+def op(name: str, differentiable: bool = True, view: bool = False) -> Callable[[Callable], Op]:
+    """Decorator turning an array function into a recorded ``Op``; add its rule with ``.vjp``.
+
+    ``view=True`` for an op whose result may be a numpy view of its first input.
+    """
 
     def wrap(forward: Callable) -> Op:
-        return Op(name, forward, differentiable)
+        return (ViewOp if view else Op)(name, forward, differentiable)
 
     return wrap
+
+
+def link_view(base: Tensor, view: Tensor) -> None:
+    """Remember ``view`` (weakly) among the views of ``base``."""
+    ref = weakref.ref(view)
+    try:
+        views = base._views
+    except AttributeError:
+        base._views = [ref]
+        return
+    views.append(ref)
+    n = len(views)
+    if n >= 16 and not n & (n - 1):  # at 16, 32, 64, ...: amortized constant time
+        views[:] = [r for r in views if r() is not None]
 
 
 # --- converting arguments -------------------------------------------------------------------
@@ -184,7 +258,10 @@ def constant(value: Any, like: np.dtype | None = None) -> Tensor:
     if isinstance(value, np.ndarray):
         if value.dtype.kind not in "biuf":
             raise DTypeError(f"expected a numeric array. Received: dtype={value.dtype}")
-        return _make(value)
+        t = _make(value if type(value) is np.ndarray else value.view(np.ndarray))
+        # the caller's array: locked while a node reading it lives (versions.pins)
+        t._guard = OPERAND
+        return t
     if isinstance(value, _SCALARS):
         return _make(_scalar_array(value, like))
     return Tensor(value)
@@ -199,7 +276,13 @@ def _scalar_array(value: Any, like: np.dtype | None) -> np.ndarray:
         return np.asarray(value, dtype=like)
     if isinstance(value, (int, np.integer)):
         if like is not None and like.kind in "fiu":
-            return np.asarray(value, dtype=like)
+            try:
+                return np.asarray(value, dtype=like)
+            except OverflowError:
+                raise DTypeError(
+                    f"the integer {value} does not fit the {like} tensor it meets (numpy's "
+                    f"rule); convert the tensor to a wider dtype first"
+                ) from None
         return np.asarray(value, dtype=get_default_dtype())
     if isinstance(value, (float, np.floating)):
         if like is not None and like.kind == "f":

@@ -6,11 +6,13 @@ The operators and methods here are thin: each forwards to the op of the same nam
 
 from __future__ import annotations
 
+import operator
 import weakref
 from typing import Any, Callable
 
 import numpy as np
 
+from . import versions
 from .dtypes import as_dtype, get_default_dtype
 from .errors import BackwardError, DTypeError
 
@@ -28,13 +30,34 @@ class Tensor:
         name: a label shown in drawn graphs and error messages.
     """
 
-    __slots__ = ("data", "grad", "_rg", "_node", "name", "_hooks", "__weakref__")
-    data: np.ndarray
+    __slots__ = (
+        "_data",
+        "grad",
+        "_rg",
+        "_node",
+        "_name",
+        "_hooks",
+        "_guard",
+        "_vt",
+        "_base",
+        "_views",
+        "__weakref__",
+    )
+    _data: np.ndarray  # the engine reads this slot; users read the `data` property
     grad: Any  # an ndarray, a Tensor under create_graph=True, or None
     _rg: bool  # requires grad
     _node: Any  # the Node that produced this tensor; None for a leaf
-    name: str | None
+    _name: str | None  # (set only when named: see the `name` property)
     _hooks: list | None  # gradient hooks of a leaf (a non-leaf's live on its Node)
+    # The guard of the numpy array this tensor was made from, when a raw write into it must
+    # be stopped while a graph reads it (versions.Guard); None for the library's own arrays.
+    _guard: Any
+    # Set only when used (read with getattr): `.data` assignments (versions._Writes); the
+    # tensor this one is a view of, as (base, view op, its kwargs, grad mode when taken);
+    # weak references to the views taken of this tensor with grad mode on.
+    _vt: Any
+    _base: tuple
+    _views: list
     # numpy hands `ndarray + Tensor` over to Tensor.__radd__ instead of converting us.
     __array_ufunc__ = None
     __array_priority__ = 1000
@@ -46,16 +69,68 @@ class Tensor:
         dtype: Any = None,
         name: str | None = None,
     ) -> None:
-        self.data = _to_array(data, dtype)
+        self._data, self._guard = _to_array(data, dtype)
         self.grad = None
         self._node = None
         self._hooks = None
-        self.name = name
+        self._name = name
         self._rg = False
         if requires_grad:
             self.requires_grad = True
 
     # --- attributes -------------------------------------------------------------------------
+
+    def _set_data(self, value: Any) -> None:
+        if value is self._data:
+            # `t.data *= 2`: numpy wrote into the array, then Python assigns it back
+            versions.wrote((value,))
+            return
+        if type(value) is not np.ndarray:
+            if not isinstance(value, np.ndarray):
+                raise DTypeError(
+                    f"Tensor.data must be assigned an np.ndarray (shape {self._data.shape}, "
+                    f"dtype {self._data.dtype} now). Received: {_short(value)}"
+                )
+            value = value.view(np.ndarray)
+        if value.dtype.kind not in "biuf" or (self._rg and value.dtype.kind != "f"):
+            raise DTypeError(
+                f"Tensor.data: cannot assign an array of dtype {value.dtype} to a tensor "
+                f"{'that requires grad' if self._rg else ''} (dtype {self._data.dtype}); "
+                f"{'a floating point' if self._rg else 'a bool, integer or float'} array is "
+                f"needed"
+            )
+        versions.replaced(self, value)
+        self._data = value
+        self._guard = versions.guard_of(value)
+
+    data = property(
+        operator.attrgetter("_data"),
+        _set_data,
+        doc="The values, an np.ndarray (shared with the array the tensor was made from). "
+        "Assigning it (``t.data = a``, also ``t.data *= 2``) counts as an in-place write: "
+        "a graph that saved the tensor raises at backward. Writing into the array it returns "
+        "(``t.data[0] = 5``) is not seen: use ``t[0] = 5`` inside ``no_grad()``, ``copy_``, "
+        "or ``ag.increment_version(t)`` after the write.",
+    )
+
+    @property
+    def name(self) -> str | None:
+        """A label shown in drawn graphs and error messages (None if unnamed)."""
+        # NOTE: the slot is left unset on the engine's results (one store less per op)
+        try:
+            return self._name
+        except AttributeError:
+            return None
+
+    @name.setter
+    def name(self, value: str | None) -> None:
+        self._name = value
+
+    @property
+    def version(self) -> int:
+        """How many in-place writes this tensor has seen (shared with the tensors whose
+        memory it shares: its views, its base, ``detach()``)."""
+        return versions.version(self)
 
     @property
     def requires_grad(self) -> bool:
@@ -65,11 +140,11 @@ class Tensor:
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
         value = bool(value)
-        if value and self.data.dtype.kind != "f":
+        if value and self._data.dtype.kind != "f":
             raise DTypeError(
                 f"requires_grad=True: only floating point tensors can require gradients. "
                 f"Received dtype "
-                f"{self.data.dtype} (shape {self.data.shape}); convert with .astype(np.float32)"
+                f"{self._data.dtype} (shape {self._data.shape}); convert with .astype(np.float32)"
             )
         if not value and self._node is not None:
             raise BackwardError(
@@ -80,22 +155,22 @@ class Tensor:
     @property
     def shape(self) -> tuple[int, ...]:
         """Shape of the data."""
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self) -> int:
         """Number of dimensions."""
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def size(self) -> int:
         """Number of elements."""
-        return self.data.size
+        return self._data.size
 
     @property
     def dtype(self) -> np.dtype:
         """dtype of the data."""
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def is_leaf(self) -> bool:
@@ -153,8 +228,10 @@ class Tensor:
     # --- conversion -------------------------------------------------------------------------
 
     def detach(self) -> Tensor:
-        """A new leaf sharing this data, cut from the graph."""
-        return _make(self.data)
+        """A new leaf sharing this data (and its version), cut from the graph."""
+        t = _make(self._data)
+        t._guard = self._guard
+        return t
 
     def numpy(self) -> np.ndarray:
         """The data as an ndarray (shared, not copied)."""
@@ -278,6 +355,35 @@ class Tensor:
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
         return not_equal(self, other)
+
+    # --- in-place updates (autograd_core.inplace) -------------------------------------------
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return _update(self, add, other, "+")
+
+    def __isub__(self, other: Any) -> Tensor:
+        return _update(self, subtract, other, "-")
+
+    def __imul__(self, other: Any) -> Tensor:
+        return _update(self, multiply, other, "*")
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return _update(self, divide, other, "/")
+
+    def __ipow__(self, other: Any) -> Tensor:
+        return _update(self, power, other, "**")
+
+    def __imatmul__(self, other: Any) -> Tensor:
+        return _update(self, matmul, other, "@")
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        _setitem(self, index, value)
+
+    def copy_(self, src: Any) -> Tensor:
+        """Copy ``src`` (a Tensor, array or scalar, broadcast to this shape) into this
+        tensor, in place, as PyTorch's ``copy_``; returns the tensor. Inside ``no_grad()``
+        it is a plain write (``load_state_dict``); outside, it is recorded."""
+        return _copy_(self, src)
 
     # --- methods ----------------------------------------------------------------------------
 
@@ -432,20 +538,27 @@ class RemovableHandle:
 def _make(data: np.ndarray, requires_grad: bool = False, node: Any = None) -> Tensor:
     """Build a Tensor around an ndarray without validation (the engine's fast path)."""
     t = _new(Tensor)
-    t.data = data
-    t.grad = None
+    t._data = data
     t._rg = requires_grad
     t._node = node
-    t.name = None
-    t._hooks = None
+    t.grad = t._hooks = t._guard = None
     return t
 
 
-def _to_array(data: Any, dtype: Any) -> np.ndarray:
-    """Convert user data to an ndarray following the dtype rules of the API."""
+def _to_array(data: Any, dtype: Any) -> tuple[np.ndarray, Any]:
+    """Convert user data to an ndarray following the dtype rules of the API; with the
+    guard (versions.Guard) of the user's array when the result shares its memory."""
     if isinstance(data, Tensor):
-        data = data.data
+        arr = data._data
+        if dtype is not None and arr.dtype != as_dtype(dtype, "Tensor"):
+            return arr.astype(as_dtype(dtype, "Tensor")), None
+        return arr, data._guard
     if isinstance(data, np.ndarray):
+        if data.dtype.kind in "biuf" and (dtype is None or as_dtype(dtype, "Tensor") == data.dtype):
+            # NOTE: shared, not copied; the tensor holds its own view of the array, so that
+            # the user's array can be made read-only while a graph reads it (see
+            # versions.Guard) without making the tensor's read-only too.
+            return data.view(np.ndarray), versions.guard(data)
         arr = data
     elif isinstance(data, np.generic):
         arr = np.asarray(data)
@@ -470,7 +583,7 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
         dtype = as_dtype(dtype, "Tensor")
         if arr.dtype != dtype:
             arr = arr.astype(dtype)
-    return arr
+    return arr, None
 
 
 def _short(data: Any) -> str:
@@ -534,3 +647,4 @@ from .ops.shape import (  # noqa: E402
 )
 from .ops.linalg import matmul  # noqa: E402
 from .engine import backward as _backward  # noqa: E402  (bound once, not per call)
+from .inplace import copy_ as _copy_, setitem as _setitem, update as _update  # noqa: E402

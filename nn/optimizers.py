@@ -1,8 +1,10 @@
 """Optimizers (``nn.optim``): SGD, RMSprop, Adam, AdamW with Keras's update rules and defaults.
 
 ``step()`` updates each parameter's ``.data`` in place from its ``.grad``, with state arrays
-allocated once and numpy ``out=`` arguments, outside any recorded graph. Gradients are only
-read (they may be shared with other arrays), never written. ``zero_grad()`` sets them to None.
+allocated once and numpy ``out=`` arguments, outside any recorded graph, and advances the
+parameters' version counters (``ag.increment_version``), so that a graph recorded before the
+step raises at backward rather than using the new values. Gradients are only read (they may
+be shared with other arrays), never written. ``zero_grad()`` sets them to None.
 
 Weight decay is decoupled, as in Keras and AdamW: ``p -= lr * weight_decay * p`` before the
 update.
@@ -21,7 +23,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from autograd_core import Tensor
+from autograd_core import Tensor, increment_version
 
 # Parameters averaging fewer elements than this are updated through one flat buffer.
 _FLAT_MEAN_SIZE = 20_000
@@ -204,6 +206,7 @@ class Optimizer:
         wd = lr * self.weight_decay
         if self._flat is not None and self._step_flat(lr, wd):
             return
+        increment_version(*[p for p in self.params if p.grad is not None])
         for p, state in zip(self.params, self._state, strict=True):
             g = p.grad
             if g is None:
@@ -228,6 +231,7 @@ class Optimizer:
             if not isinstance(g, np.ndarray):
                 g = g.data
             gflat[lo:hi] = g.reshape(-1)
+        increment_version(*params)
         if wd:
             flat *= 1.0 - wd
         self._update(flat, gflat, state, lr)

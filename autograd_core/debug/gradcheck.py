@@ -276,6 +276,16 @@ class GradcheckReport:
     @property
     def message(self) -> str:
         """The report as a few readable lines."""
+        if not self.failures and not self.ok:
+            lines = [
+                f"gradcheck failed for {self.name}: the gradients of the whole function agree "
+                f"with central differences, but a recorded operation's backward does not, for "
+                f"a random incoming gradient (f ends in a reduction such as .sum(), whose "
+                f"incoming gradient, all ones, hides a backward that ignores or mis-scales it)"
+            ]
+            for fault in self.faults:
+                lines += [f"  {s}" for s in fault.lines()]
+            return "\n".join(lines + [f"  {n}" for n in self.notes])
         if self.ok:
             lines = [
                 f"gradcheck passed for {self.name}: {len(self.inputs)} input(s), "
@@ -433,8 +443,19 @@ def _created(node: Any) -> str | None:
     return where_created(node) if node.trace is not None else None
 
 
-def _find_faults(out: Tensor, eps: float, atol: float, rtol: float) -> tuple[list, list]:
-    """Check every node of ``out``'s graph; returns (faults, nodes that could not be checked)."""
+def _user_written(node: Any) -> bool:
+    """True for a custom Function's node, or an op defined outside the library."""
+    if node.ctx is not None:
+        return True
+    module = getattr(node.op.forward, "__module__", None) or ""
+    return module != "autograd_core" and not module.startswith("autograd_core.")
+
+
+def _find_faults(
+    out: Tensor, eps: float, atol: float, rtol: float, only: Callable | None = None
+) -> tuple[list, list]:
+    """Check every node of ``out``'s graph (those ``only`` accepts, when given); returns
+    (faults, nodes that could not be checked)."""
     if out._node is None:
         return [], []
     order = [n for n in backward_order(out._node) if not is_plumbing(n)]
@@ -442,6 +463,8 @@ def _find_faults(out: Tensor, eps: float, atol: float, rtol: float) -> tuple[lis
     faults, unchecked = [], []
     for k, node in enumerate(order, start=1):
         if not getattr(node.op, "differentiable", True):
+            continue
+        if only is not None and not only(node):
             continue
         res = _check_node(node, k, len(order), eps, atol, rtol, rng)
         if isinstance(res, NodeFault):
@@ -596,6 +619,17 @@ def _gradcheck(
             bad = ~(err <= atol + rtol * np.abs(d.central))
             kinks_only &= bool(np.all(kink[bad]))
     report.notes += _precision_notes(f, args, diff_idx, dtypes, analytic, name, report)
+    if not report.failures and find_faults and not record:
+        # NOTE: with f ending in .sum() every node's incoming gradient is all ones, which a
+        # backward that ignores or mis-scales it passes; each user-written node (custom
+        # Functions, ops defined outside the library) is therefore also checked on its own,
+        # with a random incoming gradient. The library's ops have their own tests.
+        faults, _ = _find_faults(out, eps, atol, rtol, only=_user_written)
+        if faults:
+            report.ok = False
+            report.faults = faults
+            if raise_exception:
+                raise GradcheckError(report.message, report)
     if report.failures:
         report.ok = False
         report.only_kinks = kinks_only

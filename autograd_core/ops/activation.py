@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..dtypes import as_float
 from ..op import Tensor, _make, op
 from ._axes import normalize_axis
 
@@ -13,6 +14,7 @@ Array = np.ndarray
 def _stable_sigmoid(x: Array) -> Array:
     # NOTE: 1 / (1 + exp(-x)) overflows for x << 0; with e = exp(-|x|) in (0, 1] both
     # branches, 1 / (1 + e) and e / (1 + e), are exact and never overflow.
+    x = as_float(x)  # (-|x| of an unsigned integer wraps around)
     e = np.exp(-np.abs(x))
     r = 1.0 / (1.0 + e)
     return np.where(x >= 0, r, e * r)
@@ -24,7 +26,7 @@ def sigmoid(x: Array) -> Array:
     return _stable_sigmoid(x)
 
 
-@sigmoid.vjp(uses_out=True)
+@sigmoid.vjp(uses_out=True, reads=())
 def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
     # d sigmoid(x)/dx = s * (1 - s): reuse the forward output
     return (g * out * (1.0 - out),)
@@ -36,7 +38,7 @@ def tanh(x: Array) -> Array:
     return np.tanh(x)
 
 
-@tanh.vjp(uses_out=True)
+@tanh.vjp(uses_out=True, reads=())
 def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
     # d tanh(x)/dx = 1 - tanh(x)**2
     return (g * (1.0 - out * out),)
@@ -81,12 +83,13 @@ def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
 @op("softmax")
 def _softmax(x: Array, axis: int) -> Array:
     # NOTE: shifting by the max keeps exp() from overflowing; the result is unchanged.
+    x = as_float(x)  # (an unsigned integer's x - max wraps around)
     e = np.exp(x - x.max(axis=axis, keepdims=True))
     e /= e.sum(axis=axis, keepdims=True)
     return e
 
 
-@_softmax.vjp(uses_out=True)
+@_softmax.vjp(uses_out=True, reads=())
 def _(g: Tensor, out: Tensor, x: Tensor, axis: int) -> tuple:
     # d softmax: s * (g - sum(g * s))  along the axis
     return (out * (g - (g * out).sum(axis=axis, keepdims=True)),)
@@ -96,11 +99,12 @@ def _(g: Tensor, out: Tensor, x: Tensor, axis: int) -> tuple:
 def _log_softmax(x: Array, axis: int) -> Array:
     # NOTE: x - logsumexp(x) directly, rather than log(softmax(x)), which gives -inf when
     # a probability underflows to 0.
+    x = as_float(x)
     shifted = x - x.max(axis=axis, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
-@_log_softmax.vjp(uses_out=True)
+@_log_softmax.vjp(uses_out=True, reads=())
 def _(g: Tensor, out: Tensor, x: Tensor, axis: int) -> tuple:
     # d log_softmax: g - softmax(x) * sum(g)  along the axis, with softmax = exp(out)
     return (g - out.exp() * g.sum(axis=axis, keepdims=True),)

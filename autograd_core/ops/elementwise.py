@@ -11,9 +11,10 @@ from typing import Any
 import numpy as np
 
 from ..dtypes import as_dtype
-from ..op import Tensor, _make, as_tensors, op
+from ..op import Tensor, _make, as_tensors, each_other, op
 
 Array = np.ndarray
+
 
 
 # --- arithmetic -------------------------------------------------------------------------------
@@ -25,7 +26,7 @@ def add(x: Array, y: Array) -> Array:
     return x + y
 
 
-@add.vjp
+@add.vjp(reads=())
 def _(g: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple:
     # d(x + y)/dx = 1, d(x + y)/dy = 1
     return g, g
@@ -37,7 +38,7 @@ def subtract(x: Array, y: Array) -> Array:
     return x - y
 
 
-@subtract.vjp
+@subtract.vjp(reads=())
 def _(g: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple:
     # d(x - y)/dx = 1, d(x - y)/dy = -1
     return g, (-g if y._rg else None)
@@ -49,7 +50,7 @@ def multiply(x: Array, y: Array) -> Array:
     return x * y
 
 
-@multiply.vjp
+@multiply.vjp(reads=each_other)
 def _(g: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple:
     # d(x * y)/dx = y, d(x * y)/dy = x
     return (g * y if x._rg else None), (g * x if y._rg else None)
@@ -61,7 +62,7 @@ def divide(x: Array, y: Array) -> Array:
     return x / y
 
 
-@divide.vjp(uses_out=True)
+@divide.vjp(uses_out=True, reads=(1,))
 def _(g: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple:
     # d(x / y)/dx = 1 / y, d(x / y)/dy = -x / y**2 = -out / y
     gx = g / y if x._rg else None
@@ -75,7 +76,7 @@ def negative(x: Array) -> Array:
     return -x
 
 
-@negative.vjp
+@negative.vjp(reads=())
 def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
     # d(-x)/dx = -1
     return (-g,)
@@ -119,7 +120,7 @@ def exp(x: Array) -> Array:
     return np.exp(x)
 
 
-@exp.vjp(uses_out=True)
+@exp.vjp(uses_out=True, reads=())
 def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
     # d(e**x)/dx = e**x: reuse the forward output
     return (g * out,)
@@ -155,7 +156,7 @@ def sqrt(x: Array) -> Array:
     return np.sqrt(x)
 
 
-@sqrt.vjp(uses_out=True)
+@sqrt.vjp(uses_out=True, reads=())
 def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
     # d(sqrt x)/dx = 1 / (2 sqrt x): reuse the forward output
     # NOTE: inf at x == 0, as PyTorch, without numpy's divide-by-zero warning.
@@ -258,7 +259,7 @@ def _where(cond: Array, x: Array, y: Array) -> Array:
     return np.where(cond, x, y)
 
 
-@_where.vjp
+@_where.vjp(reads=(0,))
 def _(g: Tensor, out: Tensor, cond: Tensor, x: Tensor, y: Tensor) -> tuple:
     # d where(c, x, y)/dx = c, d/dy = not c
     zero = _make(np.zeros((), dtype=g.dtype))
@@ -314,7 +315,7 @@ def _astype(x: Array, dtype: np.dtype, copy: bool = False) -> Array:
     return x.astype(dtype, copy=copy)
 
 
-@_astype.vjp
+@_astype.vjp(reads=())
 def _(g: Tensor, out: Tensor, x: Tensor, dtype: np.dtype, copy: bool = False) -> tuple:
     # the cast is the identity on values; the gradient goes back in the input's dtype
     return (astype(g, x.dtype),)

@@ -81,7 +81,7 @@ def _linear(x: Array, kernel: Array, *bias: Array) -> Array:
     return _affine(x, kernel, bias)
 
 
-@_linear.vjp
+@_linear.vjp(reads=(0, 1))  # the bias only by its shape
 def _(g: Tensor, out: Tensor, x: Tensor, kernel: Tensor, *bias: Tensor) -> tuple:
     return _linear_grads(g, x, kernel, bias)
 
@@ -92,7 +92,7 @@ def _linear_relu(x: Array, kernel: Array, *bias: Array) -> Array:
     return np.maximum(z, 0, out=z)  # the pre-activation is never needed again
 
 
-@_linear_relu.vjp(uses_out=True)
+@_linear_relu.vjp(uses_out=True, reads=(0, 1))
 def _(g: Tensor, out: Tensor, x: Tensor, kernel: Tensor, *bias: Tensor) -> tuple:
     # relu'(z) = [z > 0] = [out > 0]   NOTE: 0 at z == 0, as PyTorch
     return _linear_grads(g * _make(out.data > 0), x, kernel, bias)
@@ -103,7 +103,7 @@ def _linear_sigmoid(x: Array, kernel: Array, *bias: Array) -> Array:
     return _stable_sigmoid(_affine(x, kernel, bias))
 
 
-@_linear_sigmoid.vjp(uses_out=True)
+@_linear_sigmoid.vjp(uses_out=True, reads=(0, 1))
 def _(g: Tensor, out: Tensor, x: Tensor, kernel: Tensor, *bias: Tensor) -> tuple:
     # sigmoid'(z) = s (1 - s), from the output s
     return _linear_grads(g * out * (1.0 - out), x, kernel, bias)
@@ -115,7 +115,7 @@ def _linear_tanh(x: Array, kernel: Array, *bias: Array) -> Array:
     return np.tanh(z, out=z)
 
 
-@_linear_tanh.vjp(uses_out=True)
+@_linear_tanh.vjp(uses_out=True, reads=(0, 1))
 def _(g: Tensor, out: Tensor, x: Tensor, kernel: Tensor, *bias: Tensor) -> tuple:
     # tanh'(z) = 1 - t**2, from the output t
     return _linear_grads(g * (1.0 - out * out), x, kernel, bias)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..op import Tensor, op
+from ..op import Tensor, each_other, op
 
 Array = np.ndarray
+
 
 
 @op("matmul")
@@ -17,7 +18,7 @@ def matmul(x: Array, y: Array) -> Array:
     return np.matmul(x, y)
 
 
-@matmul.vjp
+@matmul.vjp(reads=each_other)
 def _(g: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple:
     # d(x @ y)/dx = g @ y^T, d(x @ y)/dy = x^T @ g  (batch axes are summed by the engine)
     if x.ndim >= 2 and y.ndim >= 2:

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from ..dtypes import as_float
 from ..op import Tensor, _make, op
 from ._axes import normalize_axes
 from .shape import _broadcast_to, _reshape
@@ -39,7 +40,7 @@ def _sum(x: Array, axes: tuple, keepdims: bool) -> Array:
     return x.sum(axis=axes, keepdims=keepdims)  # the method skips np.sum's Python wrapper
 
 
-@_sum.vjp
+@_sum.vjp(reads=())
 def _(g: Tensor, out: Tensor, x: Tensor, axes: tuple, keepdims: bool) -> tuple:
     # d sum(x)/dx_i = 1: the gradient is copied along the reduced axes
     return (_expand(g, x, axes, keepdims),)
@@ -58,7 +59,7 @@ def _mean(x: Array, axes: tuple, keepdims: bool) -> Array:
     return np.mean(x, axis=axes, keepdims=keepdims)
 
 
-@_mean.vjp
+@_mean.vjp(reads=())
 def _(g: Tensor, out: Tensor, x: Tensor, axes: tuple, keepdims: bool) -> tuple:
     # d mean(x)/dx_i = 1 / n, n the number of elements reduced
     n = math.prod(x.shape[a] for a in axes)
@@ -137,6 +138,7 @@ def std(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tens
 @op("logsumexp")
 def _logsumexp(x: Array, axes: tuple, keepdims: bool) -> Array:
     # NOTE: shift by the max so exp() cannot overflow; an all -inf slice gives -inf.
+    x = as_float(x)  # (an unsigned integer's x - max wraps around)
     m = np.max(x, axis=axes, keepdims=True)
     m = np.where(np.isfinite(m), m, 0.0).astype(x.dtype, copy=False)
     with np.errstate(divide="ignore"):  # log(0) = -inf for an all -inf slice, as documented

@@ -11,7 +11,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..errors import ShapeError
-from ..op import Tensor, as_tensors, op
+from ..op import Tensor, _make, as_tensors, op
 from ._axes import normalize_axes, normalize_axis
 
 Array = np.ndarray
@@ -24,12 +24,12 @@ def _as_tensor(x: Any) -> Tensor:
 # --- reshape ----------------------------------------------------------------------------------
 
 
-@op("reshape")
+@op("reshape", view=True)
 def _reshape(x: Array, shape: tuple) -> Array:
     return x.reshape(shape)
 
 
-@_reshape.vjp
+@_reshape.vjp(reads=())
 def _(g: Tensor, out: Tensor, x: Tensor, shape: tuple) -> tuple:
     # reshape moves no values: the gradient takes the input's shape back
     return (g.reshape(x.shape),)
@@ -84,12 +84,12 @@ def expand_dims(x: Any, axis: Any) -> Tensor:
 # --- transpose --------------------------------------------------------------------------------
 
 
-@op("transpose")
+@op("transpose", view=True)
 def _transpose(x: Array, axes: tuple) -> Array:
     return np.transpose(x, axes)
 
 
-@_transpose.vjp
+@_transpose.vjp(reads=())
 def _(g: Tensor, out: Tensor, x: Tensor, axes: tuple) -> tuple:
     # the inverse permutation puts each gradient entry back where its value came from
     return (_transpose(g, axes=tuple(np.argsort(axes).tolist())),)
@@ -126,7 +126,7 @@ def swapaxes(x: Any, axis1: int, axis2: int) -> Tensor:
 # --- broadcast_to -----------------------------------------------------------------------------
 
 
-@op("broadcast_to")
+@op("broadcast_to", view=True)
 def _broadcast_to(x: Array, shape: tuple) -> Array:
     # NOTE: np.broadcast_to costs ~5 µs (Python around nditer) and every reduction's VJP
     # comes here; a small result is cheaper to fill than to view.
@@ -137,7 +137,7 @@ def _broadcast_to(x: Array, shape: tuple) -> Array:
     return np.broadcast_to(x, shape)
 
 
-@_broadcast_to.vjp
+@_broadcast_to.vjp(reads=())
 def _(g: Tensor, out: Tensor, x: Tensor, shape: tuple) -> tuple:
     # each input value was copied along the new axes: the engine sums the gradient back
     return (g,)
@@ -177,12 +177,12 @@ def _normalize_index(index: Any) -> tuple:
     return tuple(out)
 
 
-@op("getitem")
+@op("getitem", view=True)
 def _getitem(x: Array, index: tuple, basic: bool) -> Array:
     return x[index]
 
 
-@_getitem.vjp
+@_getitem.vjp(reads=())
 def _(g: Tensor, out: Tensor, x: Tensor, index: tuple, basic: bool) -> tuple:
     # each picked element gets its gradient back; elements picked twice get the sum
     return (_scatter_add(g, shape=x.shape, index=index, basic=basic),)
@@ -198,7 +198,7 @@ def _scatter_add(g: Array, shape: tuple, index: tuple, basic: bool) -> Array:
     return out
 
 
-@_scatter_add.vjp
+@_scatter_add.vjp(reads=())
 def _(g: Tensor, out: Tensor, x: Tensor, shape: tuple, index: tuple, basic: bool) -> tuple:
     # the adjoint of scattering is gathering
     return (_getitem(g, index=index, basic=basic),)
@@ -211,6 +211,29 @@ def getitem(x: Any, index: Any) -> Tensor:
     return _getitem(x, index=index, basic=_is_basic(index))
 
 
+@op("setitem")
+def _setitem(x: Array, value: Array, index: tuple, basic: bool) -> Array:
+    # the functional form of `x[index] = value` (the in-place one writes x's array instead)
+    out = x.copy()
+    out[index] = value
+    return out
+
+
+@_setitem.vjp(reads=())
+def _(g: Tensor, out: Tensor, x: Tensor, value: Tensor, index: tuple, basic: bool) -> tuple:
+    # the old values at `index` were overwritten: their gradient is 0 there, 1 elsewhere;
+    # the value's is the gradient at `index` (summed by the engine where it was broadcast)
+    gx = None
+    if x._rg:
+        gx = _setitem(g, _make(np.zeros((), dtype=g.dtype)), index=index, basic=basic)
+    gv = None
+    if value._rg:
+        gv = _getitem(g, index=index, basic=basic)
+        if value.ndim > gv.ndim:  # numpy drops a value's leading axes of length 1
+            gv = gv.reshape((1,) * (value.ndim - gv.ndim) + gv.shape)
+    return gx, gv
+
+
 # --- joining ----------------------------------------------------------------------------------
 
 
@@ -219,7 +242,7 @@ def _concatenate(*xs: Array, axis: int) -> Array:
     return np.concatenate(xs, axis=axis)
 
 
-@_concatenate.vjp
+@_concatenate.vjp(reads=())
 def _(g: Tensor, out: Tensor, *xs: Tensor, axis: int) -> tuple:
     # each input gets back the slice of the gradient where its values went
     grads: list[Tensor | None] = []
@@ -257,7 +280,7 @@ def _stack(*xs: Array, axis: int) -> Array:
     return np.stack(xs, axis=axis)
 
 
-@_stack.vjp
+@_stack.vjp(reads=())
 def _(g: Tensor, out: Tensor, *xs: Tensor, axis: int) -> tuple:
     # input i became slice i along the new axis
     lead = (slice(None),) * axis

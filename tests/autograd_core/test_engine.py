@@ -832,3 +832,93 @@ def test_a_node_keeps_its_structure_and_leaves_once_released():
     sq = node.parents[0]  # y * y
     assert sq.inputs == (None, None) and sq.parents == (mul, mul)
     assert mul.inputs[0] is x and mul.parents == (None, None)
+
+
+# --- grad mode on generator functions ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "decorate, inside",
+    [
+        (lambda f: ag.no_grad(f), False),
+        (lambda f: ag.no_grad()(f), False),
+        (lambda f: ag.enable_grad(f), True),
+        (lambda f: ag.set_grad_enabled(False)(f), False),
+    ],
+)
+def test_grad_mode_decorators_apply_to_each_step_of_a_generator(decorate, inside) -> None:
+    outside = not inside
+    x = Tensor(np.ones(2), requires_grad=True)
+
+    @decorate
+    def gen(n):
+        for i in range(n):
+            received = yield (x * 2.0).requires_grad, ag.is_grad_enabled()
+            assert received == i
+        return "done"
+
+    with ag.set_grad_enabled(outside):
+        g = gen(3)
+        seen = [next(g)]
+        assert ag.is_grad_enabled() is outside  # the mode does not leak to the caller
+        seen.append(g.send(0))
+        assert ag.is_grad_enabled() is outside
+        seen.append(g.send(1))
+        with pytest.raises(StopIteration) as stop:
+            g.send(2)
+        assert stop.value.value == "done"
+        assert ag.is_grad_enabled() is outside
+    assert seen == [(inside, inside)] * 3
+
+
+def test_a_no_grad_generator_receives_thrown_exceptions_and_closes_in_its_mode() -> None:
+    log = []
+
+    @ag.no_grad
+    def gen():
+        try:
+            yield 1
+        except KeyError:
+            log.append(("caught", ag.is_grad_enabled()))
+            yield 2
+        finally:
+            log.append(("closed", ag.is_grad_enabled()))
+
+    g = gen()
+    assert next(g) == 1
+    assert g.throw(KeyError("k")) == 2
+    g.close()
+    assert log == [("caught", False), ("closed", False)]
+    assert ag.is_grad_enabled()
+
+
+# --- a .grad set by the user --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "preset, shown",
+    [(np.ones(2), "has shape (2,)"), (np.ones((3, 1)), "has shape (3, 1)"), ([1.0, 2.0, 3.0], "list")],
+)
+def test_a_preset_grad_of_the_wrong_shape_raises_naming_the_tensor(preset, shown) -> None:
+    w = Tensor(np.ones(3), requires_grad=True, name="w")
+    w.grad = preset
+    with pytest.raises(ag.ShapeError) as e:
+        (w * w).sum().backward()
+    msg = str(e.value)
+    assert "'w'" in msg and "(3,)" in msg and shown in msg
+
+
+def test_a_preset_grad_of_the_right_shape_accumulates() -> None:
+    w = Tensor(np.ones(3), requires_grad=True)
+    w.grad = np.full(3, 10.0)
+    (w * w).sum().backward()
+    np.testing.assert_array_equal(w.grad, [12.0, 12.0, 12.0])
+
+
+def test_a_retained_non_leaf_grad_of_the_wrong_shape_raises() -> None:
+    w = Tensor(np.ones(3), requires_grad=True)
+    h = w * 2.0
+    h.retain_grad()
+    h.grad = np.zeros(5)
+    with pytest.raises(ag.ShapeError, match="shape \\(3,\\)"):
+        h.sum().backward()

@@ -478,3 +478,73 @@ def test_a_random_forward_is_not_blamed():
     assert not report and [f.name for f in report.faults] == ["HalfSoftplus"]
     assert any("RandomMask" in u and "not deterministic" in u for u in report.unchecked)
     assert "not checked on its own: RandomMask (node 3)" in report.message
+
+
+# --- a backward that ignores or mis-scales its incoming gradient ---------------------------------
+
+
+class _IgnoresGrad(ag.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_arrays
+        return 2 * x  # forgot `grad *`: right only when grad is all ones
+
+
+class _MisScales(ag.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sin(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_arrays
+        return np.cos(x) * grad.mean()  # the mean of the incoming gradient, not itself
+
+
+@pytest.mark.parametrize("fn", [_IgnoresGrad, _MisScales])
+def test_gradcheck_of_f_sum_catches_a_backward_ignoring_its_incoming_gradient(fn) -> None:
+    x = Tensor(np.array([0.3, -0.7, 1.2]), requires_grad=True)
+    with pytest.raises(ag.GradcheckError) as e:
+        gradcheck(lambda t: fn.apply(t).sum(), [x])
+    report = e.value.report
+    assert report.node is not None and report.node.name == fn.__name__
+    assert fn.__name__ in str(e.value) and "random incoming gradient" in str(e.value)
+    assert not gradcheck(lambda t: fn.apply(t).sum(), [x], raise_exception=False)
+
+
+def test_gradcheck_still_passes_a_correct_custom_function_under_sum() -> None:
+    class Cube(ag.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x**3
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_arrays
+            return 3 * x**2 * grad
+
+    x = Tensor(np.array([0.3, -0.7, 1.2]), requires_grad=True)
+    assert gradcheck(lambda t: Cube.apply(t).sum(), [x])
+
+
+def test_gradcheck_catches_a_user_op_rule_ignoring_g() -> None:
+    from autograd_core import op
+
+    @op("test_square_ignoring_g")
+    def sq(x):
+        return x * x
+
+    @sq.vjp
+    def _(g, out, x):
+        return (2.0 * x,)  # ignores g
+
+    x = Tensor(np.array([0.5, 1.5]), requires_grad=True)
+    with pytest.raises(ag.GradcheckError, match="test_square_ignoring_g"):
+        gradcheck(lambda t: sq(t).sum(), [x])
