@@ -244,7 +244,7 @@ alias_modules(
         "testing": "debug.testing",
         "anomaly": "debug.anomaly",
         "explain": "debug.explain",
-        "graphinfo": "viz.text",
+        "graphinfo": "viz.collect",
         "walkthrough": "viz.walkthrough",
         "_graph": "graph",
     },

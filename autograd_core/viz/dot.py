@@ -24,7 +24,7 @@ import numpy as np
 from ..grad_mode import graph_scope
 from ..graph import Node
 from ..tensor import Tensor
-from .text import (
+from .collect import (
     FREED_HINT,
     ArrayStats,
     GraphInfo,
@@ -32,14 +32,12 @@ from .text import (
     collect,
     format_value,
     gradient_lookup,
-    graph_text,
-    graph_to_dict,
     missing_intermediate_grads,
-    print_graph,
     record_gradients,
     shape_text,
     walk_nodes,
 )
+from .text import graph_text, graph_to_dict, print_graph
 from .walkthrough import backward_steps, explain_backward
 
 scope = graph_scope  # ``with autograd_core.viz.scope("block 1"): ...``

@@ -19,7 +19,7 @@ from ..errors import BackwardError
 from ..grad_mode import no_grad
 from ..graph import Node, backward_order
 from ..tensor import Tensor
-from .text import format_value, shape_text
+from .collect import format_value, shape_text
 
 # ops whose VJP multiplies the incoming gradient elementwise by a local derivative
 _ELEMENTWISE = {
