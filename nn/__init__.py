@@ -7,11 +7,17 @@
 >>> model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
 """
 
+import importlib
+from typing import Any
+
+from autograd_core._aliases import alias_modules
+
 from . import (
     activations,
     callbacks,
     datasets,
     initializers,
+    layers,
     losses,
     metrics,
     optimizers,
@@ -20,7 +26,6 @@ from . import (
 )
 from . import optimizers as optim
 from ._seed import set_seed
-from .activations import Activation, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from .callbacks import (
     Callback,
     EarlyStopping,
@@ -29,8 +34,18 @@ from .callbacks import (
     History,
     ModelCheckpoint,
 )
-from .layer import Layer, Module, parameter
-from .layers import Dense
+from .layers import (
+    Activation,
+    Dense,
+    Layer,
+    LeakyReLU,
+    Module,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Tanh,
+    parameter,
+)
 from .model import Sequential
 
 __all__ = [
@@ -56,6 +71,7 @@ __all__ = [
     "callbacks",
     "datasets",
     "initializers",
+    "layers",
     "losses",
     "metrics",
     "optim",
@@ -63,3 +79,16 @@ __all__ = [
     "saving",
     "utils",
 ]
+
+# Module paths from before nn had its layers/ package keep working: ``from nn.layer import
+# Module`` imports the moved module through an alias.
+_MOVED = {"layer": "layers.base"}
+alias_modules(__name__, _MOVED)
+
+
+def __getattr__(name: str) -> Any:
+    # ``import nn.layer`` binds ``nn`` and then reads ``nn.layer`` as an attribute: answer with
+    # the moved module, without listing the old name in ``dir(nn)``.
+    if name in _MOVED:
+        return importlib.import_module(f"{__name__}.{_MOVED[name]}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

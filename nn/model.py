@@ -19,10 +19,8 @@ from . import _seed
 from . import losses as losses_mod
 from . import metrics as metrics_mod
 from . import optimizers as optim_mod
-from .activations import Activation
 from .callbacks import Callback, CallbackList, History
-from .layer import Layer, Module
-from .layers import Dense
+from .layers import Activation, Dense, Layer, Module
 
 # Output activations that produce probabilities, and the loss kinds that need them.
 _PROB_ACTIVATIONS = {"binary": ("sigmoid",), "categorical": ("softmax",), "sparse": ("softmax",)}
