@@ -20,6 +20,7 @@ from . import (
     layers,
     losses,
     metrics,
+    models,
     optimizers,
     saving,
     utils,
@@ -46,7 +47,7 @@ from .layers import (
     Tanh,
     parameter,
 )
-from .model import Sequential
+from .models import Model, Sequential
 
 __all__ = [
     "Module",
@@ -59,6 +60,7 @@ __all__ = [
     "Tanh",
     "Softmax",
     "LeakyReLU",
+    "Model",
     "Sequential",
     "History",
     "Callback",
@@ -74,20 +76,21 @@ __all__ = [
     "layers",
     "losses",
     "metrics",
+    "models",
     "optim",
     "optimizers",
     "saving",
     "utils",
 ]
 
-# Module paths from before nn had its layers/ package keep working: ``from nn.layer import
-# Module`` imports the moved module through an alias.
-_MOVED = {"layer": "layers.base"}
+# Module paths from before nn had its layers/ and models/ packages keep working:
+# ``from nn.model import Sequential`` imports the moved module through an alias.
+_MOVED = {"layer": "layers.base", "model": "models.sequential"}
 alias_modules(__name__, _MOVED)
 
 
 def __getattr__(name: str) -> Any:
-    # ``import nn.layer`` binds ``nn`` and then reads ``nn.layer`` as an attribute: answer with
+    # ``import nn.model`` binds ``nn`` and then reads ``nn.model`` as an attribute: answer with
     # the moved module, without listing the old name in ``dir(nn)``.
     if name in _MOVED:
         return importlib.import_module(f"{__name__}.{_MOVED[name]}")
