@@ -34,6 +34,7 @@ from .callbacks import (
     GradientFlowWarning,
     History,
     ModelCheckpoint,
+    ProgbarLogger,
 )
 from .layers import (
     Activation,
@@ -66,6 +67,7 @@ __all__ = [
     "Callback",
     "EarlyStopping",
     "ModelCheckpoint",
+    "ProgbarLogger",
     "GradientFlow",
     "GradientFlowWarning",
     "set_seed",

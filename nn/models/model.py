@@ -23,7 +23,6 @@ import math
 from typing import Any, Callable
 
 import numpy as np
-from tqdm import tqdm
 
 from autograd_core import Tensor, get_default_dtype, no_grad
 from autograd_core.errors import ShapeError
@@ -32,7 +31,7 @@ from .. import _seed
 from .. import losses as losses_mod
 from .. import metrics as metrics_mod
 from .. import optimizers as optim_mod
-from ..callbacks import Callback, CallbackList, History
+from ..callbacks import Callback, CallbackList, History, ProgbarLogger, progress
 from ..layers import Layer
 from . import _compile
 from ._data import as_input, as_target, batches, split_validation
@@ -226,8 +225,9 @@ class Model(Layer):
         ``seed``), never looked at in training; ``validation_data=(x_val, y_val)`` gives the
         held-out set directly. ``shuffle`` reorders the training samples every epoch. With
         ``seed`` the whole run (split and shuffles) is reproducible; without it nn's own
-        generator is used (seeded by ``nn.set_seed``). ``verbose``: 0 silent, 1 a progress bar
-        per epoch, 2 one line per epoch.
+        generator is used (seeded by ``nn.set_seed``). ``verbose``: 0 silent, 1 (or ``"auto"``)
+        a progress bar per epoch on a terminal and one line per epoch elsewhere, 2 one line
+        per epoch (``nn.callbacks.ProgbarLogger``, added unless ``callbacks`` has one).
 
         Returns:
             A ``History``; ``history.history`` holds per-epoch ``loss``, the metrics and
@@ -266,32 +266,22 @@ class Model(Layer):
             optimizer.bind(self.parameters())
 
         history = History()
-        history.params = {
-            "epochs": epochs,
-            "steps": math.ceil(len(x) / batch_size),
-            "verbose": verbose,
-        }
-        cbs = CallbackList([history] + list(callbacks or []), self)
+        every = [history] + list(callbacks or [])
+        if verbose and not any(isinstance(cb, ProgbarLogger) for cb in every):
+            # right after History, so that the epoch's line comes before what callbacks print
+            every.insert(1, ProgbarLogger(verbose))
+        params = {"epochs": epochs, "steps": math.ceil(len(x) / batch_size), "verbose": verbose}
+        cbs = CallbackList(every, self, params)
         self.history = history
         self.stop_training = False
         self.train()
         n = len(x)
-        n_batches = math.ceil(n / batch_size)
         cbs.on_train_begin()
         for epoch in range(initial_epoch, epochs):
             cbs.on_epoch_begin(epoch)
             for m in self.metrics:
                 m.reset()
             order = rng.permutation(n) if shuffle else None
-            bar = None
-            if verbose == 1:
-                bar = tqdm(
-                    total=n_batches,
-                    desc=f"Epoch {epoch + 1}/{epochs}",
-                    unit="batch",
-                    leave=True,
-                    dynamic_ncols=True,
-                )
             total, seen = 0.0, 0
             for b, idx in enumerate(batches(n, batch_size, order)):
                 xb, yb = x[idx], y[idx]
@@ -300,23 +290,11 @@ class Model(Layer):
                 total += logs["loss"] * len(xb)
                 seen += len(xb)
                 cbs.on_train_batch_end(b, logs)
-                if bar is not None:
-                    bar.update(1)
-                    if b % 10 == 0 or b == n_batches - 1:
-                        bar.set_postfix(_postfix({**logs, "loss": total / seen}), refresh=False)
             epoch_logs = self._logs(total / max(seen, 1))
             if validation_data is not None:
                 val = self.evaluate(xv, yv, batch_size=max(batch_size, 256), return_dict=True)
                 epoch_logs.update({f"val_{k}": v for k, v in val.items()})
                 self.train()
-            if bar is not None:
-                bar.set_postfix(_postfix(epoch_logs), refresh=True)
-                bar.close()
-            elif verbose == 2:
-                print(
-                    f"Epoch {epoch + 1}/{epochs} - "
-                    + " - ".join(f"{k}: {v:.4f}" for k, v in epoch_logs.items())
-                )
             cbs.on_epoch_end(epoch, epoch_logs)
             if self.stop_training:
                 break
@@ -343,15 +321,9 @@ class Model(Layer):
         for m in self.metrics:
             m.reset()
         total, seen = 0.0, 0
-        steps = batches(len(x), batch_size)
+        steps = math.ceil(len(x) / batch_size)
         with no_grad():
-            for idx in tqdm(
-                steps,
-                total=math.ceil(len(x) / batch_size),
-                desc="evaluate",
-                disable=verbose != 1,
-                unit="batch",
-            ):
+            for idx in progress(batches(len(x), batch_size), steps, "evaluate", verbose):
                 xb, yb = x[idx], y[idx]
                 total += self.test_step(xb, yb) * len(xb)
                 seen += len(xb)
@@ -368,14 +340,9 @@ class Model(Layer):
         was_training = self.training
         self.eval()
         outs = []
+        steps = math.ceil(len(x) / batch_size)
         with no_grad():
-            for idx in tqdm(
-                batches(len(x), batch_size),
-                total=math.ceil(len(x) / batch_size),
-                desc="predict",
-                disable=verbose != 1,
-                unit="batch",
-            ):
+            for idx in progress(batches(len(x), batch_size), steps, "predict", verbose):
                 outs.append(self.predict_step(x[idx]))
         self.train(was_training)
         if not outs:
@@ -393,7 +360,3 @@ class Model(Layer):
 
     def extra_repr(self) -> str:
         return ""
-
-
-def _postfix(logs: dict) -> dict:
-    return {k: f"{v:.4f}" for k, v in logs.items()}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -214,7 +216,8 @@ def test_deferred_build_and_optimizer_object_without_parameters():
     assert model.optimizer.params == model.parameters()
 
 
-def test_progress_bar_and_verbose_two(capsys):
+def test_progress_bar_and_verbose_two(capsys, monkeypatch):
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)  # the bar is for terminals
     x, y = _blobs(n=40)
     model = _classifier()
     model.compile(loss="sparse_categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
