@@ -30,6 +30,7 @@ from ._seed import set_seed
 from .callbacks import (
     Callback,
     EarlyStopping,
+    EpochTimer,
     GradientFlow,
     GradientFlowWarning,
     History,
@@ -66,6 +67,7 @@ __all__ = [
     "History",
     "Callback",
     "EarlyStopping",
+    "EpochTimer",
     "ModelCheckpoint",
     "ProgbarLogger",
     "GradientFlow",

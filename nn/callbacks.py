@@ -1,4 +1,5 @@
-"""Callbacks for ``fit``: History, ProgbarLogger, EarlyStopping, ModelCheckpoint, GradientFlow.
+"""Callbacks for ``fit``: History, ProgbarLogger, EpochTimer, EarlyStopping, ModelCheckpoint
+and GradientFlow.
 
 ``fit`` calls, on each callback, ``on_train_begin``, then per epoch ``on_epoch_begin``,
 ``on_train_batch_begin`` / ``on_train_batch_end`` around every step, ``on_epoch_end`` with the
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import math
 import sys
+import time
 import warnings
 from typing import Any, Iterable, TextIO
 
@@ -101,6 +103,23 @@ class History(Callback):
 
     def __repr__(self) -> str:
         return f"History(epochs={len(self.epoch)}, keys={list(self.history)})"
+
+
+class EpochTimer(Callback):
+    """Measures the seconds each epoch takes: ``timer.seconds``, one entry per epoch."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seconds: list[float] = []
+        self._start = 0.0
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        """Start the clock."""
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        """Stop it."""
+        self.seconds.append(time.perf_counter() - self._start)
 
 
 def _on_terminal(stream: Any) -> bool:

@@ -2,6 +2,7 @@
 existed keep importing the same objects."""
 
 import importlib
+import importlib.util
 
 import pytest
 
@@ -47,3 +48,11 @@ def test_activations_module_gives_functions_and_layers():
     assert name_of(ReLU()) == "relu" and name_of(get("tanh")) == "tanh"
     with pytest.raises(AttributeError, match="Relu"):
         nn.activations.Relu  # noqa: B018  (a misspelt name must not import)
+
+
+def test_the_demo_is_an_example_not_part_of_the_package():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    assert (root / "examples" / "demo.py").is_file()
+    assert importlib.util.find_spec("nn.demo") is None
