@@ -157,7 +157,9 @@ class ProgbarLogger(Callback):
 
     def on_train_begin(self, logs: dict | None = None) -> None:
         """Choose between the bar and the lines, for the stream as it is now."""
-        self._bar_mode = self.verbose == 1 and _on_terminal(self.stream or sys.stdout)
+        self._bar_mode = self.verbose == 1 and _on_terminal(
+            sys.stdout if self.stream is None else self.stream
+        )
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         """Open the epoch's bar."""
@@ -196,7 +198,7 @@ class ProgbarLogger(Callback):
         elif self.verbose in (1, 2):
             values = " - ".join(f"{k}: {v:.4f}" for k, v in logs.items())
             line = f"Epoch {epoch + 1}/{self.params.get('epochs')} - {values}"
-            print(line, file=self.stream or sys.stdout, flush=True)
+            print(line, file=sys.stdout if self.stream is None else self.stream, flush=True)
 
     def on_train_end(self, logs: dict | None = None) -> None:
         """Close a bar left open by a stop in the middle of an epoch."""

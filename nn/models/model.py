@@ -357,6 +357,3 @@ class Model(Layer):
         from ..viz import draw_model
 
         return draw_model(self, **kwargs)
-
-    def extra_repr(self) -> str:
-        return ""
