@@ -1,16 +1,15 @@
-"""Activation functions by Keras name, and the same as layers (``ReLU()``, ``Softmax()``, ...).
+"""Activation functions by Keras name: ``get("relu")``, ``name_of(fn)``.
 
-Each is an autograd_core op, so its derivative comes from the engine.
+Each is an autograd_core op, so its derivative comes from the engine. The same as layers
+(``ReLU()``, ``Softmax()``, ...) live in ``nn.layers.activation`` and are re-exported here.
 """
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 import autograd_core as ag
 from autograd_core import Tensor
-
-from .layer import Layer
 
 
 def linear(x: Tensor) -> Tensor:
@@ -78,6 +77,8 @@ def get(identifier: str | Callable | None) -> Callable[[Tensor], Tensor]:
 
 def name_of(fn: Callable) -> str:
     """The Keras name of an activation function or layer (its own name for other callables)."""
+    from .layers.activation import Activation  # imported here: that module imports this one
+
     if isinstance(fn, Activation):
         return fn.activation_name
     for key, value in _BY_NAME.items():
@@ -86,65 +87,14 @@ def name_of(fn: Callable) -> str:
     return getattr(fn, "__name__", type(fn).__name__)
 
 
-class Activation(Layer):
-    """A layer applying an activation function: ``Activation("relu")``."""
-
-    def __init__(self, activation: str | Callable, name: str | None = None) -> None:
-        super().__init__(name)
-        self.fn = get(activation)
-        self.activation_name = name_of(self.fn)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.fn(x)
-
-    def extra_repr(self) -> str:
-        return repr(self.activation_name) if type(self) is Activation else ""
+# The activation layers, importable from here as before they had a module of their own. Loaded
+# on first use: that module imports this one (for ``get`` and ``name_of``).
+_LAYERS = ("Activation", "ReLU", "Sigmoid", "Tanh", "Softmax", "LeakyReLU")
 
 
-class ReLU(Activation):
-    """max(x, 0) as a layer."""
+def __getattr__(name: str) -> Any:
+    if name in _LAYERS:
+        from .layers import activation
 
-    def __init__(self, name: str | None = None) -> None:
-        super().__init__("relu", name)
-
-
-class Sigmoid(Activation):
-    """The logistic function as a layer."""
-
-    def __init__(self, name: str | None = None) -> None:
-        super().__init__("sigmoid", name)
-
-
-class Tanh(Activation):
-    """Hyperbolic tangent as a layer."""
-
-    def __init__(self, name: str | None = None) -> None:
-        super().__init__("tanh", name)
-
-
-class Softmax(Activation):
-    """Softmax along ``axis`` as a layer."""
-
-    def __init__(self, axis: int = -1, name: str | None = None) -> None:
-        super().__init__("softmax", name)
-        self.axis = axis
-
-    def forward(self, x: Tensor) -> Tensor:
-        return ag.softmax(x, self.axis)
-
-    def extra_repr(self) -> str:
-        return f"axis={self.axis}"
-
-
-class LeakyReLU(Activation):
-    """x for x > 0, else ``negative_slope * x`` (Keras's layer default 0.3)."""
-
-    def __init__(self, negative_slope: float = 0.3, name: str | None = None) -> None:
-        super().__init__("leaky_relu", name)
-        self.negative_slope = float(negative_slope)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return ag.leaky_relu(x, self.negative_slope)
-
-    def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}"
+        return getattr(activation, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

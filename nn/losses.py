@@ -46,7 +46,7 @@ def _target_array(y_true: Any) -> np.ndarray:
     return y_true.data if isinstance(y_true, Tensor) else np.asarray(y_true)
 
 
-def _same_rank(name: str, t: np.ndarray, p: Tensor) -> np.ndarray:
+def _same_rank(name: str, t: np.ndarray, p: Tensor | np.ndarray) -> np.ndarray:
     """``t`` reshaped to ``p``'s shape when they differ only by a trailing axis of length one
     (Keras's squeeze-or-expand); any other difference is an error, never a silent broadcast."""
     if t.shape == p.shape:

@@ -26,6 +26,10 @@ from autograd_core import Tensor
 # Parameters averaging fewer elements than this are updated through one flat buffer.
 _FLAT_MEAN_SIZE = 20_000
 
+# What _bind_flat keeps: the flat values, the flat gradients, each parameter's span, the views
+# the parameters hold, and the optimizer's flat state.
+_Flat = tuple[np.ndarray, np.ndarray, list[tuple[int, int]], list[np.ndarray], tuple]
+
 # --- learning-rate schedules ------------------------------------------------------------------
 
 
@@ -117,6 +121,7 @@ class Optimizer:
         self.iterations = 0
         self.params: list[Tensor] = []
         self._state: list[tuple] = []
+        self._flat: _Flat | None = None
         if params is not None:
             self.bind(params)
 
@@ -202,7 +207,8 @@ class Optimizer:
         lr = self.current_lr()
         self.iterations += 1
         wd = lr * self.weight_decay
-        if self._flat is not None and self._step_flat(lr, wd):
+        buffers = self._flat
+        if buffers is not None and self._step_flat(buffers, lr, wd):
             return
         for p, state in zip(self.params, self._state, strict=True):
             g = p.grad
@@ -215,10 +221,10 @@ class Optimizer:
                 w *= 1.0 - wd
             self._update(w, g, state, lr)
 
-    def _step_flat(self, lr: float, wd: float) -> bool:
+    def _step_flat(self, buffers: _Flat, lr: float, wd: float) -> bool:
         """One update of the flat buffer; False (nothing done) unless every parameter has a
         gradient and still holds its view (else the per-parameter path runs)."""
-        flat, gflat, spans, views, state = self._flat
+        flat, gflat, spans, views, state = buffers
         params = self.params
         for p, view in zip(params, views, strict=True):
             if p.grad is None or p.data is not view:

@@ -303,7 +303,7 @@ The published result: almost 100% test accuracy. Every figure the texts draw, fr
         + """
 import nn
 from nn import Dense, Sequential, plots
-from nn.demo import EpochTimer
+from nn.callbacks import EpochTimer
 from IPython.display import Image
 nn.set_seed(0)""",
     ),
@@ -441,7 +441,7 @@ one-hot labels. Published MLP baselines on Fashion-MNIST reach 0.87-0.89 test ac
 import time
 import nn
 from nn import Dense, Sequential, plots
-from nn.demo import EpochTimer
+from nn.callbacks import EpochTimer
 nn.set_seed(0)""",
     ),
     (

@@ -1,5 +1,8 @@
 """``Module`` (parameters found from attributes, PyTorch style) and ``Layer`` (Keras-style build).
 
+Also ``parameter`` and ``is_parameter``, and the session-wide layer names (``dense``,
+``dense_1``, ...).
+
 A parameter is a plain autograd_core ``Tensor`` that requires grad and carries a ``name``,
 so a model's graph draws and gradchecks like any other computation.
 """
@@ -15,7 +18,7 @@ import numpy as np
 from autograd_core import Tensor, get_default_dtype, graph_scope
 from autograd_core.grad_mode import recording
 
-from . import _seed
+from .. import _seed
 
 
 def parameter(data: np.ndarray, name: str | None = None) -> Tensor:
@@ -134,7 +137,7 @@ class Module:
         Everything is checked before anything is written, so a missing or unexpected name, or
         a shape that does not match, raises a ``ValueError`` and changes nothing.
         """
-        from .saving import check_state
+        from ..saving import check_state
 
         params = dict(self.named_parameters())
         arrays = check_state(params, state, strict, where=type(self).__name__)
@@ -156,14 +159,14 @@ class Module:
 
     def save(self, path: str) -> None:
         """Write the parameters to exactly ``path`` (safetensors format, atomically)."""
-        from .saving import save_weights
+        from ..saving import save_weights
 
         save_weights(self, path)
 
     def load(self, path: str) -> None:
         """Read parameters saved by ``save`` into this module, in place; a damaged or
         mismatched file raises and changes nothing."""
-        from .saving import load_weights
+        from ..saving import load_weights
 
         load_weights(self, path)
 
@@ -258,7 +261,12 @@ class Layer(Module):
     def register_forward_hook(self, hook: Callable[[Layer, Tensor, Tensor], Any]) -> Callable:
         """Call ``hook(layer, input, output)`` after each forward; returns a remover."""
         self._forward_hooks.append(hook)
-        return lambda: hook in self._forward_hooks and self._forward_hooks.remove(hook)
+
+        def remove() -> None:
+            if hook in self._forward_hooks:  # removing twice is harmless
+                self._forward_hooks.remove(hook)
+
+        return remove
 
     def __call__(self, x: Any) -> Tensor:
         if type(x) is not Tensor and not isinstance(x, Tensor):

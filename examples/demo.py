@@ -1,8 +1,8 @@
 """The main job: train a classic example end to end and write every figure.
 
-    python -m nn.demo                         # two circles, Dense 2-4-6-6-4-1, adam, 50 epochs
-    python -m nn.demo --dataset fashion-mnist # Dense 784-512-10, rmsprop, 5 epochs, batch 128
-    python -m nn.demo --dataset moons --epochs 30 --seed 1 --out results/
+    python examples/demo.py                          # two circles, Dense 2-4-6-6-4-1, adam
+    python examples/demo.py --dataset fashion-mnist  # Dense 784-512-10, rmsprop, batch 128
+    python examples/demo.py --dataset moons --epochs 30 --seed 1 --out results/
 
 Writes into the output folder (default ``out/``): the data set, the training curves, the
 decision boundary and its animation (2-D data sets), the model diagram, the computation graph
@@ -112,23 +112,6 @@ def build_model(setup: Setup, n_features: int) -> Any:
     return model
 
 
-class EpochTimer(nn.Callback):
-    """A ``fit`` callback that measures the seconds each epoch takes."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.seconds: list[float] = []
-        self._start = 0.0
-
-    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-        """Start the clock."""
-        self._start = time.perf_counter()
-
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        """Stop it."""
-        self.seconds.append(time.perf_counter() - self._start)
-
-
 def loss_graph(model: Any, x: np.ndarray, y: np.ndarray, loss_name: str) -> Any:
     """The computation graph of the loss on a small batch, coloured by gradient norm."""
     loss_fn = getattr(nn.losses, loss_name)
@@ -203,7 +186,7 @@ def run(
         files.append(out / "data.png")
         recorder = plots.BoundaryRecorder(train[0], train[1], model=model, resolution=80)
         recorder.capture(0)
-    timer = EpochTimer()
+    timer = nn.callbacks.EpochTimer()
     callbacks = [timer] + ([recorder] if recorder is not None else [])
     say(
         f"training {dataset}: {_architecture(setup, train[0].shape[1])}, {setup.optimizer}, "
@@ -274,7 +257,7 @@ def _architecture(setup: Setup, n_features: int) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point."""
-    parser = argparse.ArgumentParser(prog="python -m nn.demo", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--dataset", choices=sorted(SETUPS), default="circles")
     parser.add_argument(
         "--epochs",

@@ -1,4 +1,4 @@
-"""Dense (fully connected) layer; the activation layers are re-exported from activations."""
+"""Dense (fully connected) layer."""
 
 from __future__ import annotations
 
@@ -9,12 +9,8 @@ import numpy as np
 from autograd_core import Tensor, linear
 from autograd_core.errors import ShapeError
 
-from . import activations, initializers
-from .activations import Activation, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
-from .layer import Layer
-
-__all__ = ["Dense", "Activation", "ReLU", "Sigmoid", "Tanh", "Softmax", "LeakyReLU", "linear"]
-
+from .. import activations, initializers
+from .base import Layer
 
 # relu, sigmoid and tanh run inside the linear op (one graph node per layer)
 _FUSED = ("relu", "sigmoid", "tanh")
@@ -72,7 +68,8 @@ class Dense(Layer):
 
     def build(self, input_shape: Any) -> None:
         """Create ``kernel`` and ``bias`` for inputs whose last axis has ``input_shape[-1]``."""
-        input_dim = int(input_shape) if np.isscalar(input_shape) else int(input_shape[-1])
+        last: Any = input_shape if np.isscalar(input_shape) else input_shape[-1]
+        input_dim = int(last)
         self.input_dim = input_dim
         self.kernel = self._param(
             "kernel", self.kernel_initializer((input_dim, self.units), self.rng)
