@@ -832,3 +832,13 @@ def test_a_node_keeps_its_structure_and_leaves_once_released():
     sq = node.parents[0]  # y * y
     assert sq.inputs == (None, None) and sq.parents == (mul, mul)
     assert mul.inputs[0] is x and mul.parents == (None, None)
+
+
+def test_an_old_module_path_imports_the_moved_module_under_its_own_name():
+    import importlib
+
+    import autograd_core.graphinfo as old
+    import autograd_core.viz.collect as new
+
+    assert old is new and new.__spec__.name == "autograd_core.viz.collect"
+    importlib.reload(new)  # its own spec: reload finds the file
