@@ -114,10 +114,11 @@ def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
     """exp(x) / sum(exp(x)) along ``axis``, max-shifted so it never overflows."""
     x = x if isinstance(x, Tensor) else Tensor(x)
-    return _softmax(x, axis=normalize_axis(axis, x.ndim, "softmax", x.shape))
+    return _softmax(x, axis=normalize_axis(axis, x.ndim, "softmax", x.shape, scalar_ok=True))
 
 
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     """log(softmax(x)) along ``axis``, computed as x - logsumexp(x)."""
     x = x if isinstance(x, Tensor) else Tensor(x)
-    return _log_softmax(x, axis=normalize_axis(axis, x.ndim, "log_softmax", x.shape))
+    axis = normalize_axis(axis, x.ndim, "log_softmax", x.shape, scalar_ok=True)
+    return _log_softmax(x, axis=axis)

@@ -103,10 +103,12 @@ def _(g: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple:
             gx = g * y * x**e
     gy = None
     if y._rg:
-        # NOTE: x == 0 contributes 0 (the limit PyTorch uses); x < 0 has no real log: nan.
+        # NOTE: at x == 0 as PyTorch: 0 for y >= 0 (the limit of x**y log x), -inf for y < 0
+        # (x**y = inf times log 0 = -inf), without numpy's warnings; x < 0 has no real log: nan.
         positive = x > 0.0
-        safe_log = where(positive, log(where(positive, x, 1.0)), where(x == 0.0, 0.0, np.nan))
-        gy = g * out * safe_log
+        at_zero = where(y < 0.0, -np.inf, 0.0)
+        safe_log = where(positive, log(where(positive, x, 1.0)), where(x == 0.0, at_zero, np.nan))
+        gy = g * (out * safe_log)
     return gx, gy
 
 
@@ -175,10 +177,16 @@ def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
     return (g * sign(x),)
 
 
-@op("sign", differentiable=False)
+@op("sign")
 def sign(x: Array) -> Array:
-    """Elementwise sign (-1, 0 or 1); not differentiable."""
+    """Elementwise sign (-1, 0 or 1); its gradient is 0 (as PyTorch's)."""
     return np.sign(x)
+
+
+@sign.vjp
+def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
+    # d sign(x)/dx = 0 (almost everywhere; PyTorch's 0 at x == 0 too)
+    return (_zeros_like(g),)
 
 
 @op("sin")
@@ -203,6 +211,11 @@ def cos(x: Array) -> Array:
 def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
     # d(cos x)/dx = -sin x
     return (-(g * sin(x)),)
+
+
+def _zeros_like(g: Tensor) -> Tensor:
+    """The gradient of a piecewise-constant op: zeros, a constant (its own derivative is 0)."""
+    return _make(np.zeros(g.shape, dtype=g.dtype))
 
 
 def square(x: Any) -> Tensor:

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..op import Tensor, _make, op
 from ._axes import normalize_axes
+from .elementwise import where
 from .shape import _broadcast_to, _reshape
 
 Array = np.ndarray
@@ -129,9 +130,34 @@ def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tens
     return sum(d * d, axes, keepdims) / (n - ddof)
 
 
+@op("std")
+def _std(x: Array, axes: tuple, keepdims: bool, ddof: int) -> Array:
+    return np.std(x, axis=axes, keepdims=keepdims, ddof=ddof)
+
+
+@_std.vjp(uses_out=True)
+def _(g: Tensor, out: Tensor, x: Tensor, axes: tuple, keepdims: bool, ddof: int) -> tuple:
+    # d std(x)/dx_i = (x_i - mean(x)) / ((n - ddof) * std(x))
+    # NOTE: 0 where std == 0 (all values of the slice equal), as PyTorch: the formula is 0/0
+    # there, and std's slope is 1 in every direction that spreads the values apart, so 0 is
+    # the subgradient of least norm (sqrt(var) would give 0 * inf = nan).
+    n = math.prod(x.shape[a] for a in axes)
+    kept = out if keepdims else out.reshape(_kept_shape(x.shape, axes))
+    flat = kept.data == 0
+    scale = where(flat, 0.0, 1.0 / (where(flat, 1.0, kept) * float(n - ddof)))
+    d = x - mean(x, axes, keepdims=True)
+    return (_expand(g, x, axes, keepdims) * d * scale,)
+
+
 def std(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-    """Standard deviation over ``axis``, as ``np.std``."""
-    return var(x, axis, keepdims, ddof).sqrt()
+    """Standard deviation over ``axis``, as ``np.std``; its gradient is 0 where every value
+    of a slice is equal (as PyTorch's)."""
+    x = _as_tensor(x)
+    axes = normalize_axes(axis, x.ndim, "std", x.shape)
+    n = math.prod(x.shape[a] for a in axes)
+    if n - ddof <= 0:
+        raise ValueError(f"std: {n} elements with ddof={ddof} leave no degrees of freedom")
+    return _std(x, axes=axes, keepdims=keepdims, ddof=ddof)
 
 
 @op("logsumexp")

@@ -1,0 +1,104 @@
+"""Ops at the points where a naive formula breaks: zero spread, zero bases, 0-d axes, and
+the numerical traps of the wider op set. Expected values follow PyTorch where it defines
+them (checked against torch 2.13), else the mathematics; every one is exact or from NumPy.
+
+``filterwarnings = error`` (pyproject) turns any numpy RuntimeWarning into a failure here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import autograd_core as ag
+from autograd_core import Tensor
+
+# --- std and var at zero spread ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ddof", [0, 1])
+def test_std_gradient_is_zero_at_zero_spread_as_pytorch(ddof: int) -> None:
+    # before: sqrt's inf times var's 0 gave nan; torch.std gives 0 (its subgradient)
+    x = Tensor(np.array([[2.0, 2.0, 2.0], [1.0, 2.0, 4.0]]), requires_grad=True)
+    x.std(axis=1, ddof=ddof).sum().backward()
+    np.testing.assert_array_equal(x.grad[0], [0.0, 0.0, 0.0])
+    a = np.array([1.0, 2.0, 4.0])
+    expected = (a - a.mean()) / ((3 - ddof) * a.std(ddof=ddof))
+    np.testing.assert_allclose(x.grad[1], expected, rtol=1e-12)
+
+
+def test_std_second_derivative_is_finite_at_zero_spread() -> None:
+    x = Tensor(np.array([2.0, 2.0, 2.0]), requires_grad=True)
+    (gx,) = ag.gradients(x.std(), [x], create_graph=True)
+    (hx,) = ag.gradients(gx.sum(), [x])
+    np.testing.assert_array_equal(gx.data, [0.0, 0.0, 0.0])
+    assert np.all(np.isfinite(hx))
+
+
+def test_var_gradient_is_zero_at_zero_spread() -> None:
+    x = Tensor(np.full((2, 3), 5.0), requires_grad=True)
+    x.var(axis=0, ddof=1).sum().backward()
+    np.testing.assert_array_equal(x.grad, np.zeros((2, 3)))
+
+
+# --- power at a zero base -----------------------------------------------------------------------
+
+
+def test_power_exponent_gradient_at_zero_base_follows_pytorch() -> None:
+    # d(0**y)/dy: -inf for y < 0 (inf * log 0), 0 for y >= 0; before: nan with a warning
+    b = Tensor(np.zeros(4), requires_grad=True)
+    e = Tensor(np.array([-1.0, -0.5, 0.0, 2.0]), requires_grad=True)
+    with np.errstate(divide="ignore"):  # numpy's own forward warns for 0 ** -1
+        y = b**e
+    y.sum().backward()
+    np.testing.assert_array_equal(e.grad, [-np.inf, -np.inf, 0.0, 0.0])
+    np.testing.assert_array_equal(b.grad, [-np.inf, -np.inf, 0.0, 0.0])
+    # a scalar zero base, as in torch.tensor(0.0) ** e
+    e2 = Tensor(np.array([-2.0, 3.0]), requires_grad=True)
+    with np.errstate(divide="ignore"):
+        y2 = 0.0**e2
+    y2.sum().backward()
+    np.testing.assert_array_equal(e2.grad, [-np.inf, 0.0])
+
+
+# --- 0-d tensors take axis 0 and -1 where numpy does ------------------------------------------
+
+
+@pytest.mark.parametrize("axis", [0, -1])
+@pytest.mark.parametrize(
+    "name", ["squeeze", "sum", "mean", "max", "min", "logsumexp", "softmax", "log_softmax"]
+)
+def test_zero_dimensional_tensors_take_axis_zero_and_minus_one(name: str, axis: int) -> None:
+    # before: Tensor(3.0).squeeze(0) raised a bare IndexError, softmax an AxisError
+    x = Tensor(np.float64(3.0), requires_grad=True)
+    out = getattr(ag, name)(x, axis)
+    assert out.shape == ()
+    expected = {"softmax": 1.0, "log_softmax": 0.0}.get(name, 3.0)
+    np.testing.assert_allclose(out.data, expected)
+    out.backward()
+    np.testing.assert_allclose(x.grad, 0.0 if name in ("softmax", "log_softmax") else 1.0)
+    if name in ("squeeze", "sum", "max", "min"):
+        np.testing.assert_array_equal(out.data, getattr(np, name)(np.float64(3.0), axis))
+
+
+def test_zero_dimensional_tensor_methods_and_bad_axes() -> None:
+    x = Tensor(np.float64(3.0), requires_grad=True)
+    assert x.squeeze(0).shape == () and x.sum(axis=-1).shape == ()
+    assert x.softmax(0).shape == () and x.expand_dims(-1).shape == (1,)
+    with pytest.raises(ag.AxisError, match=r"squeeze: axis 1 is out of range for a 0-d"):
+        x.squeeze(1)
+    with pytest.raises(ag.AxisError, match=r"softmax: axis 1 is out of range"):
+        x.softmax(1)
+
+
+# --- sign ------------------------------------------------------------------------------------
+
+
+def test_sign_is_differentiable_with_gradient_zero() -> None:
+    # before: sign was not recorded, so x.grad stayed None; torch.sign gives zeros
+    x = Tensor(np.array([-1.5, 0.0, 2.0]), requires_grad=True)
+    y = ag.sign(x)
+    assert y.requires_grad
+    np.testing.assert_array_equal(y.data, [-1.0, 0.0, 1.0])
+    (y * x).sum().backward()  # d(sign(x) x)/dx = sign(x): the product rule's other term
+    np.testing.assert_array_equal(x.grad, [-1.0, 0.0, 1.0])
