@@ -409,6 +409,26 @@ class Tensor:
         """Limit values to [lo, hi]; the gradient is zero outside."""
         return clip(self, lo, hi)
 
+    def sign(self) -> Tensor:
+        """Elementwise sign (-1, 0 or 1); its gradient is 0."""
+        return sign(self)
+
+    def round(self, decimals: int = 0) -> Tensor:
+        """Round to ``decimals`` decimals, halves to even; its gradient is 0."""
+        return _round(self, decimals)
+
+    def __mod__(self, other: Any) -> Tensor:
+        return mod(self, other)
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return mod(other, self)
+
+    def __floordiv__(self, other: Any) -> Tensor:
+        return floor_divide(self, other)
+
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        return floor_divide(other, self)
+
 
 class RemovableHandle:
     """Returned by ``register_hook``: ``handle.remove()`` (or calling it) removes the hook."""
@@ -490,15 +510,19 @@ from .ops.elementwise import (  # noqa: E402
     divide,
     equal,
     exp,
+    floor_divide,
     greater,
     greater_equal,
     less,
     less_equal,
     log,
+    mod,
     multiply,
     negative,
     not_equal,
     power,
+    round as _round,
+    sign,
     sin,
     sqrt,
     subtract,

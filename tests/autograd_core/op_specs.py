@@ -17,6 +17,7 @@ from typing import Any, Callable
 import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from scipy import special
 
 import autograd_core as ag
 
@@ -62,6 +63,35 @@ def distinct(x: np.ndarray) -> np.ndarray:
     max/min, no constant slice for std)."""
     ranks = np.argsort(np.argsort(x, axis=None, kind="stable")).reshape(x.shape)
     return (ranks - x.size / 2.0) * 0.25
+
+
+def unit(x: np.ndarray) -> np.ndarray:
+    """Values in [-0.9, 0.9]: arcsin, arccos, arctanh, and tan away from its poles."""
+    return x * 0.45
+
+
+def above_one(x: np.ndarray) -> np.ndarray:
+    """Values in [1.5, 3.5]: arccosh."""
+    return np.abs(x) + 1.5
+
+
+def divisor(x: np.ndarray) -> np.ndarray:
+    """Divisors in {-2, -1, 1, 2}: with an ``off_grid`` dividend, x / y stays at least 1/8
+    from every integer, where mod and floor_divide jump."""
+    return np.where(x >= 0, 1.0, -1.0) * np.where(np.abs(x) > 1.0, 2.0, 1.0)
+
+
+def beside_grid(x: np.ndarray) -> np.ndarray:
+    """Multiples of 1/2 plus 0.02: at least 0.02 from where floor, ceil and round (to 0, 1
+    or -1 decimals) jump."""
+    return np.round(x * 2.0) / 2.0 + 0.02
+
+
+def with_specials(x: np.ndarray) -> np.ndarray:
+    """Some values replaced by inf, -inf and nan (isfinite, isnan)."""
+    x = np.where(x > 1.5, np.inf, x)
+    x = np.where(x < -1.5, -np.inf, x)
+    return np.where(np.abs(x) < 0.2, np.nan, x)
 
 
 def boolean(x: np.ndarray) -> np.ndarray:
@@ -326,6 +356,46 @@ OP_SPECS: list[OpSpec] = [
     OpSpec("sin", ag.sin, np.sin, 1, unary(), R),
     OpSpec("cos", ag.cos, np.cos, 1, unary(), R),
     OpSpec("tanh", lambda x: x.tanh(), np.tanh, 1, unary(), R),
+    # more elementwise functions
+    OpSpec("expm1", ag.expm1, np.expm1, 1, unary(), R),
+    OpSpec("exp2", ag.exp2, np.exp2, 1, unary(), R),
+    OpSpec("log2", ag.log2, np.log2, 1, unary(), (positive,)),
+    OpSpec("log10", ag.log10, np.log10, 1, unary(), (positive,)),
+    OpSpec("logaddexp", ag.logaddexp, np.logaddexp, 2, broadcasting(2), R2),
+    OpSpec("reciprocal", ag.reciprocal, np.reciprocal, 1, unary(), (nonzero,)),
+    OpSpec("tan", ag.tan, np.tan, 1, unary(), (unit,)),
+    OpSpec("arcsin", ag.arcsin, np.arcsin, 1, unary(), (unit,)),
+    OpSpec("arccos", ag.arccos, np.arccos, 1, unary(), (unit,)),
+    OpSpec("arctan", ag.arctan, np.arctan, 1, unary(), R),
+    OpSpec("arctan2", ag.arctan2, np.arctan2, 2, broadcasting(2), (nonzero, real)),
+    OpSpec("hypot", ag.hypot, np.hypot, 2, broadcasting(2), (nonzero, real)),
+    OpSpec("sinh", ag.sinh, np.sinh, 1, unary(), R),
+    OpSpec("cosh", ag.cosh, np.cosh, 1, unary(), R),
+    OpSpec("arcsinh", ag.arcsinh, np.arcsinh, 1, unary(), R),
+    OpSpec("arccosh", ag.arccosh, np.arccosh, 1, unary(), (above_one,)),
+    OpSpec("arctanh", ag.arctanh, np.arctanh, 1, unary(), (unit,)),
+    OpSpec("erf", ag.erf, special.erf, 1, unary(), R),
+    OpSpec("sign", ag.sign, np.sign, 1, unary(), (nonzero,)),
+    OpSpec("floor", ag.floor, np.floor, 1, unary(), (beside_grid,)),
+    OpSpec("ceil", ag.ceil, np.ceil, 1, unary(), (beside_grid,)),
+    OpSpec(
+        "round",
+        lambda x, decimals: ag.round(x, decimals),
+        lambda x, decimals: np.round(x, decimals),
+        1,
+        unary(decimals=st.sampled_from([0, 1, -1])),
+        (beside_grid,),
+    ),
+    OpSpec("mod", ag.mod, np.mod, 2, broadcasting(2), (off_grid, divisor)),
+    OpSpec("mod_operator", lambda x, y: x % y, np.mod, 2, broadcasting(2), (off_grid, divisor)),
+    OpSpec(
+        "floor_divide",
+        lambda x, y: x // y,
+        np.floor_divide,
+        2,
+        broadcasting(2),
+        (off_grid, divisor),
+    ),
     # activations
     OpSpec("sigmoid", ag.sigmoid, lambda x: 1.0 / (1.0 + np.exp(-x)), 1, unary(), R),
     OpSpec("relu", lambda x: x.relu(), lambda x: np.maximum(x, 0.0), 1, unary(), (nonzero,)),
@@ -482,3 +552,12 @@ OP_SPECS: list[OpSpec] = [
 ]
 
 SPECS_BY_NAME = {s.name: s for s in OP_SPECS}
+
+
+# Ops with boolean or integer results: never recorded (forward checked against NumPy only).
+ND_SPECS: list[OpSpec] = [
+    OpSpec("isfinite", ag.isfinite, np.isfinite, 1, unary(), (with_specials,)),
+    OpSpec("isnan", ag.isnan, np.isnan, 1, unary(), (with_specials,)),
+]
+
+ND_SPECS_BY_NAME = {s.name: s for s in ND_SPECS}

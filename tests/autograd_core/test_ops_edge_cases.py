@@ -102,3 +102,81 @@ def test_sign_is_differentiable_with_gradient_zero() -> None:
     np.testing.assert_array_equal(y.data, [-1.0, 0.0, 1.0])
     (y * x).sum().backward()  # d(sign(x) x)/dx = sign(x): the product rule's other term
     np.testing.assert_array_equal(x.grad, [-1.0, 0.0, 1.0])
+
+
+# --- elementwise functions at their edges ------------------------------------------------------
+
+
+def test_logaddexp_for_inputs_up_to_1e4_is_exact_without_warnings() -> None:
+    a = np.array([1e4, -1e4, 1e4, -1e4, 1e4, 0.0])
+    b = np.array([-1e4, 1e4, 1e4, -1e4, 1e4 - 1.0, -1e4])
+    x, y = Tensor(a, requires_grad=True), Tensor(b, requires_grad=True)
+    out = ag.logaddexp(x, y)
+    np.testing.assert_array_equal(out.data, np.logaddexp(a, b))
+    out.sum().backward()
+    s = 1.0 / (1.0 + np.exp(-1.0))  # sigmoid(1): x - y is exactly 1 in the fifth pair
+    np.testing.assert_allclose(x.grad, [1.0, 0.0, 0.5, 0.5, s, 1.0], rtol=1e-15)
+    np.testing.assert_allclose(y.grad, [0.0, 1.0, 0.5, 0.5, 1.0 - s, 0.0], rtol=1e-15)
+    # second order: d2/dx2 logaddexp = s (1 - s), finite everywhere
+    x2 = Tensor(a, requires_grad=True)
+    (gx,) = ag.gradients(ag.logaddexp(x2, b).sum(), [x2], create_graph=True)
+    (hx,) = ag.gradients(gx.sum(), [x2])
+    np.testing.assert_allclose(hx, [0.0, 0.0, 0.25, 0.25, s * (1.0 - s), 0.0], atol=1e-15)
+
+
+def test_hypot_and_arctan2_gradients_at_the_origin_are_zero() -> None:
+    # arctan2 as PyTorch (0, 0); hypot as norm's subgradient at 0 (PyTorch: nan)
+    for f in (ag.hypot, ag.arctan2):
+        x, y = Tensor(np.zeros(2), requires_grad=True), Tensor(np.zeros(2), requires_grad=True)
+        f(x, y).sum().backward()
+        np.testing.assert_array_equal(x.grad, [0.0, 0.0])
+        np.testing.assert_array_equal(y.grad, [0.0, 0.0])
+
+
+def test_inverse_functions_at_the_ends_of_their_domains_give_inf_without_warnings() -> None:
+    # as sqrt at 0 (and PyTorch): the slope is infinite there
+    for f, at, expected in [
+        (ag.arcsin, [1.0, -1.0], [np.inf, np.inf]),
+        (ag.arccos, [1.0, -1.0], [-np.inf, -np.inf]),
+        (ag.arccosh, [1.0], [np.inf]),
+        (ag.log2, [0.0], [np.inf]),
+    ]:
+        x = Tensor(np.array(at), requires_grad=True)
+        with np.errstate(divide="ignore"):  # numpy's own forward warns for log2(0)
+            y = f(x)
+        y.sum().backward()
+        np.testing.assert_array_equal(x.grad, expected)
+
+
+def test_mod_gradients_follow_pytorch_remainder() -> None:
+    # torch.remainder(a, b): d/da = 1, d/db = -floor(a / b); values as np.mod (sign of b)
+    a, b = np.array([5.0, -5.0, 5.0, 2.5]), np.array([3.0, 3.0, -3.0, 0.5])
+    x, y = Tensor(a, requires_grad=True), Tensor(b, requires_grad=True)
+    out = x % y
+    np.testing.assert_array_equal(out.data, np.mod(a, b))
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad, [1.0, 1.0, 1.0, 1.0])
+    np.testing.assert_array_equal(y.grad, [-1.0, 2.0, 2.0, -5.0])
+    # reflected: a scalar or an array on the left
+    z = Tensor(np.array([3.0, -2.0]), requires_grad=True)
+    np.testing.assert_array_equal((7.0 % z).data, np.mod(7.0, [3.0, -2.0]))
+    np.testing.assert_array_equal((np.array([7.0, 7.0]) // z).data, [2.0, -4.0])
+
+
+def test_round_floor_ceil_and_sign_pass_zero_gradients() -> None:
+    a = np.array([-1.25, 0.5, 1.5, 2.675])
+    x = Tensor(a, requires_grad=True)
+    np.testing.assert_array_equal(x.round().data, np.round(a))
+    np.testing.assert_array_equal(x.round(2).data, np.round(a, 2))
+    out = ag.floor(x) + ag.ceil(x) + ag.round(x, 1) + x.sign()
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad, np.zeros(4))
+
+
+def test_isfinite_and_isnan_take_any_tensor_and_record_nothing() -> None:
+    a = np.array([1.0, np.inf, -np.inf, np.nan])
+    x = Tensor(a, requires_grad=True)
+    for f, ref in [(ag.isfinite, np.isfinite), (ag.isnan, np.isnan)]:
+        out = f(x)
+        assert out.dtype == np.bool_ and not out.requires_grad
+        np.testing.assert_array_equal(out.data, ref(a))
