@@ -94,6 +94,12 @@ def with_specials(x: np.ndarray) -> np.ndarray:
     return np.where(np.abs(x) < 0.2, np.nan, x)
 
 
+def wide_off_grid(x: np.ndarray) -> np.ndarray:
+    """Values in [-7.5, 8.5], 2 apart and at least 1/2 from 0, +-3 and 6 (the corners of
+    relu6 and hard_sigmoid), on both sides of them."""
+    return 2.0 * np.round(x * 2.0) + 0.5
+
+
 def boolean(x: np.ndarray) -> np.ndarray:
     """A boolean mask (the condition of ``where``): not differentiated."""
     return x > 0
@@ -408,6 +414,52 @@ OP_SPECS: list[OpSpec] = [
         (nonzero,),
     ),
     OpSpec("softplus", ag.softplus, lambda x: np.log1p(np.exp(x)), 1, unary(), R),
+    OpSpec(
+        "gelu",
+        ag.gelu,
+        lambda x: 0.5 * x * (1.0 + special.erf(x / np.sqrt(2.0))),
+        1,
+        unary(),
+        R,
+    ),
+    OpSpec(
+        "gelu_tanh",
+        lambda x: ag.gelu(x, approximate=True),
+        lambda x: 0.5 * x * (1.0 + np.tanh(np.sqrt(2.0 / np.pi) * (x + 0.044715 * x**3))),
+        1,
+        unary(),
+        R,
+    ),
+    OpSpec("silu", ag.silu, lambda x: x * special.expit(x), 1, unary(), R),
+    OpSpec("swish", ag.swish, lambda x: x * special.expit(x), 1, unary(), R),
+    OpSpec(
+        "elu",
+        lambda x, alpha: ag.elu(x, alpha),
+        lambda x, alpha: np.where(x > 0, x, alpha * (np.exp(x) - 1.0)),
+        1,
+        unary(alpha=st.sampled_from([1.0, 0.5])),
+        (nonzero,),
+    ),
+    OpSpec(
+        "selu",
+        ag.selu,
+        lambda x: 1.0507009873554805 * np.where(x > 0, x, 1.6732632423543772 * (np.exp(x) - 1.0)),
+        1,
+        unary(),
+        (nonzero,),
+    ),
+    OpSpec("softsign", ag.softsign, lambda x: x / (1.0 + np.abs(x)), 1, unary(), (nonzero,)),
+    OpSpec("log_sigmoid", ag.log_sigmoid, lambda x: np.log(special.expit(x)), 1, unary(), R),
+    OpSpec(
+        "hard_sigmoid",
+        ag.hard_sigmoid,
+        lambda x: np.clip(x + 3.0, 0.0, 6.0) / 6.0,
+        1,
+        unary(),
+        (wide_off_grid,),
+    ),
+    OpSpec("relu6", ag.relu6, lambda x: np.clip(x, 0.0, 6.0), 1, unary(), (wide_off_grid,)),
+    OpSpec("mish", ag.mish, lambda x: x * np.tanh(np.log1p(np.exp(x))), 1, unary(), R),
     OpSpec("softmax", lambda x, axis: ag.softmax(x, axis=axis), _softmax, 1, along_axis, R),
     OpSpec("log_softmax", lambda x, axis: x.log_softmax(axis=axis), _log_softmax, 1, along_axis, R),
     OpSpec(

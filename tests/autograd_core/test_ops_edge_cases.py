@@ -180,3 +180,62 @@ def test_isfinite_and_isnan_take_any_tensor_and_record_nothing() -> None:
         out = f(x)
         assert out.dtype == np.bool_ and not out.requires_grad
         np.testing.assert_array_equal(out.data, ref(a))
+
+
+# --- activations -------------------------------------------------------------------------------
+
+
+def test_log_sigmoid_for_inputs_up_to_1e4_is_exact_without_warnings() -> None:
+    x = Tensor(np.array([-1e4, -50.0, 0.0, 50.0, 1e4]), requires_grad=True)
+    out = ag.log_sigmoid(x)
+    np.testing.assert_allclose(out.data, [-1e4, -50.0, -np.log(2.0), -np.exp(-50.0), 0.0])
+    out.sum().backward()
+    np.testing.assert_allclose(x.grad, [1.0, 1.0, 0.5, np.exp(-50.0), 0.0], rtol=1e-14)
+    (gx,) = ag.gradients(ag.log_sigmoid(x).sum(), [x], create_graph=True)
+    (hx,) = ag.gradients(gx.sum(), [x])  # -sigmoid(x) sigmoid(-x), finite everywhere
+    # (sigmoid's rule, s (1 - s), rounds 1.9e-22 to 0 at |x| = 50: an absolute 1e-22)
+    np.testing.assert_allclose(hx, [0.0, -np.exp(-50.0), -0.25, -np.exp(-50.0), 0.0], atol=1e-21)
+
+
+@pytest.mark.parametrize(
+    "name", ["gelu", "silu", "elu", "selu", "softsign", "log_sigmoid", "mish", "hard_sigmoid"]
+)
+def test_activations_for_large_inputs_stay_finite_without_warnings(name: str) -> None:
+    x = Tensor(np.array([-1e4, -30.0, 30.0, 1e4]), requires_grad=True)
+    out = getattr(ag, name)(x)
+    assert np.all(np.isfinite(out.data))
+    out.sum().backward()
+    assert np.all(np.isfinite(x.grad))
+    if name in ("gelu", "silu", "mish"):  # x for x >> 0, 0 for x << 0
+        np.testing.assert_allclose(out.data[[0, 3]], [0.0, 1e4], atol=1e-300)
+
+
+def test_hard_sigmoid_is_keras_3s_and_relu6_corners_have_gradient_zero() -> None:
+    # Keras 3: 0 for x <= -3, 1 for x >= 3, x / 6 + 1/2 between (= relu6(x + 3) / 6)
+    a = np.array([-4.0, -3.0, -1.5, 0.0, 1.5, 3.0, 4.0])
+    x = Tensor(a, requires_grad=True)
+    out = ag.hard_sigmoid(x)
+    np.testing.assert_allclose(out.data, [0.0, 0.0, 0.25, 0.5, 0.75, 1.0, 1.0])
+    out.sum().backward()
+    np.testing.assert_allclose(x.grad, [0, 0, 1 / 6, 1 / 6, 1 / 6, 0, 0])  # as PyTorch
+    y = Tensor(np.array([-1.0, 0.0, 3.0, 6.0, 7.0]), requires_grad=True)
+    r = ag.relu6(y)
+    np.testing.assert_array_equal(r.data, [0.0, 0.0, 3.0, 6.0, 6.0])
+    r.sum().backward()
+    np.testing.assert_array_equal(y.grad, [0.0, 0.0, 1.0, 0.0, 0.0])  # as PyTorch
+
+
+def test_gelu_values_match_pytorch_in_both_forms() -> None:
+    a = np.array([-1.0, 0.5, 2.0])
+    exact = ag.gelu(Tensor(a)).data
+    approx = ag.gelu(Tensor(a), approximate=True).data
+    # torch.nn.functional.gelu(x) and gelu(x, approximate="tanh"), float64
+    np.testing.assert_allclose(
+        exact, [-0.15865525393145702, 0.34573123063700656, 1.9544997361036416]
+    )
+    np.testing.assert_allclose(
+        approx, [-0.15880800939172324, 0.34571400982514394, 1.954597694087775]
+    )
+    np.testing.assert_array_equal(ag.gelu(Tensor(a), approximate="tanh").data, approx)
+    with pytest.raises(ValueError, match=r"gelu expects approximate"):
+        ag.gelu(Tensor(a), approximate="fast")
