@@ -309,13 +309,33 @@ class Tensor:
         """``log(sum(exp(x)))`` over ``axis``, computed without overflow."""
         return logsumexp(self, axis, keepdims)
 
-    def argmax(self, axis: int | None = None) -> Tensor:
+    def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
         """Indices of the maxima (not differentiable)."""
-        return argmax(self, axis)
+        return argmax(self, axis, keepdims)
 
-    def argmin(self, axis: int | None = None) -> Tensor:
+    def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
         """Indices of the minima (not differentiable)."""
-        return argmin(self, axis)
+        return argmin(self, axis, keepdims)
+
+    def prod(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Product over ``axis`` (all axes when None); exact gradients with zeros."""
+        return prod(self, axis, keepdims)
+
+    def cumsum(self, axis: int | None = None) -> Tensor:
+        """Cumulative sum along ``axis`` (of the flattened tensor when None)."""
+        return cumsum(self, axis)
+
+    def cumprod(self, axis: int | None = None) -> Tensor:
+        """Cumulative product along ``axis`` (of the flattened tensor when None)."""
+        return cumprod(self, axis)
+
+    def any(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Whether any element over ``axis`` is nonzero (not differentiable)."""
+        return _any(self, axis, keepdims)
+
+    def all(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Whether every element over ``axis`` is nonzero (not differentiable)."""
+        return _all(self, axis, keepdims)
 
     def reshape(self, *shape: Any) -> Tensor:
         """The same data in a new shape; one dimension may be -1."""
@@ -537,9 +557,14 @@ from .ops.activation import (  # noqa: E402
     tanh,
 )
 from .ops.reduce import (  # noqa: E402
+    all as _all,
+    any as _any,
     argmax,
     argmin,
+    cumprod,
+    cumsum,
     logsumexp,
+    prod,
     max,
     mean,
     min,

@@ -123,6 +123,26 @@ def swapaxes(x: Any, axis1: int, axis2: int) -> Tensor:
     return transpose(x, perm)
 
 
+# --- reversing -------------------------------------------------------------------------------
+
+
+@op("flip")
+def _flip(x: Array, axes: tuple) -> Array:
+    return np.flip(x, axes)
+
+
+@_flip.vjp
+def _(g: Tensor, out: Tensor, x: Tensor, axes: tuple) -> tuple:
+    # flipping is its own inverse: the gradient is flipped back
+    return (_flip(g, axes=axes),)
+
+
+def flip(x: Any, axis: Any = None) -> Tensor:
+    """Reverse the order of elements along ``axis`` (all axes when None), as ``np.flip``."""
+    x = _as_tensor(x)
+    return _flip(x, axes=normalize_axes(axis, x.ndim, "flip", x.shape))
+
+
 # --- broadcast_to -----------------------------------------------------------------------------
 
 

@@ -100,6 +100,11 @@ def wide_off_grid(x: np.ndarray) -> np.ndarray:
     return 2.0 * np.round(x * 2.0) + 0.5
 
 
+def sparse(x: np.ndarray) -> np.ndarray:
+    """Zeros where |x| < 1, else x (any, all, and prod's zeros)."""
+    return np.where(np.abs(x) < 1.0, 0.0, x)
+
+
 def boolean(x: np.ndarray) -> np.ndarray:
     """A boolean mask (the condition of ``where``): not differentiated."""
     return x > 0
@@ -175,6 +180,23 @@ def reduction(draw: Any, min_dims: int = 0, min_side: int = 1, ddof: bool = Fals
         n = math.prod(shape[a] for a in axes)
         kwargs["ddof"] = draw(st.sampled_from([0, 1] if n > 1 else [0]))
     return (shape,), kwargs
+
+
+@st.composite
+def cumulative_case(draw: Any) -> tuple:
+    """One input and an ``axis``: None (flattened, as numpy), an int (negatives too), or 0 / -1
+    for a 0-d input."""
+    shape = draw(_shape())
+    axes = [None, *range(-len(shape), len(shape))] if shape else [None, 0, -1]
+    return (shape,), {"axis": draw(st.sampled_from(axes))}
+
+
+@st.composite
+def arg_case(draw: Any) -> tuple:
+    """One input of at least one element, an ``axis`` (None or an int) and ``keepdims``."""
+    shape = draw(_shape())
+    axes = [None, *range(-len(shape), len(shape))] if shape else [None, 0, -1]
+    return (shape,), {"axis": draw(st.sampled_from(axes)), "keepdims": draw(st.booleans())}
 
 
 @st.composite
@@ -506,6 +528,25 @@ OP_SPECS: list[OpSpec] = [
         lambda: reduction(min_dims=1, min_side=2, ddof=True),
         (distinct,),
     ),
+    OpSpec("prod", _method("prod"), _reduce("prod"), 1, reduction, (nonzero,)),
+    OpSpec(
+        "prod_with_zeros",
+        lambda x, axis, keepdims: ag.prod(x, axis, keepdims),
+        _reduce("prod"),
+        1,
+        reduction,
+        (sparse,),
+    ),
+    OpSpec("cumsum", lambda x, axis: ag.cumsum(x, axis), np.cumsum, 1, cumulative_case, R),
+    OpSpec("cumprod", lambda x, axis: x.cumprod(axis), np.cumprod, 1, cumulative_case, (nonzero,)),
+    OpSpec(
+        "cumprod_with_zeros",
+        lambda x, axis: ag.cumprod(x, axis),
+        np.cumprod,
+        1,
+        cumulative_case,
+        (sparse,),
+    ),
     # linear algebra
     OpSpec("matmul", lambda x, y: x @ y, np.matmul, 2, matmul_shapes, R2),
     OpSpec("matmul_function", ag.matmul, np.matmul, 2, matmul_shapes, R2),
@@ -610,6 +651,24 @@ SPECS_BY_NAME = {s.name: s for s in OP_SPECS}
 ND_SPECS: list[OpSpec] = [
     OpSpec("isfinite", ag.isfinite, np.isfinite, 1, unary(), (with_specials,)),
     OpSpec("isnan", ag.isnan, np.isnan, 1, unary(), (with_specials,)),
+    OpSpec("any", _method("any"), _reduce("any"), 1, reduction, (sparse,)),
+    OpSpec(
+        "all",
+        lambda x, axis, keepdims: ag.all(x, axis, keepdims),
+        _reduce("all"),
+        1,
+        reduction,
+        (sparse,),
+    ),
+    OpSpec("argmax", _method("argmax"), _reduce("argmax"), 1, arg_case, R),
+    OpSpec(
+        "argmin",
+        lambda x, axis, keepdims: ag.argmin(x, axis, keepdims),
+        _reduce("argmin"),
+        1,
+        arg_case,
+        R,
+    ),
 ]
 
 ND_SPECS_BY_NAME = {s.name: s for s in ND_SPECS}

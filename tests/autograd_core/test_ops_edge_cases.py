@@ -239,3 +239,110 @@ def test_gelu_values_match_pytorch_in_both_forms() -> None:
     np.testing.assert_array_equal(ag.gelu(Tensor(a), approximate="tanh").data, approx)
     with pytest.raises(ValueError, match=r"gelu expects approximate"):
         ag.gelu(Tensor(a), approximate="fast")
+
+
+# --- products with zeros --------------------------------------------------------------------------
+
+
+def _hessian(f, a: np.ndarray) -> np.ndarray:
+    """The Hessian of the scalar ``f`` at ``a``, row by row through create_graph."""
+    x = Tensor(a, requires_grad=True)
+    (gx,) = ag.gradients(f(x), [x], create_graph=True)
+    flat = gx.reshape(-1)
+    rows = [ag.gradients(flat[i], [x], retain_graph=True)[0] for i in range(a.size)]
+    return np.stack([np.asarray(r).reshape(-1) for r in rows])
+
+
+@pytest.mark.parametrize(
+    "a, grad",
+    [
+        ([2.0, 3.0, 4.0], [12.0, 8.0, 6.0]),
+        ([0.0, 2.0, 3.0], [6.0, 0.0, 0.0]),  # exactly one zero (torch.prod: the same)
+        ([0.0, 0.0, 3.0], [0.0, 0.0, 0.0]),  # several zeros
+    ],
+)
+def test_prod_gradient_with_zeros(a: list, grad: list) -> None:
+    x = Tensor(np.array(a), requires_grad=True)
+    x.prod().backward()
+    np.testing.assert_array_equal(x.grad, grad)
+    # the Hessian of x0 x1 x2 is the product of the other two off the diagonal
+    v = np.array(a)
+    expected = np.array([[0.0, v[2], v[1]], [v[2], 0.0, v[0]], [v[1], v[0], 0.0]])
+    np.testing.assert_allclose(_hessian(lambda t: t.prod(), v), expected)
+
+
+def test_prod_over_several_axes_with_zeros_and_keepdims() -> None:
+    a = np.array([[[0.0, 2.0], [3.0, 1.0]], [[1.0, 2.0], [0.0, 0.0]]])
+    x = Tensor(a, requires_grad=True)
+    out = x.prod(axis=(0, 2), keepdims=True)
+    np.testing.assert_array_equal(out.data, np.prod(a, axis=(0, 2), keepdims=True))
+    out.sum().backward()
+    expected = np.zeros_like(a)
+    expected[0, 0, 0] = 2.0 * 1.0 * 2.0  # the only zero of its slice
+    np.testing.assert_array_equal(x.grad, expected)
+
+
+def test_prod_of_an_underflowing_product_keeps_its_gradient() -> None:
+    a = np.array([1e-200, 1e-200])  # the product underflows to 0 with no zero factor
+    x = Tensor(a, requires_grad=True)
+    x.prod().backward()
+    np.testing.assert_array_equal(x.grad, [1e-200, 1e-200])
+
+
+@pytest.mark.parametrize(
+    "a", [[2.0, 0.0, 3.0, 4.0], [2.0, 0.0, 3.0, 0.0, 5.0], [0.0, 0.0], [1.5, -2.0, 0.5]]
+)
+def test_cumprod_gradient_and_hessian_with_zeros(a: list) -> None:
+    v = np.array(a)
+    w = np.arange(1.0, v.size + 1.0)  # a weighted sum: every output counts differently
+    x = Tensor(v, requires_grad=True)
+    (x.cumprod() * w).sum().backward()
+    n = v.size
+    expected = [
+        sum(w[k] * np.prod(np.delete(v[: k + 1], i)) for k in range(i, n)) for i in range(n)
+    ]
+    np.testing.assert_allclose(x.grad, expected)
+    hess = _hessian(lambda t: (t.cumprod() * w).sum(), v)
+    exact = np.zeros((n, n))
+    for i in range(n):
+        for j in range(n):
+            if i != j:
+                keep = [m for m in range(n) if m not in (i, j)]
+                exact[i, j] = sum(
+                    w[k] * np.prod(v[[m for m in keep if m <= k]]) for k in range(max(i, j), n)
+                )
+    np.testing.assert_allclose(hess, exact, atol=1e-12)
+
+
+def test_cumprod_gradient_matches_pytorch_with_one_zero() -> None:
+    x = Tensor(np.array([2.0, 0.0, 3.0, 4.0]), requires_grad=True)
+    x.cumprod(0).sum().backward()
+    np.testing.assert_array_equal(x.grad, [1.0, 32.0, 0.0, 0.0])  # torch.cumprod: the same
+
+
+def test_cumsum_and_cumprod_flatten_for_axis_none_and_take_0d_tensors() -> None:
+    a = np.arange(6.0).reshape(2, 3)
+    x = Tensor(a, requires_grad=True)
+    np.testing.assert_array_equal(ag.cumsum(x).data, np.cumsum(a))
+    np.testing.assert_array_equal(x.cumprod(axis=-1).data, np.cumprod(a, axis=-1))
+    s = Tensor(np.float64(2.0), requires_grad=True)
+    out = ag.cumsum(s, 0)
+    assert out.shape == np.cumsum(np.float64(2.0), axis=0).shape == (1,)
+    out.sum().backward()
+    assert s.grad.shape == () and s.grad == 1.0
+
+
+def test_argmax_and_argmin_keepdims_as_numpy() -> None:
+    a = np.array([[1.0, 5.0, 2.0], [7.0, 0.0, 7.0]])
+    x = Tensor(a, requires_grad=True)
+    for axis in (None, 0, 1, -1):
+        for keepdims in (False, True):
+            for name in ("argmax", "argmin"):
+                out = getattr(x, name)(axis, keepdims=keepdims)
+                expected = getattr(np, name)(a, axis=axis, keepdims=keepdims)
+                assert out.shape == expected.shape and not out.requires_grad
+                np.testing.assert_array_equal(out.data, expected)
+    with pytest.raises(ag.AxisError, match=r"argmax: axis 2 is out of range.*\(2, 3\)"):
+        x.argmax(2)
+    with pytest.raises(ValueError, match=r"argmin: an empty tensor"):
+        ag.argmin(Tensor(np.zeros((0, 2))))
