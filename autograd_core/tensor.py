@@ -429,6 +429,26 @@ class Tensor:
         """Limit values to [lo, hi]; the gradient is zero outside."""
         return clip(self, lo, hi)
 
+    def take(self, indices: Any, axis: int | None = None, mode: str = "raise") -> Tensor:
+        """Elements at ``indices`` along ``axis`` (of the flattened tensor when None)."""
+        return take(self, indices, axis, mode)
+
+    def repeat(self, repeats: Any, axis: int | None = None) -> Tensor:
+        """Repeat each element ``repeats`` times along ``axis`` (flattened when None)."""
+        return repeat(self, repeats, axis)
+
+    def diagonal(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
+        """The ``offset`` diagonal of the matrices on ``axis1`` and ``axis2``."""
+        return diagonal(self, offset, axis1, axis2)
+
+    def trace(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
+        """Sum of the ``offset`` diagonal."""
+        return trace(self, offset, axis1, axis2)
+
+    def argsort(self, axis: int | None = -1, kind: str | None = None) -> Tensor:
+        """The indices that sort along ``axis`` (stable; not differentiable)."""
+        return argsort(self, axis, kind)
+
     def sign(self) -> Tensor:
         """Elementwise sign (-1, 0 or 1); its gradient is 0."""
         return sign(self)
@@ -576,10 +596,12 @@ from .ops.shape import (  # noqa: E402
     broadcast_to,
     expand_dims,
     getitem,
+    repeat,
     reshape,
     squeeze,
     swapaxes,
     transpose,
 )
+from .ops.indexing import argsort, diagonal, take, trace  # noqa: E402
 from .ops.linalg import matmul  # noqa: E402
 from .engine import backward as _backward  # noqa: E402  (bound once, not per call)

@@ -319,6 +319,173 @@ def clip_case(draw: Any) -> tuple:
     return (shape,), {"lo": lo, "hi": hi}
 
 
+@st.composite
+def flip_case(draw: Any) -> tuple:
+    """One input and an ``axis``: None, an int or a tuple of distinct axes."""
+    shape = draw(_shape())
+    return (shape,), {"axis": draw(_axis_choices(len(shape), allow_empty=True))}
+
+
+@st.composite
+def roll_case(draw: Any) -> tuple:
+    """A shift (negative and beyond the length too) with axis None, an int, or a tuple of
+    axes (repeats allowed: the shifts add)."""
+    shape = draw(_shape())
+    shift = st.integers(-4, 4)
+    if not shape or draw(st.booleans()):
+        return (shape,), {"shift": draw(shift), "axis": None}
+    axis = st.integers(-len(shape), len(shape) - 1)
+    if draw(st.booleans()):
+        return (shape,), {"shift": draw(shift), "axis": draw(axis)}
+    k = draw(st.integers(1, 3))
+    return (shape,), {
+        "shift": tuple(draw(shift) for _ in range(k)),
+        "axis": tuple(draw(axis) for _ in range(k)),
+    }
+
+
+@st.composite
+def tile_case(draw: Any) -> tuple:
+    """Reps shorter, as long as, or longer than the number of dimensions (0 sometimes)."""
+    shape = draw(_shape())
+    reps = draw(st.lists(st.sampled_from([1, 2, 2, 3, 0]), min_size=0, max_size=4))
+    return (shape,), {"reps": tuple(reps)}
+
+
+@st.composite
+def repeat_case(draw: Any) -> tuple:
+    """Repeats as one count or one per element, along None (flattened) or an axis."""
+    shape = draw(_shape())
+    axis = draw(st.sampled_from([None, *range(-len(shape), len(shape))]))
+    n = math.prod(shape) if axis is None else shape[axis]
+    if draw(st.booleans()):
+        repeats: Any = draw(st.integers(0, 3))
+    else:
+        repeats = draw(st.lists(st.integers(0, 3), min_size=n, max_size=n))
+    return (shape,), {"repeats": repeats, "axis": axis}
+
+
+@st.composite
+def pad_case(draw: Any) -> tuple:
+    """numpy's pad_width forms (an int, one pair, a pair per axis) and every mode."""
+    shape = draw(_shape())
+    width = st.integers(0, 3)
+    form = draw(st.sampled_from(["int", "pair", "per_axis"] if shape else ["int", "pair"]))
+    if form == "int":
+        pad_width: Any = draw(width)
+    elif form == "pair":
+        pad_width = (draw(width), draw(width))
+    else:
+        pad_width = tuple((draw(width), draw(width)) for _ in shape)
+    mode = draw(st.sampled_from(["constant", "edge", "reflect", "symmetric", "wrap"]))
+    kwargs = {"pad_width": pad_width, "mode": mode}
+    if mode == "constant":
+        kwargs["constant_values"] = draw(st.sampled_from([0.0, 1.5]))
+    return (shape,), kwargs
+
+
+@st.composite
+def split_case(draw: Any) -> tuple:
+    """A number of equal sections that divides the axis, or split indices (unsorted and
+    beyond the end too, as numpy allows)."""
+    shape = draw(_shape(min_dims=1, max_side=4))
+    axis = draw(st.integers(-len(shape), len(shape) - 1))
+    n = shape[axis]
+    if draw(st.booleans()):
+        sections: Any = draw(st.sampled_from([k for k in range(1, n + 1) if n % k == 0]))
+    else:
+        sections = draw(st.lists(st.integers(0, n + 1), min_size=1, max_size=3))
+    return (shape,), {"indices_or_sections": sections, "axis": axis}
+
+
+@st.composite
+def moveaxis_case(draw: Any) -> tuple:
+    """One axis or several, to other positions (negatives too)."""
+    shape = draw(_shape(min_dims=1))
+    ndim = len(shape)
+    k = draw(st.integers(1, ndim))
+    src = draw(st.permutations(range(ndim)))[:k]
+    dst = draw(st.permutations(range(-ndim, 0)))[:k]
+    if k == 1 and draw(st.booleans()):
+        return (shape,), {"source": src[0], "destination": dst[0]}
+    return (shape,), {"source": tuple(src), "destination": tuple(dst)}
+
+
+@st.composite
+def triangle_case(draw: Any) -> tuple:
+    """A batch of matrices (or a vector, which numpy turns into a square) and a diagonal."""
+    shape = draw(_shape(min_dims=1))
+    return (shape,), {"k": draw(st.integers(-2, 2))}
+
+
+@st.composite
+def diag_case(draw: Any) -> tuple:
+    """A vector (placed on a diagonal) or a matrix (its diagonal read), and which diagonal."""
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=2, max_side=MAX_SIDE))
+    return (shape,), {"k": draw(st.integers(-2, 2))}
+
+
+@st.composite
+def diagonal_case(draw: Any) -> tuple:
+    """At least two dimensions, an offset and two different axes."""
+    shape = draw(_shape(min_dims=2))
+    ndim = len(shape)
+    axis1, axis2 = draw(st.permutations(range(ndim)))[:2]
+    if draw(st.booleans()):
+        axis1 -= ndim
+    return (shape,), {"offset": draw(st.integers(-2, 2)), "axis1": axis1, "axis2": axis2}
+
+
+@st.composite
+def take_case(draw: Any) -> tuple:
+    """Integer indices (any shape, negatives and repeats) along an axis or the flattened
+    tensor, in each mode."""
+    shape = draw(_shape())
+    axis = draw(st.sampled_from([None, *range(-len(shape), len(shape))]))
+    n = math.prod(shape) if axis is None else shape[axis]
+    mode = draw(st.sampled_from(["raise", "wrap", "clip"]))
+    bound = st.integers(-n, n - 1) if mode == "raise" else st.integers(-2 * n, 2 * n)
+    idx_shape = draw(hnp.array_shapes(min_dims=0, max_dims=2, max_side=3))
+    indices = draw(hnp.arrays(np.intp, idx_shape, elements=bound))
+    return (shape,), {"indices": indices, "axis": axis, "mode": mode}
+
+
+@st.composite
+def take_along_axis_case(draw: Any) -> tuple:
+    """Indices of the input's number of dimensions: any length along ``axis``, and each other
+    axis either the input's length or 1 (broadcast)."""
+    shape = draw(_shape(min_dims=1))
+    if draw(st.integers(0, 4)) == 0:
+        indices = draw(
+            hnp.arrays(np.intp, st.integers(1, 4), elements=st.integers(0, math.prod(shape) - 1))
+        )
+        return (shape,), {"indices": indices, "axis": None}
+    axis = draw(st.integers(-len(shape), len(shape) - 1))
+    a = axis % len(shape)
+    idx_shape = tuple(
+        draw(st.integers(1, 4)) if d == a else draw(st.sampled_from([n, 1]))
+        for d, n in enumerate(shape)
+    )
+    bound = st.integers(-shape[a], shape[a] - 1)
+    return (shape,), {"indices": draw(hnp.arrays(np.intp, idx_shape, elements=bound)), "axis": axis}
+
+
+@st.composite
+def sort_case(draw: Any) -> tuple:
+    """At least one dimension and an axis (None flattens)."""
+    shape = draw(_shape(min_dims=1))
+    return (shape,), {"axis": draw(st.sampled_from([None, *range(-len(shape), len(shape))]))}
+
+
+def _weighted_split(split: Callable, concatenate: Callable) -> Callable:
+    # the pieces joined back, each scaled by its position, so that every piece is told apart
+    def f(x: Any, indices_or_sections: Any, axis: int) -> Any:
+        pieces = split(x, indices_or_sections, axis=axis)
+        return concatenate([p * float(i + 1) for i, p in enumerate(pieces)], axis=axis)
+
+    return f
+
+
 # --- NumPy references written plainly (no stabilising tricks: inputs are small) --------------
 
 
@@ -621,6 +788,84 @@ OP_SPECS: list[OpSpec] = [
         stack_case,
         (real,) * 3,
     ),
+    OpSpec("flip", lambda x, axis: ag.flip(x, axis), np.flip, 1, flip_case, R),
+    OpSpec("roll", lambda x, shift, axis: ag.roll(x, shift, axis), np.roll, 1, roll_case, R),
+    OpSpec("tile", lambda x, reps: ag.tile(x, reps), np.tile, 1, tile_case, R),
+    OpSpec(
+        "repeat",
+        lambda x, repeats, axis: x.repeat(repeats, axis),
+        lambda x, repeats, axis: np.repeat(x, repeats, axis),
+        1,
+        repeat_case,
+        R,
+    ),
+    OpSpec(
+        "pad",
+        lambda x, **kw: ag.pad(x, **kw),
+        lambda x, **kw: np.pad(x, **kw),
+        1,
+        pad_case,
+        R,
+    ),
+    OpSpec(
+        "split",
+        _weighted_split(ag.split, ag.concatenate),
+        _weighted_split(np.split, np.concatenate),
+        1,
+        split_case,
+        R,
+    ),
+    OpSpec(
+        "moveaxis",
+        lambda x, source, destination: ag.moveaxis(x, source, destination),
+        np.moveaxis,
+        1,
+        moveaxis_case,
+        R,
+    ),
+    OpSpec("tril", lambda x, k: ag.tril(x, k), lambda x, k: np.tril(x, k), 1, triangle_case, R),
+    OpSpec("triu", lambda x, k: ag.triu(x, k), lambda x, k: np.triu(x, k), 1, triangle_case, R),
+    OpSpec("diag", lambda x, k: ag.diag(x, k), lambda x, k: np.diag(x, k), 1, diag_case, R),
+    OpSpec(
+        "diagonal",
+        lambda x, **kw: x.diagonal(**kw),
+        lambda x, **kw: np.diagonal(x, **kw),
+        1,
+        diagonal_case,
+        R,
+    ),
+    OpSpec(
+        "trace",
+        lambda x, **kw: ag.trace(x, **kw),
+        lambda x, **kw: np.trace(x, **kw),
+        1,
+        diagonal_case,
+        R,
+    ),
+    OpSpec(
+        "take",
+        lambda x, indices, axis, mode: x.take(indices, axis, mode),
+        lambda x, indices, axis, mode: np.take(x, indices, axis=axis, mode=mode),
+        1,
+        take_case,
+        R,
+    ),
+    OpSpec(
+        "take_along_axis",
+        lambda x, indices, axis: ag.take_along_axis(x, indices, axis),
+        lambda x, indices, axis: np.take_along_axis(x, indices, axis=axis),
+        1,
+        take_along_axis_case,
+        R,
+    ),
+    OpSpec(
+        "sort",
+        lambda x, axis: ag.sort(x, axis),
+        lambda x, axis: np.sort(x, axis),
+        1,
+        sort_case,
+        (distinct,),
+    ),
     # dtype
     OpSpec(
         "astype_float64_copy",
@@ -661,6 +906,14 @@ ND_SPECS: list[OpSpec] = [
         (sparse,),
     ),
     OpSpec("argmax", _method("argmax"), _reduce("argmax"), 1, arg_case, R),
+    OpSpec(
+        "argsort",
+        lambda x, axis: x.argsort(axis),
+        lambda x, axis: np.argsort(x, axis, kind="stable"),
+        1,
+        sort_case,
+        R,
+    ),
     OpSpec(
         "argmin",
         lambda x, axis, keepdims: ag.argmin(x, axis, keepdims),

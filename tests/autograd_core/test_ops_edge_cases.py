@@ -346,3 +346,90 @@ def test_argmax_and_argmin_keepdims_as_numpy() -> None:
         x.argmax(2)
     with pytest.raises(ValueError, match=r"argmin: an empty tensor"):
         ag.argmin(Tensor(np.zeros((0, 2))))
+
+
+# --- shape and indexing ---------------------------------------------------------------------------
+
+
+def test_sort_scatters_the_gradient_back_through_the_permutation() -> None:
+    x = Tensor(np.array([[3.0, 1.0, 2.0], [0.0, -1.0, 5.0]]), requires_grad=True)
+    out = ag.sort(x, axis=1)
+    np.testing.assert_array_equal(out.data, [[1.0, 2.0, 3.0], [-1.0, 0.0, 5.0]])
+    (out * np.array([10.0, 20.0, 30.0])).sum().backward()
+    np.testing.assert_array_equal(x.grad, [[30.0, 10.0, 20.0], [20.0, 10.0, 30.0]])
+    # ties: a stable order, as argsort(kind="stable") reports it
+    t = Tensor(np.array([1.0, 1.0, 0.0]), requires_grad=True)
+    (ag.sort(t) * np.array([1.0, 2.0, 3.0])).sum().backward()
+    np.testing.assert_array_equal(t.grad, [2.0, 3.0, 1.0])
+    np.testing.assert_array_equal(t.argsort().data, [2, 0, 1])
+
+
+def test_split_returns_a_list_of_tensors_each_with_its_gradient() -> None:
+    x = Tensor(np.arange(6.0), requires_grad=True)
+    parts = ag.split(x, 3)
+    assert isinstance(parts, list) and [p.shape for p in parts] == [(2,), (2,), (2,)]
+    (parts[0].sum() + 2.0 * parts[2].sum()).backward()
+    np.testing.assert_array_equal(x.grad, [1.0, 1.0, 0.0, 0.0, 2.0, 2.0])
+    assert [p.shape for p in ag.split(x, [1, 4])] == [(1,), (3,), (2,)]
+    with pytest.raises(ag.ShapeError, match=r"split: axis 0 of length 6 .*4 equal parts"):
+        ag.split(x, 4)
+
+
+def test_pad_modes_match_numpy_and_bad_arguments_name_pad() -> None:
+    a = np.arange(6.0).reshape(2, 3)
+    x = Tensor(a, requires_grad=True)
+    for mode in ("constant", "edge", "reflect", "symmetric", "wrap"):
+        np.testing.assert_array_equal(
+            ag.pad(x, ((1, 2), (3, 0)), mode).data, np.pad(a, ((1, 2), (3, 0)), mode)
+        )
+    ag.pad(x, 2, "edge").sum().backward()
+    np.testing.assert_array_equal(x.grad.sum(), np.pad(a, 2, "edge").size)  # every copy counted
+    with pytest.raises(ValueError, match=r"pad: mode must be one of"):
+        ag.pad(x, 1, "mean")
+    with pytest.raises(ag.ShapeError, match=r"pad: pad_width.*\(2, 3\)"):
+        ag.pad(x, ((1, 1), (1, 1), (1, 1)))
+    with pytest.raises(ag.ShapeError, match=r"pad: pad_width cannot be negative"):
+        ag.pad(x, -1)
+
+
+def test_indexing_errors_name_the_op_and_the_shape() -> None:
+    x = Tensor(np.ones((2, 3)), requires_grad=True)
+    with pytest.raises(ag.IndexingError, match=r"take.*\(2, 3\)"):
+        x.take(7, axis=1)
+    with pytest.raises(ag.IndexingError, match=r"take: indices must be integers"):
+        x.take(np.array([0.5]))
+    with pytest.raises(ag.AxisError, match=r"diagonal: axis1 and axis2 must differ"):
+        x.diagonal(0, 1, 1)
+    with pytest.raises(ag.ShapeError, match=r"take_along_axis: .*\(3,\).*\(2, 3\)"):
+        ag.take_along_axis(x, np.array([0, 1, 2]), axis=1)
+    with pytest.raises(ag.ShapeError, match=r"repeat: 2 counts for axis 1 of length 3"):
+        x.repeat([1, 2], axis=1)
+    with pytest.raises(ag.AxisError, match=r"moveaxis: axis 2 is out of range.*\(2, 3\)"):
+        ag.moveaxis(x, 2, 0)
+    with pytest.raises(ag.ShapeError, match=r"diag: input must be 1-D or 2-D.*\(1, 2, 3\)"):
+        ag.diag(Tensor(np.ones((1, 2, 3))))
+
+
+def test_diag_trace_and_triangles_on_small_cases() -> None:
+    v = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    m = ag.diag(v, 1)
+    np.testing.assert_array_equal(m.data, np.diag([1.0, 2.0], 1))
+    (m * np.arange(9.0).reshape(3, 3)).sum().backward()
+    np.testing.assert_array_equal(v.grad, [1.0, 5.0])
+    a = np.arange(12.0).reshape(3, 4)
+    x = Tensor(a, requires_grad=True)
+    np.testing.assert_array_equal(x.trace(1).data, np.trace(a, 1))
+    x.trace(-1).backward()
+    np.testing.assert_array_equal(x.grad, np.eye(3, 4, -1))
+    t = Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)  # numpy: a 1-D input -> square
+    ag.tril(t).sum().backward()
+    np.testing.assert_array_equal(t.grad, [3.0, 2.0, 1.0])
+
+
+def test_zero_dimensional_take_and_repeat_follow_numpy() -> None:
+    s = Tensor(np.float64(2.0), requires_grad=True)
+    assert ag.take(s, 0, axis=0).shape == np.take(np.float64(2.0), 0, axis=0).shape
+    out = s.repeat(3, axis=0)
+    assert out.shape == np.repeat(np.float64(2.0), 3, axis=0).shape == (3,)
+    out.sum().backward()
+    assert s.grad == 3.0
