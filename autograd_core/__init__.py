@@ -156,7 +156,7 @@ from .ops.indexing import (
     tril,
     triu,
 )
-from .ops.linalg import matmul
+from .ops.linalg import dot, einsum, inner, kron, matmul, outer, tensordot
 from .ops.fused import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -352,6 +352,12 @@ __all__ = [
     "tril",
     "triu",
     "matmul",
+    "einsum",
+    "tensordot",
+    "dot",
+    "inner",
+    "outer",
+    "kron",
     "linear",
     "cross_entropy",
     "binary_cross_entropy_with_logits",

@@ -449,6 +449,10 @@ class Tensor:
         """The indices that sort along ``axis`` (stable; not differentiable)."""
         return argsort(self, axis, kind)
 
+    def dot(self, other: Any) -> Tensor:
+        """numpy's dot product with ``other``."""
+        return dot(self, other)
+
     def sign(self) -> Tensor:
         """Elementwise sign (-1, 0 or 1); its gradient is 0."""
         return sign(self)
@@ -603,5 +607,5 @@ from .ops.shape import (  # noqa: E402
     transpose,
 )
 from .ops.indexing import argsort, diagonal, take, trace  # noqa: E402
-from .ops.linalg import matmul  # noqa: E402
+from .ops.linalg import dot, matmul  # noqa: E402
 from .engine import backward as _backward  # noqa: E402  (bound once, not per call)

@@ -477,6 +477,13 @@ def sort_case(draw: Any) -> tuple:
     return (shape,), {"axis": draw(st.sampled_from([None, *range(-len(shape), len(shape))]))}
 
 
+def _einsum_sublist(einsum: Callable) -> Callable:
+    def f(x: Any, y: Any, out: Any) -> Any:
+        return einsum(x, [0, 1], y, [1, 2]) if out is None else einsum(x, [0, 1], y, [1, 2], out)
+
+    return f
+
+
 def _weighted_split(split: Callable, concatenate: Callable) -> Callable:
     # the pieces joined back, each scaled by its position, so that every piece is told apart
     def f(x: Any, indices_or_sections: Any, axis: int) -> Any:
@@ -484,6 +491,122 @@ def _weighted_split(split: Callable, concatenate: Callable) -> Callable:
         return concatenate([p * float(i + 1) for i, p in enumerate(pieces)], axis=axis)
 
     return f
+
+
+EINSUM_FORMS = {
+    1: [
+        "ii->i",
+        "ii",
+        "ij->",
+        "ij->ji",
+        "ij->i",
+        "iij->j",
+        "...ij->...ji",
+        "...",
+        "i->",
+        "ijk->kj",
+    ],
+    2: [
+        "ij,jk->ik",
+        "ij,jk",
+        "i,j",
+        "i,i",
+        "ij,ij->ij",
+        "...ij,...jk->...ik",
+        "...i,...i->...",
+        "ijk,jl->ilk",
+        "ab,cb->ac",
+        "ii,i->i",
+        "bA,aB",
+    ],
+    3: ["bij,bjk,bkl->bil", "i,ij,j->", "ij,jk,kl", "...i,...i,i->..."],
+}
+
+
+@st.composite
+def einsum_case(draw: Any, n: int) -> tuple:
+    """Subscripts numpy's einsum takes (explicit and implicit outputs, repeated labels,
+    ellipses with broadcast batch axes), shapes to fit, label sizes 1 to 3."""
+    subscripts = draw(st.sampled_from(EINSUM_FORMS[n]))
+    inputs = subscripts.split("->")[0].split(",")
+    size = {c: draw(st.integers(1, MAX_SIDE)) for c in set(subscripts) if c.isalpha()}
+    batch = draw(hnp.array_shapes(min_dims=0, max_dims=2, max_side=MAX_SIDE))
+    shapes = []
+    for term in inputs:
+        named = tuple(size[c] for c in term.replace("...", ""))
+        if "..." in term:
+            # this operand's batch: the full one, fewer leading axes, or ones that broadcast
+            b = batch[draw(st.integers(0, len(batch))) :]
+            b = tuple(1 if draw(st.integers(0, 3)) == 0 else m for m in b)
+            shapes.append(b + named)
+        else:
+            shapes.append(named)
+    return tuple(shapes), {"subscripts": subscripts}
+
+
+@st.composite
+def einsum_sublist_case(draw: Any) -> tuple:
+    """numpy's sublist form: einsum(x, [0, 1], y, [1, 2], [0, 2]), with an output or not."""
+    i, j, k = (draw(st.integers(1, MAX_SIDE)) for _ in range(3))
+    out = draw(st.sampled_from([[0, 2], [2, 0], None]))
+    return ((i, j), (j, k)), {"out": out}
+
+
+@st.composite
+def tensordot_case(draw: Any) -> tuple:
+    """Two operands and axes: an int N (the last N against the first N), or two lists."""
+    a = draw(_shape())
+    if draw(st.booleans()):
+        n = draw(st.integers(0, len(a)))
+        b = a[len(a) - n :] + draw(hnp.array_shapes(min_dims=0, max_dims=2, max_side=MAX_SIDE))
+        return (a, b), {"axes": n}
+    k = draw(st.integers(0, len(a)))
+    axes_a = draw(st.permutations(range(len(a))))[:k]
+    free_b = list(draw(hnp.array_shapes(min_dims=0, max_dims=2, max_side=MAX_SIDE)))
+    order = draw(st.permutations(range(k + len(free_b))))
+    b_shape = [0] * (k + len(free_b))
+    axes_b = []
+    for pos, slot in enumerate(order):
+        if pos < k:
+            b_shape[slot] = a[axes_a[pos]]
+            axes_b.append(slot)
+        else:
+            b_shape[slot] = free_b[pos - k]
+    return (a, tuple(b_shape)), {"axes": (list(axes_a), axes_b)}
+
+
+@st.composite
+def dot_case(draw: Any) -> tuple:
+    """Every form of np.dot: scalars, vectors, matrices, N-D with 1-D, N-D with M-D."""
+    n, m = draw(st.integers(1, MAX_SIDE)), draw(st.integers(1, MAX_SIDE))
+    lead = draw(hnp.array_shapes(min_dims=0, max_dims=2, max_side=MAX_SIDE))
+    mid = draw(hnp.array_shapes(min_dims=0, max_dims=1, max_side=MAX_SIDE))
+    forms = [
+        ((), (n,)),
+        ((n,), ()),
+        ((n,), (n,)),
+        ((m, n), (n,)),
+        ((n,), (n, m)),
+        ((m, n), (n, 2)),
+        (lead + (n,), (n,)),
+        (lead + (n,), mid + (n, m)),
+    ]
+    return draw(st.sampled_from(forms)), {}
+
+
+@st.composite
+def inner_case(draw: Any) -> tuple:
+    """Operands sharing their last axis (or a scalar)."""
+    n = draw(st.integers(1, MAX_SIDE))
+    a = draw(hnp.array_shapes(min_dims=0, max_dims=2, max_side=MAX_SIDE)) + (n,)
+    b = draw(hnp.array_shapes(min_dims=0, max_dims=2, max_side=MAX_SIDE)) + (n,)
+    return draw(st.sampled_from([(a, b), ((), b), (a, ())])), {}
+
+
+@st.composite
+def two_shapes(draw: Any) -> tuple:
+    """Two independent shapes (outer, kron)."""
+    return (draw(_shape()), draw(_shape())), {}
 
 
 # --- NumPy references written plainly (no stabilising tricks: inputs are small) --------------
@@ -717,6 +840,51 @@ OP_SPECS: list[OpSpec] = [
     # linear algebra
     OpSpec("matmul", lambda x, y: x @ y, np.matmul, 2, matmul_shapes, R2),
     OpSpec("matmul_function", ag.matmul, np.matmul, 2, matmul_shapes, R2),
+    OpSpec(
+        "einsum_one_operand",
+        lambda x, subscripts: ag.einsum(subscripts, x),
+        lambda x, subscripts: np.einsum(subscripts, x),
+        1,
+        lambda: einsum_case(1),
+        R,
+    ),
+    OpSpec(
+        "einsum",
+        lambda x, y, subscripts: ag.einsum(subscripts, x, y),
+        lambda x, y, subscripts: np.einsum(subscripts, x, y),
+        2,
+        lambda: einsum_case(2),
+        R2,
+    ),
+    OpSpec(
+        "einsum_three_operands",
+        lambda x, y, z, subscripts: ag.einsum(subscripts, x, y, z),
+        lambda x, y, z, subscripts: np.einsum(subscripts, x, y, z),
+        3,
+        lambda: einsum_case(3),
+        (real,) * 3,
+    ),
+    OpSpec(
+        "einsum_sublists",
+        _einsum_sublist(ag.einsum),
+        _einsum_sublist(np.einsum),
+        2,
+        einsum_sublist_case,
+        R2,
+    ),
+    OpSpec(
+        "tensordot",
+        lambda x, y, axes: ag.tensordot(x, y, axes),
+        lambda x, y, axes: np.tensordot(x, y, axes),
+        2,
+        tensordot_case,
+        R2,
+    ),
+    OpSpec("dot", ag.dot, np.dot, 2, dot_case, R2),
+    OpSpec("dot_method", lambda x, y: x.dot(y), np.dot, 2, dot_case, R2),
+    OpSpec("inner", ag.inner, np.inner, 2, inner_case, R2),
+    OpSpec("outer", ag.outer, np.outer, 2, two_shapes, R2),
+    OpSpec("kron", ag.kron, np.kron, 2, two_shapes, R2),
     # shape
     OpSpec(
         "reshape",
