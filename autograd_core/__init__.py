@@ -16,9 +16,11 @@ from .errors import (
     AutogradError,
     AxisError,
     BackwardError,
+    DegenerateGradientWarning,
     DTypeError,
     GradcheckError,
     IndexingError,
+    LinAlgError,
     ShapeError,
 )
 from .grad_mode import enable_grad, graph_scope, is_grad_enabled, no_grad, set_grad_enabled
@@ -164,6 +166,7 @@ from .ops.fused import (
     linear,
     softmax_cross_entropy,
 )
+from . import linalg
 
 abs = absolute
 pow = power
@@ -239,7 +242,10 @@ __all__ = [
     "BackwardError",
     "GradcheckError",
     "IndexingError",
+    "LinAlgError",
+    "DegenerateGradientWarning",
     "AnomalyError",
+    "linalg",
     "absolute",
     "abs",
     "add",

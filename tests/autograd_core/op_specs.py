@@ -105,6 +105,58 @@ def sparse(x: np.ndarray) -> np.ndarray:
     return np.where(np.abs(x) < 1.0, 0.0, x)
 
 
+def _eye_like(x: np.ndarray) -> np.ndarray:
+    return np.eye(x.shape[-2], x.shape[-1])
+
+
+def spd(x: np.ndarray) -> np.ndarray:
+    """Symmetric positive definite, eigenvalues in [1, 1 + 4n]: cholesky, solve, inv."""
+    return x @ np.swapaxes(x, -1, -2) / x.shape[-1] + _eye_like(x)
+
+
+def well_conditioned(x: np.ndarray) -> np.ndarray:
+    """Strictly diagonally dominant, diagonal signs alternating (negative determinants too):
+    inv, det, slogdet, solve."""
+    n = x.shape[-1]
+    signs = np.where(np.arange(n) % 2 == 0, 1.0, -1.0)
+    return x + np.diag(signs * (2.0 * n + 1.0))
+
+
+def _orthonormal(x: np.ndarray) -> np.ndarray:
+    # the Q of x plus a dominant diagonal: orthonormal columns, whatever x holds
+    return np.linalg.qr(x + 3.0 * _eye_like(x))[0]
+
+
+def distinct_eigenvalues(x: np.ndarray) -> np.ndarray:
+    """Q diag(w) Q^T with eigenvalues 2 apart, negative ones too: eigh."""
+    n = x.shape[-1]
+    q = _orthonormal(x)
+    w = 2.0 * (np.arange(n) - (n - 1) / 2.0)
+    return (q * w) @ np.swapaxes(q, -1, -2)
+
+
+def distinct_singular_values(x: np.ndarray) -> np.ndarray:
+    """U diag(s) V^T with singular values 1 apart, the smallest 1: svd, norms."""
+    m, n = x.shape[-2:]
+    k = min(m, n)
+    u = _orthonormal(x)[..., :, :k]
+    v = _orthonormal(np.swapaxes(x, -1, -2))[..., :, :k]
+    s = np.arange(k, 0, -1.0)
+    return (u * s) @ np.swapaxes(v, -1, -2)
+
+
+def full_rank(x: np.ndarray) -> np.ndarray:
+    """A dominant diagonal on the leading square block: tall and wide qr."""
+    return x + (2.0 * max(x.shape[-2:]) + 1.0) * _eye_like(x)
+
+
+def binary_magnitudes(x: np.ndarray) -> np.ndarray:
+    """Distinct powers of two with the signs of x: no zeros, and no two sums of different
+    sets of magnitudes tie (the 1 and inf matrix norms take the largest row or column sum)."""
+    ranks = np.argsort(np.argsort(x, axis=None, kind="stable")).reshape(x.shape)
+    return np.where(x >= 0, 1.0, -1.0) * 2.0 ** (ranks - x.size / 2.0)
+
+
 def boolean(x: np.ndarray) -> np.ndarray:
     """A boolean mask (the condition of ``where``): not differentiated."""
     return x > 0
@@ -484,6 +536,57 @@ def _einsum_sublist(einsum: Callable) -> Callable:
     return f
 
 
+def _sym(a: np.ndarray) -> np.ndarray:
+    return (a + np.swapaxes(a, -1, -2)) / 2.0
+
+
+def _column_signs(v: Any) -> np.ndarray:
+    # the sign of each column's largest entry: fixes the sign an eigen- or singular vector
+    # is free to take, on both sides of the comparison
+    v = np.asarray(v.data if isinstance(v, ag.Tensor) else v)
+    idx = np.argmax(np.abs(v), axis=-2)[..., None, :]
+    return np.sign(np.take_along_axis(v, idx, axis=-2))
+
+
+def _eigenvectors(eigh: Callable) -> Callable:
+    def f(x: Any) -> Any:
+        v = eigh(x)[1]
+        return v * _column_signs(v)
+
+    return f
+
+
+def _singular_vectors(svd: Callable, concatenate: Callable) -> Callable:
+    def f(x: Any) -> Any:
+        u, _, vh = svd(x, full_matrices=False)
+        signs = _column_signs(u)
+        batch = u.shape[:-2]
+        return concatenate(
+            [
+                (u * signs).reshape(*batch, -1),
+                (vh * np.swapaxes(signs, -1, -2)).reshape(*batch, -1),
+            ],
+            axis=-1,
+        )
+
+    return f
+
+
+def _qr_part(qr: Callable, part: int) -> Callable:
+    # Q and R with R's diagonal made positive: Householder QR flips a sign where a column
+    # below the diagonal is exactly 0, which central differences would straddle
+    def f(x: Any) -> Any:
+        q, r = qr(x)
+        k = min(x.shape[-2:])
+        signs = np.sign(
+            np.diagonal(np.asarray(r.data if isinstance(r, ag.Tensor) else r), axis1=-2, axis2=-1)
+        )
+        signs = np.where(signs == 0, 1.0, signs)[..., :k]
+        return q * signs[..., None, :] if part == 0 else r * signs[..., :, None]
+
+    return f
+
+
 def _weighted_split(split: Callable, concatenate: Callable) -> Callable:
     # the pieces joined back, each scaled by its position, so that every piece is told apart
     def f(x: Any, indices_or_sections: Any, axis: int) -> Any:
@@ -607,6 +710,55 @@ def inner_case(draw: Any) -> tuple:
 def two_shapes(draw: Any) -> tuple:
     """Two independent shapes (outer, kron)."""
     return (draw(_shape()), draw(_shape())), {}
+
+
+@st.composite
+def square_case(draw: Any, max_batch: int = 2) -> tuple:
+    """A batch (up to two axes) of n x n matrices, n from 1 to 3."""
+    batch = draw(hnp.array_shapes(min_dims=0, max_dims=max_batch, max_side=2))
+    n = draw(st.integers(1, MAX_SIDE))
+    return (batch + (n, n),), {}
+
+
+@st.composite
+def matrix_case(draw: Any) -> tuple:
+    """A batch of m x n matrices: square, tall and wide."""
+    batch = draw(hnp.array_shapes(min_dims=0, max_dims=1, max_side=2))
+    m, n = draw(st.integers(1, MAX_SIDE + 1)), draw(st.integers(1, MAX_SIDE + 1))
+    return (batch + (m, n),), {}
+
+
+@st.composite
+def solve_case(draw: Any) -> tuple:
+    """a of shape (..., M, M) and b of shape (M,) or (..., M, K), batches broadcasting."""
+    (a,), _ = draw(square_case())
+    n = a[-1]
+    if draw(st.booleans()):
+        return (a, (n,)), {}
+    batch = a[:-2][draw(st.integers(0, len(a) - 2)) :]
+    batch = tuple(1 if draw(st.booleans()) else m for m in batch)
+    return (a, batch + (n, draw(st.integers(1, MAX_SIDE)))), {}
+
+
+@st.composite
+def vector_norm_case(draw: Any) -> tuple:
+    """A vector norm (numpy's ords and other p) over one axis, or all values for None."""
+    shape = draw(_shape(min_dims=1))
+    ord_ = draw(st.sampled_from([None, 2, 1, 3, 0.5, np.inf, -np.inf]))
+    axis = draw(st.sampled_from([None] if len(shape) > 1 and ord_ is not None else [None, 0, -1]))
+    if axis is None and ord_ is not None and len(shape) != 1:
+        ord_ = None
+    return (shape,), {"ord": ord_, "axis": axis, "keepdims": draw(st.booleans())}
+
+
+@st.composite
+def matrix_norm_case(draw: Any, ords: list) -> tuple:
+    """A matrix norm of numpy's (None, fro, nuc, +-1, +-2, +-inf) over two axes."""
+    (shape,), _ = draw(matrix_case())
+    ord_ = draw(st.sampled_from(ords))
+    nd = len(shape)
+    axis = draw(st.sampled_from([(nd - 2, nd - 1), (-1, -2)] + ([None] if nd == 2 else [])))
+    return (shape,), {"ord": ord_, "axis": axis, "keepdims": draw(st.booleans())}
 
 
 # --- NumPy references written plainly (no stabilising tricks: inputs are small) --------------
@@ -885,6 +1037,112 @@ OP_SPECS: list[OpSpec] = [
     OpSpec("inner", ag.inner, np.inner, 2, inner_case, R2),
     OpSpec("outer", ag.outer, np.outer, 2, two_shapes, R2),
     OpSpec("kron", ag.kron, np.kron, 2, two_shapes, R2),
+    OpSpec("inv", ag.linalg.inv, np.linalg.inv, 1, square_case, (well_conditioned,)),
+    OpSpec("inv_spd", ag.linalg.inv, np.linalg.inv, 1, square_case, (spd,)),
+    OpSpec("det", ag.linalg.det, np.linalg.det, 1, square_case, (well_conditioned,)),
+    OpSpec(
+        "slogdet",
+        lambda x: ag.linalg.slogdet(x)[1],
+        lambda x: np.linalg.slogdet(x)[1],
+        1,
+        square_case,
+        (well_conditioned,),
+    ),
+    OpSpec("solve", ag.linalg.solve, np.linalg.solve, 2, solve_case, (well_conditioned, real)),
+    OpSpec(
+        "cholesky",
+        ag.linalg.cholesky,
+        lambda x: np.linalg.cholesky(_sym(x)),
+        1,
+        square_case,
+        (spd,),
+    ),
+    OpSpec(
+        "cholesky_upper",
+        lambda x: ag.linalg.cholesky(x, upper=True),
+        lambda x: np.linalg.cholesky(_sym(x), upper=True),
+        1,
+        square_case,
+        (spd,),
+    ),
+    OpSpec(
+        "eigh_eigenvalues",
+        lambda x: ag.linalg.eigh(x)[0],
+        lambda x: np.linalg.eigh(_sym(x))[0],
+        1,
+        square_case,
+        (distinct_eigenvalues,),
+    ),
+    OpSpec(
+        "eigh_eigenvectors",
+        _eigenvectors(ag.linalg.eigh),
+        _eigenvectors(lambda x: np.linalg.eigh(_sym(x))),
+        1,
+        square_case,
+        (distinct_eigenvalues,),
+    ),
+    OpSpec(
+        "svd_singular_values",
+        lambda x: ag.linalg.svd(x, full_matrices=False)[1],
+        lambda x: np.linalg.svd(x, full_matrices=False)[1],
+        1,
+        matrix_case,
+        (distinct_singular_values,),
+    ),
+    OpSpec(
+        "svd_compute_uv_false",
+        lambda x: ag.linalg.svd(x, compute_uv=False),
+        lambda x: np.linalg.svd(x, compute_uv=False),
+        1,
+        matrix_case,
+        (distinct_singular_values,),
+    ),
+    OpSpec(
+        "svd_singular_vectors",
+        _singular_vectors(ag.linalg.svd, ag.concatenate),
+        _singular_vectors(np.linalg.svd, np.concatenate),
+        1,
+        matrix_case,
+        (distinct_singular_values,),
+    ),
+    OpSpec(
+        "qr_q", _qr_part(ag.linalg.qr, 0), _qr_part(np.linalg.qr, 0), 1, matrix_case, (full_rank,)
+    ),
+    OpSpec(
+        "qr_r", _qr_part(ag.linalg.qr, 1), _qr_part(np.linalg.qr, 1), 1, matrix_case, (full_rank,)
+    ),
+    OpSpec(
+        "qr_mode_r",
+        _qr_part(lambda x: (None, ag.linalg.qr(x, mode="r")), 1),
+        _qr_part(lambda x: (None, np.linalg.qr(x, mode="r")), 1),
+        1,
+        matrix_case,
+        (full_rank,),
+    ),
+    OpSpec(
+        "vector_norm",
+        lambda x, **kw: ag.linalg.norm(x, **kw),
+        lambda x, **kw: np.linalg.norm(x, **kw),
+        1,
+        vector_norm_case,
+        (binary_magnitudes,),
+    ),
+    OpSpec(
+        "matrix_norm",
+        lambda x, **kw: ag.linalg.norm(x, **kw),
+        lambda x, **kw: np.linalg.norm(x, **kw),
+        1,
+        lambda: matrix_norm_case(["nuc", 2, -2]),
+        (distinct_singular_values,),
+    ),
+    OpSpec(
+        "matrix_norm_entrywise",
+        lambda x, **kw: ag.linalg.norm(x, **kw),
+        lambda x, **kw: np.linalg.norm(x, **kw),
+        1,
+        lambda: matrix_norm_case([None, "fro", 1, -1, np.inf, -np.inf]),
+        (binary_magnitudes,),
+    ),
     # shape
     OpSpec(
         "reshape",

@@ -7,6 +7,8 @@ them (checked against torch 2.13), else the mathematics; every one is exact or f
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -433,3 +435,212 @@ def test_zero_dimensional_take_and_repeat_follow_numpy() -> None:
     assert out.shape == np.repeat(np.float64(2.0), 3, axis=0).shape == (3,)
     out.sum().backward()
     assert s.grad == 3.0
+
+
+# --- linear algebra: the numerical traps ----------------------------------------------------------
+
+
+def _rotation(n: int, seed: int) -> np.ndarray:
+    return np.linalg.qr(np.random.default_rng(seed).standard_normal((n, n)))[0]
+
+
+def _central(f, a: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """Central differences of the scalar f at a, entry by entry."""
+    out = np.zeros_like(a)
+    for i in np.ndindex(a.shape):
+        e = np.zeros_like(a)
+        e[i] = eps
+        out[i] = (f(a + e) - f(a - e)) / (2.0 * eps)
+    return out
+
+
+def _sym(a: np.ndarray) -> np.ndarray:
+    return (a + a.T) / 2.0
+
+
+REPEATED = [
+    ("identity", np.eye(3)),
+    ("one pair", (_rotation(3, 0) * [1.0, 1.0, 3.0]) @ _rotation(3, 0).T),  # equal to rounding
+    ("triple", 2.0 * np.eye(3)),
+]
+
+
+@pytest.mark.parametrize("name, a", REPEATED, ids=[r[0] for r in REPEATED])
+def test_eigh_gradient_of_eigenvalue_losses_at_repeated_eigenvalues(
+    name: str, a: np.ndarray
+) -> None:
+    x = Tensor(a, requires_grad=True)
+    w, _ = ag.linalg.eigh(x)
+    (w * w).sum().backward()  # = ||A||_F^2, gradient 2A
+    np.testing.assert_allclose(x.grad, 2.0 * a, atol=1e-12)
+    y = Tensor(a, requires_grad=True)
+    w2, v2 = ag.linalg.eigh(y)
+    (w2.sum() + 0.0 * v2.sum()).backward()  # eigenvectors in the graph, with gradient 0
+    np.testing.assert_allclose(y.grad, np.eye(3), atol=1e-12)
+
+
+def test_eigh_gradient_of_an_eigenspace_projector_at_a_repeated_eigenvalue() -> None:
+    # the projector onto the eigenspace of the double eigenvalue does not depend on the basis
+    # eigh picks in it: its gradient exists (and is what central differences measure)
+    q = _rotation(3, 1)
+    a = (q * [1.0, 1.0, 3.0]) @ q.T
+    g = _sym(np.random.default_rng(2).standard_normal((3, 3)))
+
+    def loss_np(m: np.ndarray) -> float:
+        v = np.linalg.eigh(_sym(m))[1][:, :2]
+        return float(np.sum(g * (v @ v.T)))
+
+    x = Tensor(a, requires_grad=True)
+    v = ag.linalg.eigh(x).eigenvectors[:, :2]
+    (ag.Tensor(g) * (v @ v.T)).sum().backward()
+    np.testing.assert_allclose(x.grad, _central(loss_np, a), atol=1e-7)
+
+
+def test_eigh_warns_where_the_loss_depends_on_the_basis_of_an_eigenspace() -> None:
+    x = Tensor(np.eye(3), requires_grad=True)
+    _, v = ag.linalg.eigh(x)
+    with pytest.warns(
+        ag.DegenerateGradientWarning, match=r"eigh: the gradient through the eigenvectors"
+    ):
+        v[0, 1].backward()  # turning the basis in the (0, 1) plane changes it at first order
+    # with distinct eigenvalues the same loss is fine, quietly
+    y = Tensor(np.diag([1.0, 2.0, 3.0]) + 0.1, requires_grad=True)
+    ag.linalg.eigh(y)[1][0, 0].backward()
+    assert np.all(np.isfinite(y.grad))
+
+
+def test_svd_gradients_at_repeated_singular_values() -> None:
+    q = _rotation(3, 3)  # all singular values 1
+    x = Tensor(q, requires_grad=True)
+    ag.linalg.svd(x, full_matrices=False).S.sum().backward()  # the nuclear norm: U V^T = q
+    np.testing.assert_allclose(x.grad, q, atol=1e-12)
+    # the polar factor U V^T does not depend on the bases chosen (U and V turn together)
+    a = (_rotation(3, 4) * [2.0, 2.0, 1.0]) @ _rotation(3, 5).T
+    g = np.random.default_rng(6).standard_normal((3, 3))
+
+    def polar_np(m: np.ndarray) -> float:
+        u, _, vh = np.linalg.svd(m)
+        return float(np.sum(g * (u @ vh)))
+
+    y = Tensor(a, requires_grad=True)
+    u, _, vh = ag.linalg.svd(y, full_matrices=False)
+    (ag.Tensor(g) * (u @ vh)).sum().backward()
+    np.testing.assert_allclose(y.grad, _central(polar_np, a), atol=1e-7)
+    # a loss of one singular vector is not defined there: a warning, not a silent number
+    z = Tensor(q, requires_grad=True)
+    with pytest.warns(
+        ag.DegenerateGradientWarning, match=r"svd: the gradient through the singular vectors"
+    ):
+        ag.linalg.svd(z, full_matrices=False).U[0, 0].backward()
+
+
+def test_svd_full_matrices_gradient_only_through_the_first_min_m_n_columns() -> None:
+    a = np.random.default_rng(7).standard_normal((4, 2))
+    x = Tensor(a, requires_grad=True)
+    u, s, vh = ag.linalg.svd(x)  # numpy's default: full_matrices=True
+    assert u.shape == (4, 4) and vh.shape == (2, 2)
+    np.testing.assert_allclose((u[:, :2] * s) @ vh, a, atol=1e-12)
+    (s.sum() + u[:, :2].sum() * 0.0).backward()
+    assert np.all(np.isfinite(x.grad))
+    y = Tensor(a, requires_grad=True)
+    with pytest.raises(
+        ag.BackwardError, match=r"svd: full_matrices=True.*\(4, 2\).*full_matrices=False"
+    ):
+        ag.linalg.svd(y)[0][:, 3].sum().backward()
+
+
+@pytest.mark.parametrize("ord_", [None, 2, 1, 3, 0.5, np.inf])
+def test_vector_norm_gradient_at_zero_is_zero_without_warnings(ord_: Any) -> None:
+    # as PyTorch's linalg.vector_norm (its subgradient at 0)
+    x = Tensor(np.zeros((2, 3)), requires_grad=True)
+    out = ag.linalg.norm(x, ord_, axis=1)
+    np.testing.assert_array_equal(out.data, [0.0, 0.0])
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad, np.zeros((2, 3)))
+    y = Tensor(np.array([[0.0, 0.0], [3.0, 4.0]]), requires_grad=True)
+    ag.linalg.norm(y).backward()  # fro over everything, a zero row in it
+    np.testing.assert_allclose(y.grad, [[0.0, 0.0], [0.6, 0.8]])
+    z = Tensor(np.zeros((2, 2)), requires_grad=True)
+    ag.linalg.norm(z, "fro").backward()
+    np.testing.assert_array_equal(z.grad, np.zeros((2, 2)))
+
+
+def test_det_of_singular_matrices_is_zero_with_the_adjugate_as_gradient() -> None:
+    a = np.array([[1.0, 2.0], [2.0, 4.0]])
+    x = Tensor(a, requires_grad=True)
+    d = ag.linalg.det(x)
+    assert d.item() == 0.0
+    d.backward()
+    np.testing.assert_allclose(x.grad, [[4.0, -2.0], [-2.0, 1.0]], atol=1e-12)  # adj(A)^T
+    # a 3 x 3 of rank 2: the gradient is the cofactor matrix
+    b = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.5], [1.0, 0.0, 1.0]])
+    b[1] = 2.0 * b[0]
+    cof = np.array(
+        [
+            [(-1) ** (i + j) * np.linalg.det(np.delete(np.delete(b, i, 0), j, 1)) for j in range(3)]
+            for i in range(3)
+        ]
+    )
+    y = Tensor(b, requires_grad=True)
+    ag.linalg.det(y).backward()
+    np.testing.assert_allclose(y.grad, cof, atol=1e-12)
+    assert np.all(np.isfinite(y.grad))
+    # its second derivative too: against central differences of the (polynomial) gradient
+
+    def grad_at(m: np.ndarray) -> np.ndarray:
+        t = Tensor(m, requires_grad=True)
+        ag.linalg.det(t).backward()
+        return t.grad
+
+    v = np.random.default_rng(8).standard_normal((3, 3))
+    t = Tensor(b, requires_grad=True)
+    (gt,) = ag.gradients(ag.linalg.det(t), [t], create_graph=True)
+    (h,) = ag.gradients((gt * v).sum(), [t])
+    np.testing.assert_allclose(h, _central(lambda m: float(np.sum(grad_at(m) * v)), b), atol=1e-6)
+    # the zero matrix: value 0, gradient 0
+    z = Tensor(np.zeros((3, 3)), requires_grad=True)
+    ag.linalg.det(z).backward()
+    np.testing.assert_array_equal(z.grad, np.zeros((3, 3)))
+
+
+def test_det_second_derivative_at_the_identity_is_exact() -> None:
+    # d2 det(I)[E, F] = tr(E) tr(F) - tr(E F): through det * inv, not an SVD of equal values
+    x = Tensor(np.eye(3), requires_grad=True)
+    (g,) = ag.gradients(ag.linalg.det(x), [x], create_graph=True)
+    v = np.random.default_rng(9).standard_normal((3, 3))
+    (h,) = ag.gradients((g * v).sum(), [x])
+    np.testing.assert_allclose(h, np.trace(v) * np.eye(3) - v.T, atol=1e-12)
+
+
+def test_cholesky_of_a_matrix_that_is_not_positive_definite_names_the_op_and_shape() -> None:
+    a = np.stack([np.eye(3), np.diag([1.0, -1.0, 1.0])])
+    with pytest.raises(
+        ag.LinAlgError, match=r"cholesky: .*not positive definite.*\(1,\).*\(2, 3, 3\)"
+    ) as info:
+        ag.linalg.cholesky(Tensor(a, requires_grad=True))
+    assert isinstance(info.value, ValueError) and isinstance(info.value, np.linalg.LinAlgError)
+    with pytest.raises(ag.LinAlgError, match=r"inv: the matrix is singular.*\(2, 2\)"):
+        ag.linalg.inv(Tensor(np.ones((2, 2))))
+    with pytest.raises(ag.LinAlgError, match=r"det: expects square matrices.*\(2, 3\)"):
+        ag.linalg.det(Tensor(np.ones((2, 3))))
+
+
+def test_linalg_results_are_numpys_named_tuples_batched_as_numpy() -> None:
+    rng = np.random.default_rng(10)
+    a = rng.standard_normal((2, 3, 3))
+    s = a @ np.swapaxes(a, -1, -2) + np.eye(3)
+    w, v = ag.linalg.eigh(Tensor(s))
+    res = ag.linalg.eigh(Tensor(s))
+    assert res.eigenvalues.shape == (2, 3) and res.eigenvectors.shape == (2, 3, 3)
+    np.testing.assert_allclose(w.data, np.linalg.eigh(s).eigenvalues)
+    sign_, logdet = ag.linalg.slogdet(Tensor(a, requires_grad=True))
+    assert not sign_.requires_grad and logdet.requires_grad
+    np.testing.assert_array_equal(sign_.data, np.linalg.slogdet(a).sign)
+    u, sv, vh = ag.linalg.svd(Tensor(a), full_matrices=False)
+    np.testing.assert_allclose((u.data * sv.data[..., None, :]) @ vh.data, a, atol=1e-12)
+    q, r = ag.linalg.qr(Tensor(rng.standard_normal((2, 4, 3))))
+    assert q.shape == (2, 4, 3) and r.shape == (2, 3, 3)
+    x = Tensor(a, requires_grad=True)
+    logdet2 = ag.linalg.slogdet(x).logabsdet
+    logdet2.sum().backward()
+    np.testing.assert_allclose(x.grad, np.swapaxes(np.linalg.inv(a), -1, -2), rtol=1e-10)
