@@ -166,6 +166,17 @@ from .ops.fused import (
     linear,
     softmax_cross_entropy,
 )
+from .ops.creation import (
+    arange,
+    eye,
+    full,
+    full_like,
+    linspace,
+    ones,
+    ones_like,
+    zeros,
+    zeros_like,
+)
 from . import linalg
 
 abs = absolute
@@ -369,6 +380,15 @@ __all__ = [
     "binary_cross_entropy_with_logits",
     "binary_cross_entropy",
     "softmax_cross_entropy",
+    "zeros",
+    "ones",
+    "full",
+    "zeros_like",
+    "ones_like",
+    "full_like",
+    "eye",
+    "arange",
+    "linspace",
 ]
 
 

@@ -606,3 +606,51 @@ def test_stable_ops_do_not_overflow_for_large_inputs() -> None:
     # an all -inf slice has logsumexp -inf, quietly (as log(0))
     lse = ag.logsumexp(Tensor(np.array([[-np.inf, -np.inf], [0.0, -np.inf]])), axis=1)
     np.testing.assert_array_equal(lse.data, [-np.inf, 0.0])
+
+
+# --- the surface: exports, methods, one definition per op name -------------------------------
+
+NUMPY_SURFACE = """
+tan arcsin arccos arctan arctan2 sinh cosh arcsinh arccosh arctanh expm1 exp2 log2 log10
+logaddexp hypot reciprocal erf sign floor ceil round mod remainder floor_divide isfinite isnan
+gelu silu swish elu selu softsign log_sigmoid hard_sigmoid relu6 mish
+prod cumsum cumprod any all argmax argmin
+flip roll tile repeat pad split moveaxis tril triu diag diagonal trace take take_along_axis
+sort argsort einsum tensordot outer inner dot kron
+zeros ones full zeros_like ones_like full_like eye arange linspace
+""".split()
+LINALG = "inv det slogdet solve cholesky eigh svd svdvals qr norm".split()
+# the ndarray methods numpy has for these (ndarray.sort sorts in place, so it is left out)
+METHODS = (
+    "prod cumsum cumprod any all argmax argmin round repeat take diagonal trace argsort dot".split()
+)
+
+
+def test_every_new_function_is_exported_in_all_and_documented() -> None:
+    for name in NUMPY_SURFACE:
+        f = getattr(ag, name)
+        assert name in ag.__all__, name
+        assert (f.__doc__ or "").strip(), f"{name} has no docstring"
+    for name in LINALG:
+        f = getattr(ag.linalg, name)
+        assert name in ag.linalg.__all__, name
+        assert (f.__doc__ or "").strip(), f"linalg.{name} has no docstring"
+    assert "linalg" in ag.__all__
+    for name in [*METHODS, "sign"]:
+        assert callable(getattr(Tensor, name)), name
+
+
+def test_every_op_name_is_defined_once() -> None:
+    import importlib
+    import pkgutil
+
+    import autograd_core.ops
+
+    seen: dict = {}
+    for info in pkgutil.iter_modules(autograd_core.ops.__path__):
+        module = importlib.import_module(f"autograd_core.ops.{info.name}")
+        for value in vars(module).values():
+            if isinstance(value, ag.Op):
+                seen.setdefault(value.name, set()).add(id(value))
+    assert len(seen) > 100
+    assert not {name for name, ops in seen.items() if len(ops) > 1}
