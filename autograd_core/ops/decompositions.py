@@ -114,7 +114,7 @@ def _diag_matrix(v: Tensor) -> Tensor:
     return expand_dims(v, -1) * _eye(v.shape[-1], v.dtype)
 
 
-def _batch_where(name: str, a: Array, bad: Array) -> str:
+def _batch_where(a: Array, bad: Array) -> str:
     """' (matrix (1, 0) of the batch)' for the first bad matrix of a batch, else ''."""
     if a.ndim <= 2 or not bad.any():
         return ""
@@ -140,7 +140,7 @@ def _inverse_gaps(
         warnings.warn(
             f"{name}: the gradient through the {what} of (nearly) equal values is not "
             f"defined: the loss depends on the choice of basis within their subspace"
-            f"{_batch_where(name, gap.data, bad.any(axis=(-2, -1)))}. Those terms are nan, "
+            f"{_batch_where(gap.data, bad.any(axis=(-2, -1)))}. Those terms are nan, "
             f"or huge where the values differ by rounding only. A loss of the values alone, "
             f"or of the subspaces they span, has a gradient",
             DegenerateGradientWarning,
@@ -293,7 +293,7 @@ def _cholesky(a: Array, upper: bool = False) -> Array:
         low = np.linalg.cholesky(s)
     except np.linalg.LinAlgError:
         bad = np.array([not _is_pd(m) for m in s.reshape(-1, *s.shape[-2:])])
-        where_bad = _batch_where("cholesky", s, bad.reshape(s.shape[:-2]))
+        where_bad = _batch_where(s, bad.reshape(s.shape[:-2]))
         raise LinAlgError(
             f"cholesky: the matrix is not positive definite{where_bad}. Received shape {a.shape}"
         ) from None
