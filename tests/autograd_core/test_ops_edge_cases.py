@@ -644,3 +644,23 @@ def test_linalg_results_are_numpys_named_tuples_batched_as_numpy() -> None:
     logdet2 = ag.linalg.slogdet(x).logabsdet
     logdet2.sum().backward()
     np.testing.assert_allclose(x.grad, np.swapaxes(np.linalg.inv(a), -1, -2), rtol=1e-10)
+
+
+def test_erf_is_accurate_to_1e_15_over_the_whole_real_line() -> None:
+    special = pytest.importorskip("scipy.special")
+    rng = np.random.default_rng(11)
+    x = np.concatenate(
+        [
+            np.linspace(-7.0, 7.0, 200_001),
+            rng.standard_normal(20_000) * 1e3,
+            np.geomspace(1e-300, 1e308, 2_000),
+            -np.geomspace(1e-300, 1e308, 2_000),
+            [0.0, -0.0, np.inf, -np.inf, 5e-324],
+        ]
+    )
+    got, ref = ag.erf(Tensor(x)).data, special.erf(x)
+    rel = np.abs(got - ref) / np.maximum(np.abs(ref), np.finfo(float).tiny)
+    assert rel.max() <= 1e-15
+    assert np.signbit(ag.erf(Tensor(np.array(-0.0))).data)
+    assert np.isnan(ag.erf(Tensor(np.array(np.nan))).data)
+    assert ag.erf(Tensor(np.array([0.5], dtype=np.float32))).dtype == np.float32
