@@ -352,7 +352,10 @@ def _(g: Tensor, out: Tensor, a: Tensor) -> tuple:
         scale = np.abs(w.data).max(axis=-1)
         # NOTE: for (nearly) equal w_i, w_j the term is 0/0 when the loss does not depend
         # on the basis chosen in their eigenspace (skew_ij = 0): it is taken as 0, exact
-        # for losses of the eigenvalues and of the eigenspaces (their projectors).
+        # for losses of the eigenvalues and of the eigenspaces (their projectors). A matrix
+        # function rebuilt as V f(w) V^T is basis-free too, but there the 0/0 has the limit
+        # f'(w) (V^T G V)_ij, which these numbers cannot tell: at exactly equal eigenvalues
+        # its gradient misses that term (PyTorch and JAX give nan there).
         size = np.abs(k.data).max(axis=(-2, -1))
         f = _inverse_gaps("eigh", gap, skew, scale, size, n, "eigenvectors")
         inner = inner + f * skew
@@ -366,8 +369,11 @@ def eigh(a: Any, UPLO: str = "L") -> EighResult:
     The input is read symmetrized, (a + a^T) / 2 (JAX's choice), so both triangles count
     and ``UPLO`` (accepted for numpy's signature) changes nothing; for a symmetric input the
     results are numpy's. Gradients through eigenvectors of (nearly) equal eigenvalues exist
-    only for losses that do not depend on the basis within their eigenspace (then the
-    degenerate terms are 0); otherwise a ``DegenerateGradientWarning`` says so.
+    only for losses that do not depend on the basis within their eigenspace: losses of the
+    eigenvalues and of the eigenspaces (projectors) get exact gradients; a loss that does
+    depend on the basis gets a ``DegenerateGradientWarning``. At exactly equal eigenvalues a
+    matrix function rebuilt from them, ``v @ diag(f(w)) @ v.T``, loses the part of its
+    gradient within the eigenspace: compute such functions on the matrix itself.
     """
     if UPLO not in ("L", "U"):
         raise ValueError(f"eigh: UPLO must be 'L' or 'U'. Received: UPLO={UPLO!r}")
