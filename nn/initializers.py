@@ -207,7 +207,7 @@ def get(identifier: str | Callable | None) -> Callable:
 def serialize(initializer: Any) -> Any:
     """A JSON-able description that ``get`` turns back into the initializer: a name stays a
     name, an initializer object becomes ``{"class_name": ..., "config": {...}}``."""
-    if initializer is None or isinstance(initializer, str):
+    if initializer is None or isinstance(initializer, (str, dict)):
         return initializer
     if type(initializer).__name__ in _CLASSES:
         return {"class_name": type(initializer).__name__, "config": dict(vars(initializer))}

@@ -132,6 +132,7 @@ class Optimizer:
         self._flat: _Flat | None = None
         self._owner: Any = None  # the module followed while some layer of it is unbuilt
         self._seen = _tracking.count()  # parameters made by layers when we last looked
+        _tracking.register(self)
         if params is not None:
             self.bind(params)
 

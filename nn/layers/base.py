@@ -532,7 +532,7 @@ class Layer(Module):
         self.__dict__.setdefault("_param_keys", {})[key] = None
         if regularizer is not None:
             self.__dict__.setdefault("_regularizers", {})[key] = regularizer
-        _tracking.created(p)
+        _tracking.created(p, self)
         return p
 
     def _buffer(self, key: str, array: np.ndarray) -> Tensor:
