@@ -146,9 +146,9 @@ class Graph:
         if not self.single_output:
             return None
         node = self.outputs[0].node
-        if node is None or node.list_input or len(node.outputs) != 1 or node is not self.nodes[-1]:
-            return None
-        return node.layer
+        if not self.nodes or node is not self.nodes[-1] or node.list_input:
+            return None  # no layer (the output is an input), or one joining several inputs
+        return node.layer if len(node.outputs) == 1 else None
 
     def output_shapes(self) -> list[tuple]:
         """The outputs' shapes, batch axis None."""

@@ -397,3 +397,16 @@ def test_model_name_keeps_its_old_positional_spelling():
     assert Model(x, Dense(1)(x)).name.startswith("functional")
     t = Tensor(np.ones((1, 1), np.float32))
     assert Named()(t).shape == (1, 1)
+
+
+def test_a_training_argument_given_in_the_graph_is_kept_and_unbuilt_models_nest():
+    x = Input(shape=(3,))
+    always = Model(x, Dropout(0.5, seed=0)(x, training=True))  # Monte Carlo dropout
+    out = always.predict(np.ones((64, 3), np.float32))
+    assert set(np.unique(out)) == {0.0, 2.0}  # dropped even at inference, as asked
+    assert Model(x, x)(np.ones((2, 3))).shape == (2, 3)  # an input can be an output
+    inner = Sequential([Dense(4, activation="relu"), Dense(2)])  # not built yet
+    nested = Model(x, inner(x))
+    assert inner.built and nested.count_params() == 16 + 10
+    sub = _Torchy()  # a subclass built by probing it once, then recorded as one call
+    assert Model(x, sub(Dense(4)(x))).count_params() == 16 + (4 * 16 + 16) + 17
