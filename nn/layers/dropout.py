@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import numpy as np
 
 from autograd_core import Tensor, get_default_dtype
 
-from .. import _seed
 from .base import Layer
 
 
@@ -19,8 +19,10 @@ class Dropout(Layer):
 
     ``noise_shape`` (Keras's): the shape of the mask, broadcast over the input (None takes
     the input's size on that axis); ``(None, 1)`` drops whole rows of a ``(batch, n)``
-    input. ``seed`` gives the layer a generator of its own; without it the masks come from
-    nn's generator (``nn.set_seed``).
+    input. The masks come from the layer's own generator, seeded with ``seed``, or without
+    it from Python's ``random`` when the layer is made, which ``nn.set_seed`` seeds (as
+    Keras seeds its layers); either way the draws leave nn's other randomness (initial
+    weights, shuffles) as it was.
 
     Training or inference is decided as for every layer: ``training=``, else the call around
     (``fit`` trains, ``evaluate`` and ``predict`` do not), else ``train()`` / ``eval()``.
@@ -61,7 +63,8 @@ class Dropout(Layer):
         self.rate = float(rate)
         self.noise_shape = None if noise_shape is None else tuple(noise_shape)
         self.seed = None if seed is None else int(seed)
-        self._generator = None if seed is None else np.random.default_rng(self.seed)
+        own = random.getrandbits(64) if seed is None else self.seed
+        self._generator = np.random.default_rng(own)
         self._build_from_input_shape()
 
     def forward(self, x: Tensor, training: bool | None = None) -> Tensor:
@@ -81,7 +84,7 @@ class Dropout(Layer):
             shape = tuple(
                 n if m is None else m for n, m in zip(shape, self.noise_shape, strict=True)
             )
-        rng = self._generator if self._generator is not None else _seed.get_rng()
+        rng = self._generator
         dtype = np.dtype(dtype or get_default_dtype())
         keep = rng.random(shape, dtype=np.float32) >= self.rate
         scale = 1.0 / (1.0 - self.rate) if self.rate < 1.0 else 0.0

@@ -182,9 +182,13 @@ def test_dropout_seed_and_set_seed_make_masks_repeatable():
     assert np.array_equal(a, b)
     nn.set_seed(1)
     c = Dropout(0.5)(x, training=True).data
+    w = nn.initializers.get("glorot_uniform")((3, 3))
     nn.set_seed(1)
     d = Dropout(0.5)(x, training=True).data
     assert np.array_equal(c, d)
+    # no Dropout this time, and the same initial weights: the masks come from elsewhere
+    nn.set_seed(1)
+    np.testing.assert_array_equal(nn.initializers.get("glorot_uniform")((3, 3)), w)
 
 
 def test_dropout_noise_shape_drops_whole_rows():
