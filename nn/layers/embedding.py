@@ -25,7 +25,8 @@ class Embedding(Layer):
     The gradient is the engine's indexing gradient: each row gets the sum of the gradients at
     the places it was picked. Float inputs holding whole numbers are accepted (``fit``
     converts inputs to floats); anything else raises. ``embeddings_initializer`` defaults to
-    Keras's ``"uniform"`` (±0.05); ``input_length`` (Keras 2) is ``input_shape=(n,)``.
+    Keras's ``"uniform"`` (±0.05); ``input_length`` (Keras 2) is ``input_shape=(n,)``;
+    ``mask_zero`` must stay False (no layer reads masks).
     The table exists from construction on.
     """
 
@@ -36,6 +37,7 @@ class Embedding(Layer):
         embeddings_initializer: Any = "uniform",
         embeddings_regularizer: Any = None,
         input_length: int | None = None,
+        mask_zero: bool = False,
         name: str | None = None,
         rng: np.random.Generator | None = None,
         **kwargs: Any,
@@ -48,6 +50,11 @@ class Embedding(Layer):
                 )
             kwargs.setdefault("input_shape", (int(input_length),))
         super().__init__(name, rng, **kwargs)
+        if mask_zero:
+            raise ValueError(
+                "Embedding: masking is not supported (no layer here reads a mask). "
+                "Received: mask_zero=True"
+            )
         for key, value in (("input_dim", input_dim), ("output_dim", output_dim)):
             if not _positive(value):
                 raise ValueError(

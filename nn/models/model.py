@@ -61,6 +61,9 @@ class Model(Layer):
     """
 
     _graph: Graph | None = None
+    # A list of arrays is several inputs (Keras), for a subclass or a functional model with
+    # several; a Sequential and a one-input functional model read it as one array.
+    _lists_are_inputs = True
 
     def __init__(
         self, inputs: Any = None, outputs: Any = None, name: str | None = None, **kwargs: Any
@@ -77,7 +80,7 @@ class Model(Layer):
         if functional:
             self._graph = Graph(inputs, outputs, self.name)
             self.layers = self._graph.layers
-            self._list_input = not self._graph.single_input
+            self._list_input = self._lists_are_inputs = not self._graph.single_input
             self.built = True
         self.stop_training = False
         self.fuse_loss = True
@@ -276,15 +279,29 @@ class Model(Layer):
             return x
         if isinstance(x, Inputs):
             return [Tensor(a) for a in x.arrays]
-        if self._list_input and isinstance(x, (list, tuple)):
+        if self._several(x):
             return [t if isinstance(t, Tensor) else Tensor(as_input(t)) for t in x]
         return Tensor(as_input(x))
+
+    def _several(self, x: Any) -> bool:
+        """True when ``x`` holds several inputs: a list for a model with several inputs, or
+        a list of arrays for a subclass (whose ``call`` may take a list)."""
+        if not isinstance(x, (list, tuple)) or not x:
+            return False
+        if self._list_input:
+            return True
+        return self._lists_are_inputs and all(isinstance(e, (np.ndarray, Tensor)) for e in x)
+
+    def _convert_input(self, x: Any) -> Any:
+        if self._several(x):
+            return [t if isinstance(t, Tensor) else Tensor(as_input(t)) for t in x]
+        return super()._convert_input(x)
 
     def _as_inputs(self, x: Any) -> Any:
         """Input data converted once: an array, or ``Inputs`` for a model with several."""
         if isinstance(x, Inputs):
             return x
-        if self._list_input and isinstance(x, (list, tuple)):
+        if self._several(x):
             return Inputs([as_input(a) for a in x])
         return as_input(x)
 

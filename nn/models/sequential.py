@@ -31,6 +31,8 @@ class Sequential(Model):
     call (or ``model.build((None, features))``).
     """
 
+    _lists_are_inputs = False  # one input: a list is rows of it
+
     def __init__(
         self, layers: Iterable[Any] | None = None, name: str | None = None, **kwargs: Any
     ) -> None:

@@ -410,3 +410,37 @@ def test_a_training_argument_given_in_the_graph_is_kept_and_unbuilt_models_nest(
     assert inner.built and nested.count_params() == 16 + 10
     sub = _Torchy()  # a subclass built by probing it once, then recorded as one call
     assert Model(x, sub(Dense(4)(x))).count_params() == 16 + (4 * 16 + 16) + 17
+
+
+class _TwoInputs(nn.Model):
+    """A subclass whose call takes a list of two inputs, as Keras's may."""
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.b, self.out = (
+            Dense(4, activation="tanh"),
+            Dense(4, activation="tanh"),
+            Dense(1),
+        )
+
+    def call(self, inputs):
+        left, right = inputs
+        return self.out(self.a(left) * self.b(right))
+
+
+def test_a_subclass_takes_a_list_of_inputs_in_calls_fit_and_predict():
+    r = np.random.default_rng(0)
+    a, b = (
+        r.standard_normal((128, 3)).astype(np.float32),
+        r.standard_normal((128, 2)).astype(np.float32),
+    )
+    y = (a[:, :1] * b[:, :1]).astype(np.float32)
+    nn.set_seed(0)
+    model = _TwoInputs()
+    assert model([a[:4], b[:4]]).shape == (4, 1)
+    model.compile(optimizer=nn.optim.Adam(learning_rate=0.02), loss="mse")
+    h = model.fit([a, b], y, epochs=30, batch_size=32, verbose=0, seed=0, validation_split=0.25)
+    assert h.history["loss"][-1] < 0.5 * h.history["loss"][0]
+    assert model.predict([a, b], batch_size=50).shape == (128, 1)
+    rows = Sequential([Dense(1, input_dim=2)])
+    assert rows([np.array([1.0, 2.0]), np.array([3.0, 4.0])]).shape == (2, 1)  # a list of rows
