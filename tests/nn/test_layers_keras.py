@@ -208,6 +208,12 @@ def test_dropout_gradient_is_the_mask_and_matches_pytorch_scaling(float64):
     np.testing.assert_allclose(y.data, x.data * mask)
     (y * 2.0).sum().backward()
     np.testing.assert_allclose(x.grad, 2.0 * mask)
+
+    def f(t):  # the same mask on every call, so that finite differences mean something
+        layer._generator = np.random.default_rng(2)
+        return layer(t, training=True) ** 2
+
+    assert gradcheck(f, [x]) and gradgradcheck(f, [x])
     # PyTorch: kept units are scaled by 1 / (1 - p), dropped ones are 0
     t = torch.nn.Dropout(p=0.4).train()(torch.ones(1000, dtype=torch.float64)).numpy()
     assert set(np.unique(t)) == {0.0, 1 / 0.6} and set(np.unique(mask)) == {0.0, 1 / 0.6}
