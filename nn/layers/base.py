@@ -54,6 +54,11 @@ def training_scope(training: bool) -> Iterator[None]:
         _TRAINING.reset(token)
 
 
+@contextmanager
+def _no_scope() -> Iterator[None]:
+    yield
+
+
 def parameter(data: np.ndarray, name: str | None = None) -> Tensor:
     """A trainable Tensor: ``data`` in the default float dtype, ``requires_grad=True``, named."""
     arr = np.ascontiguousarray(data, dtype=get_default_dtype())
@@ -387,8 +392,8 @@ class Layer(Module):
     Every layer takes ``name``, ``input_shape`` (the shape of one sample: with it the layer
     builds at once, and a ``Sequential`` whose first layer has it builds every layer) and
     ``trainable``. Define the computation as ``forward(self, x)`` or, Keras's spelling,
-    ``call(self, inputs, training=False)``; ``training`` is passed only to methods that take
-    it.
+    ``call(self, inputs, training=False)``; ``training``, decided by the rule above, is
+    passed only to methods that take it.
     """
 
     _forward_takes_training = True  # this class's forward hands training on to call
@@ -463,8 +468,8 @@ class Layer(Module):
         if not self.built:
             self.build([tuple(t.shape) for t in x] if isinstance(x, list) else tuple(x.shape))
             self.built = True
-        if training is not None:
-            return self._call_training(x, bool(training))
+        if training is not None or self._forward_takes_training:
+            return self._call_training(x, training)
         if recording():
             # Tag the ops this layer records, so drawn graphs group them into one cluster.
             with graph_scope(owner=self):
@@ -476,10 +481,11 @@ class Layer(Module):
                 hook(self, x, y)
         return y
 
-    def _call_training(self, x: Any, training: bool) -> Any:
-        # A call with training=...: the layers it runs see it too (Keras's call context).
-        kwargs = {"training": training} if self._forward_takes_training else {}
-        with training_scope(training):
+    def _call_training(self, x: Any, training: bool | None) -> Any:
+        # A forward that takes training gets it decided (see the module docstring); a call
+        # with training=... also passes it to the layers it runs (Keras's call context).
+        kwargs = {"training": self._is_training(training)} if self._forward_takes_training else {}
+        with training_scope(bool(training)) if training is not None else _no_scope():
             if recording():
                 with graph_scope(owner=self):
                     y = self.forward(x, **kwargs)

@@ -444,3 +444,19 @@ def test_a_subclass_takes_a_list_of_inputs_in_calls_fit_and_predict():
     assert model.predict([a, b], batch_size=50).shape == (128, 1)
     rows = Sequential([Dense(1, input_dim=2)])
     assert rows([np.array([1.0, 2.0]), np.array([3.0, 4.0])]).shape == (2, 1)  # a list of rows
+
+
+def test_a_custom_layers_forward_with_training_gets_it_decided():
+    class Noisy(nn.Layer):
+        def forward(self, x, training=False):  # PyTorch-like spelling with a flag
+            return x + 1.0 if training else x
+
+    layer = Noisy()
+    x = np.zeros((2, 2), np.float32)
+    assert not layer(x).data.any() and layer(x, training=True).data.all()
+    model = Sequential([Dense(2, input_dim=2, kernel_initializer="zeros"), layer])
+    model.compile(optimizer=nn.optim.SGD(lr=0.0), loss="mse")
+    assert model.train_on_batch(x, np.zeros((2, 2))) == pytest.approx(1.0)  # fit: training
+    assert model.test_on_batch(x, np.zeros((2, 2))) == pytest.approx(0.0)
+    layer.train()
+    assert layer(x).data.all()
