@@ -358,7 +358,7 @@ class Model(Layer):
         return logs["loss"] if not self.metrics else list(logs.values())
 
     def train_on_batch(
-        self, x: Any, y: Any, reset_metrics: bool = True, return_dict: bool = False
+        self, x: Any, y: Any, *, reset_metrics: bool = True, return_dict: bool = False
     ) -> Any:
         """One training step on ``(x, y)`` (in training mode); returns the loss, or ``[loss,
         metric, ...]`` with metrics, or a dict with ``return_dict=True`` (Keras's). With
@@ -373,7 +373,7 @@ class Model(Layer):
         return self._batch_result(self.train_step(x, y), return_dict)
 
     def test_on_batch(
-        self, x: Any, y: Any, reset_metrics: bool = True, return_dict: bool = False
+        self, x: Any, y: Any, *, reset_metrics: bool = True, return_dict: bool = False
     ) -> Any:
         """The loss (and metrics) on ``(x, y)`` in inference mode, without a graph; returns
         as ``train_on_batch``."""
