@@ -1,7 +1,12 @@
 """Activation functions by Keras name: ``get("relu")``, ``name_of(fn)``.
 
-Each is an autograd_core op, so its derivative comes from the engine. The same as layers
-(``ReLU()``, ``Softmax()``, ...) live in ``nn.layers.activation`` and are re-exported here.
+Each is written with autograd_core ops, so its derivative (first and second) comes from the
+engine. The same as layers (``Activation("elu")``, ``ReLU()``, ``Softmax()``, ...) live in
+``nn.layers.activation`` and are re-exported here.
+
+The table is filled by ``register``: a new activation is one decorated function, and when the
+engine gains an op of its own for one written here as a composition (``silu``, ``elu``, ...)
+only that function's body changes.
 """
 
 from __future__ import annotations
@@ -11,51 +16,138 @@ from typing import Any, Callable
 import autograd_core as ag
 from autograd_core import Tensor
 
+_BY_NAME: dict[str, Callable[..., Tensor]] = {}
 
+
+def register(*names: str) -> Callable[[Callable[..., Tensor]], Callable[..., Tensor]]:
+    """Decorator: make a function of a Tensor available under its Keras ``names`` (the first
+    is the one ``name_of`` gives back)."""
+
+    def add(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
+        for name in names:
+            _BY_NAME[name] = fn
+        return fn
+
+    return add
+
+
+@register("linear")
 def linear(x: Tensor) -> Tensor:
     """The identity (Keras's ``"linear"``, also what ``activation=None`` means)."""
     return x
 
 
+@register("relu")
 def relu(x: Tensor) -> Tensor:
     """max(x, 0)."""
     return ag.relu(x)
 
 
+@register("sigmoid")
 def sigmoid(x: Tensor) -> Tensor:
     """1 / (1 + exp(-x)), stable for large |x|."""
     return ag.sigmoid(x)
 
 
+@register("tanh")
 def tanh(x: Tensor) -> Tensor:
     """Hyperbolic tangent."""
     return ag.tanh(x)
 
 
+@register("softmax")
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
     """exp(x) / sum(exp(x)) along ``axis``."""
     return ag.softmax(x, axis)
 
 
+@register("log_softmax")
+def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
+    """x - logsumexp(x) along ``axis``."""
+    return ag.log_softmax(x, axis)
+
+
+@register("leaky_relu")
 def leaky_relu(x: Tensor, negative_slope: float = 0.2) -> Tensor:
     """x for x > 0, else ``negative_slope * x`` (Keras's default slope 0.2)."""
     return ag.leaky_relu(x, negative_slope)
 
 
+@register("softplus")
 def softplus(x: Tensor) -> Tensor:
     """log(1 + exp(x)), stable for large |x|."""
     return ag.softplus(x)
 
 
-_BY_NAME: dict[str, Callable[[Tensor], Tensor]] = {
-    "linear": linear,
-    "relu": relu,
-    "sigmoid": sigmoid,
-    "tanh": tanh,
-    "softmax": softmax,
-    "leaky_relu": leaky_relu,
-    "softplus": softplus,
-}
+@register("exponential")
+def exponential(x: Tensor) -> Tensor:
+    """exp(x)."""
+    return ag.exp(x)
+
+
+@register("softsign")
+def softsign(x: Tensor) -> Tensor:
+    """x / (|x| + 1)."""
+    return x / (ag.absolute(x) + 1.0)
+
+
+@register("silu", "swish")
+def silu(x: Tensor) -> Tensor:
+    """x * sigmoid(x) (also called swish)."""
+    return x * ag.sigmoid(x)
+
+
+@register("log_sigmoid")
+def log_sigmoid(x: Tensor) -> Tensor:
+    """log(sigmoid(x)) = -softplus(-x), stable for large |x|."""
+    return -ag.softplus(-x)
+
+
+@register("elu")
+def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
+    """x for x > 0, else ``alpha * (exp(x) - 1)``."""
+    positive = x > 0
+    # NOTE: exp of x where x <= 0 only, so the branch where() discards cannot overflow
+    return ag.where(positive, x, alpha * (ag.exp(ag.where(positive, 0.0, x)) - 1.0))
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+@register("selu")
+def selu(x: Tensor) -> Tensor:
+    """``scale * elu(x, alpha)`` with Klambauer et al.'s alpha ≈ 1.6733 and scale ≈ 1.0507."""
+    return _SELU_SCALE * elu(x, _SELU_ALPHA)
+
+
+@register("relu6")
+def relu6(x: Tensor) -> Tensor:
+    """min(max(x, 0), 6)."""
+    return ag.minimum(ag.relu(x), 6.0)
+
+
+@register("hard_sigmoid")
+def hard_sigmoid(x: Tensor) -> Tensor:
+    """relu6(x + 3) / 6: 0 below -3, 1 above 3, linear between (Keras 3 and PyTorch)."""
+    return relu6(x + 3.0) / 6.0
+
+
+@register("hard_silu", "hard_swish")
+def hard_silu(x: Tensor) -> Tensor:
+    """x * hard_sigmoid(x)."""
+    return x * hard_sigmoid(x)
+
+
+@register("mish")
+def mish(x: Tensor) -> Tensor:
+    """x * tanh(softplus(x)) (Misra)."""
+    return x * ag.tanh(ag.softplus(x))
+
+
+def names() -> list[str]:
+    """Every name ``get`` accepts."""
+    return sorted(_BY_NAME)
 
 
 def get(identifier: str | Callable | None) -> Callable[[Tensor], Tensor]:

@@ -19,7 +19,23 @@ from ..layers import Activation, Dense
 
 # Output activations that produce probabilities, and the loss kinds that need them.
 PROB_ACTIVATIONS = {"binary": ("sigmoid",), "categorical": ("softmax",), "sparse": ("softmax",)}
-NOT_PROBABILITIES = ("linear", "relu", "tanh", "leaky_relu", "softplus")
+NOT_PROBABILITIES = (
+    "linear",
+    "relu",
+    "tanh",
+    "leaky_relu",
+    "softplus",
+    "exponential",
+    "softsign",
+    "silu",
+    "elu",
+    "selu",
+    "relu6",
+    "hard_silu",
+    "mish",
+    "log_softmax",
+    "log_sigmoid",
+)
 
 # The losses whose probability form can be computed from logits instead.
 _FUSABLE = (

@@ -26,6 +26,30 @@ def batches(n: int, batch_size: int, order: np.ndarray | None = None) -> Iterato
             yield order[start : start + batch_size]
 
 
+class Inputs:
+    """The input arrays of a model with several inputs, cut into batches together: ``len``
+    is the number of samples, ``inputs[idx]`` the same samples of each array."""
+
+    def __init__(self, arrays: list[np.ndarray]) -> None:
+        lengths = [len(a) for a in arrays]
+        if len(set(lengths)) > 1:
+            raise ValueError(
+                f"the model's inputs must have as many samples each. Received: {lengths}"
+            )
+        self.arrays = arrays
+
+    def __len__(self) -> int:
+        return len(self.arrays[0])
+
+    def __getitem__(self, idx: Any) -> Inputs:
+        return Inputs([a[idx] for a in self.arrays])
+
+    @property
+    def shape(self) -> tuple:
+        """The first input's shape."""
+        return self.arrays[0].shape
+
+
 def as_input(x: Any) -> np.ndarray:
     """``x`` (an array, a list or a Tensor) as an array of the default float dtype."""
     arr = np.asarray(getattr(x, "data", x))

@@ -7,42 +7,63 @@ for ``compile``'s checks and loss fusion). Training comes from ``Model``.
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 import numpy as np
 
 from autograd_core import Tensor, get_default_dtype, no_grad
 
-from ..layers import Dense, Layer, Module
+from ..layers import Dense, InputLayer, Layer, Module
+from ..layers._symbolic import SymbolicTensor, shape_text
 from .model import Model
 
 
 def _shape_text(shape: tuple | None) -> str:
-    if shape is None:
-        return "? (unbuilt)"
-    return "(" + ", ".join("None" if n is None else str(n) for n in shape) + ")"
+    return "? (unbuilt)" if shape is None else shape_text(shape)
 
 
 class Sequential(Model):
     """Layers applied one after the other: ``Sequential([Dense(4, input_dim=2), ...])``.
 
-    If the first layer knows its input size (``input_dim``) every layer is built at once, so
+    If the input's shape is known (the first layer's ``input_dim`` or ``input_shape``, or an
+    ``nn.Input(shape)`` first in the list) every layer is built at once, so
     ``model.parameters()`` is ready for an optimizer; otherwise the model builds on its first
     call (or ``model.build((None, features))``).
     """
 
-    def __init__(self, layers: Iterable[Module] | None = None, name: str | None = None) -> None:
-        super().__init__(name)
-        self.layers: list[Module] = []
+    _lists_are_inputs = False  # one input: a list is rows of it
+
+    def __init__(
+        self, layers: Iterable[Any] | None = None, name: str | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(name=name, **kwargs)
+        self.layers = []
+        self._input_layer: InputLayer | None = None
         for layer in layers or []:
             self.add(layer)
 
     # --- structure -------------------------------------------------------------------------
 
-    def add(self, layer: Module) -> None:
-        """Append a layer (built at once when the input size is known)."""
+    def add(self, layer: Any) -> None:
+        """Append a layer (built at once when the input shape is known). An ``nn.Input``
+        (or ``InputLayer``) first gives the input shape."""
+        if isinstance(layer, SymbolicTensor) and isinstance(layer.layer, InputLayer):
+            layer = layer.layer
+        if isinstance(layer, InputLayer):
+            if self.layers or self._input_layer is not None:
+                raise ValueError(
+                    f"Sequential {self.name!r}: an Input can only come first, before any layer"
+                )
+            self._input_layer = layer
+            return
         if not isinstance(layer, Module):
             raise TypeError(f"Sequential.add expects a layer (an nn.Module). Received: {layer!r}")
+        name = getattr(layer, "name", None)
+        if name is not None and any(getattr(other, "name", None) == name for other in self.layers):
+            raise ValueError(
+                f"Sequential {self.name!r} already has a layer named {name!r}; the layers of "
+                f"a model need unique names (give name=...), and a layer cannot be added twice"
+            )
         self.layers.append(layer)
         shape = self._input_shape()
         if shape is not None:
@@ -68,11 +89,16 @@ class Sequential(Model):
     # --- building --------------------------------------------------------------------------
 
     def _input_shape(self) -> tuple | None:
+        if self._input_layer is not None:
+            return tuple(self._input_layer.output.shape)
         first = self.layers[0] if self.layers else None
+        shape = getattr(first, "_batch_input_shape", None)
+        if shape is not None:
+            return tuple(shape)
         dim = getattr(first, "input_dim", None)
         return (None, dim) if dim is not None else None
 
-    def build(self, input_shape: tuple) -> None:
+    def build(self, input_shape: Any) -> None:
         """Build every layer for inputs of ``input_shape`` (batch axis first, may be None)."""
         shape = tuple(input_shape)
         for layer in self.layers:
@@ -87,7 +113,7 @@ class Sequential(Model):
                     shape = (None,) + tuple(layer(Tensor(probe)).shape[1:])
         self.built = bool(self.layers)
 
-    def compute_output_shape(self, input_shape: tuple) -> tuple:
+    def compute_output_shape(self, input_shape: Any) -> Any:
         shape = tuple(input_shape)
         for layer in self.layers:
             if not isinstance(layer, Layer):
@@ -126,7 +152,7 @@ class Sequential(Model):
         except ValueError:
             return None
 
-    def _summary_rows(self) -> list[tuple[str, str, int]]:
+    def _summary_rows(self) -> list[tuple]:
         shape = self._input_shape()
         rows = []
         for layer in self.layers:
