@@ -88,49 +88,49 @@ def exponential(x: Tensor) -> Tensor:
 @register("softsign")
 def softsign(x: Tensor) -> Tensor:
     """x / (|x| + 1)."""
-    return x / (ag.absolute(x) + 1.0)
+    return ag.softsign(x)
 
 
 @register("silu", "swish")
 def silu(x: Tensor) -> Tensor:
     """x * sigmoid(x) (also called swish)."""
-    return x * ag.sigmoid(x)
+    return ag.silu(x)
+
+
+@register("gelu")
+def gelu(x: Tensor, approximate: bool = False) -> Tensor:
+    """x * Phi(x), Phi the standard normal CDF (``approximate=True``: the tanh form)."""
+    return ag.gelu(x, approximate=approximate)
 
 
 @register("log_sigmoid")
 def log_sigmoid(x: Tensor) -> Tensor:
     """log(sigmoid(x)) = -softplus(-x), stable for large |x|."""
-    return -ag.softplus(-x)
+    return ag.log_sigmoid(x)
 
 
 @register("elu")
 def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
     """x for x > 0, else ``alpha * (exp(x) - 1)``."""
-    positive = x > 0
-    # NOTE: exp of x where x <= 0 only, so the branch where() discards cannot overflow
-    return ag.where(positive, x, alpha * (ag.exp(ag.where(positive, 0.0, x)) - 1.0))
-
-
-_SELU_ALPHA = 1.6732632423543772848170429916717
-_SELU_SCALE = 1.0507009873554804934193349852946
+    return ag.elu(x, alpha)
 
 
 @register("selu")
 def selu(x: Tensor) -> Tensor:
     """``scale * elu(x, alpha)`` with Klambauer et al.'s alpha ≈ 1.6733 and scale ≈ 1.0507."""
-    return _SELU_SCALE * elu(x, _SELU_ALPHA)
+    return ag.selu(x)
 
 
 @register("relu6")
 def relu6(x: Tensor) -> Tensor:
     """min(max(x, 0), 6)."""
-    return ag.minimum(ag.relu(x), 6.0)
+    return ag.relu6(x)
 
 
 @register("hard_sigmoid")
 def hard_sigmoid(x: Tensor) -> Tensor:
     """relu6(x + 3) / 6: 0 below -3, 1 above 3, linear between (Keras 3 and PyTorch)."""
-    return relu6(x + 3.0) / 6.0
+    return ag.hard_sigmoid(x)
 
 
 @register("hard_silu", "hard_swish")
@@ -142,7 +142,7 @@ def hard_silu(x: Tensor) -> Tensor:
 @register("mish")
 def mish(x: Tensor) -> Tensor:
     """x * tanh(softplus(x)) (Misra)."""
-    return x * ag.tanh(ag.softplus(x))
+    return ag.mish(x)
 
 
 def names() -> list[str]:

@@ -8,6 +8,7 @@ refused arguments, deferred build, repr, and the get_config round trip."""
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -506,6 +507,7 @@ _REF = {
     "hard_silu": lambda x: x * np.clip(x + 3, 0, 6) / 6,
     "hard_swish": lambda x: x * np.clip(x + 3, 0, 6) / 6,
     "mish": lambda x: x * np.tanh(np.log1p(np.exp(x))),
+    "gelu": lambda x: 0.5 * x * (1 + np.vectorize(math.erf)(x / math.sqrt(2))),
 }
 
 
