@@ -578,7 +578,8 @@ def _gradcheck(
 
     def outputs() -> np.ndarray:
         with np.errstate(all="ignore"), enable_grad() if record else no_grad():
-            return np.asarray(_call(f, args, name).data, dtype=np.float64).reshape(-1)
+            # a copy: f may return an input itself, whose array is being perturbed in place
+            return np.array(_call(f, args, name).data, dtype=np.float64).reshape(-1)
 
     o0 = np.asarray(out.data, dtype=np.float64).reshape(-1)
     report = GradcheckReport(name, True, out, tuple(args), eps, atol, rtol, notes=notes)
