@@ -37,6 +37,7 @@ from .callbacks import (
     ModelCheckpoint,
     ProgbarLogger,
 )
+from .fusion import unfused
 from .layers import (
     Activation,
     Dense,
@@ -73,6 +74,7 @@ __all__ = [
     "GradientFlow",
     "GradientFlowWarning",
     "set_seed",
+    "unfused",
     "activations",
     "callbacks",
     "datasets",
