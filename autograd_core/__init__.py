@@ -19,6 +19,7 @@ from .errors import (
     DTypeError,
     GradcheckError,
     IndexingError,
+    ManualGradError,
     ShapeError,
 )
 from .grad_mode import enable_grad, graph_scope, is_grad_enabled, no_grad, set_grad_enabled
@@ -29,6 +30,8 @@ from .function import Context, Function
 from .debug import (
     AnomalyError,
     GradcheckReport,
+    ManualGradReport,
+    check_manual_grad,
     detect_anomaly,
     explain_grad,
     gradcheck,
@@ -149,6 +152,8 @@ __all__ = [
     "gradcheck",
     "gradgradcheck",
     "GradcheckReport",
+    "check_manual_grad",
+    "ManualGradReport",
     "explain_grad",
     "unbroadcast",
     "Node",
@@ -169,6 +174,7 @@ __all__ = [
     "DTypeError",
     "BackwardError",
     "GradcheckError",
+    "ManualGradError",
     "IndexingError",
     "AnomalyError",
     "absolute",
