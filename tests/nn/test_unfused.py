@@ -10,7 +10,7 @@ import pytest
 
 import autograd_core as ag
 import nn
-from autograd_core import Tensor
+from autograd_core import Tensor, draw_graph
 from nn import Dense
 
 ACTIVATIONS = [None, "linear", "relu", "sigmoid", "tanh", "softmax"]
@@ -115,3 +115,22 @@ def test_the_switch_is_per_thread_nests_and_decorates():
 
     assert _ops(forward(x)) == ["matmul", "add", "relu"]
     assert _ops(layer(x)) == ["linear_relu"]
+
+
+def test_unfused_graph_and_walkthrough_show_the_chain_rule_of_each_layer():
+    nn.set_seed(0)
+    model = nn.Sequential(
+        [Dense(3, input_dim=2, activation="relu"), Dense(1, activation="sigmoid")]
+    )
+    X = Tensor(np.array([[0.5, -1.0], [1.5, 0.2]], dtype=np.float32), name="X")
+    y = Tensor(np.array([[1.0], [0.0]], dtype=np.float32), name="y")
+    with nn.unfused():
+        loss = nn.losses.binary_crossentropy(y, model(X))
+    ops = [s.op for s in ag.backward_steps(loss)]
+    first, last = model.layers[0].name, model.layers[1].name
+    assert ops[1:4] == [f"{last}/sigmoid", f"{last}/add", f"{last}/matmul"]
+    assert ops[4:] == [f"{first}/relu", f"{first}/add", f"{first}/matmul"]
+    src = draw_graph(loss).source
+    for name in ("matmul", "add", "relu", "sigmoid"):
+        assert f"<B>{name}</B>" in src
+    assert "linear_relu" not in src
