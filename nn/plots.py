@@ -79,11 +79,13 @@ def _mpl() -> Any:
     return matplotlib
 
 
-def _figure(nrows: int = 1, ncols: int = 1, size: tuple = (6.0, 4.5)) -> tuple[Any, Any]:
+def _figure(
+    nrows: int = 1, ncols: int = 1, size: tuple = (6.0, 4.5), layout: Any = "constrained"
+) -> tuple[Any, Any]:
     _mpl()
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=size, layout="constrained")
+    fig = Figure(figsize=size, layout=layout)
     axes = fig.subplots(nrows, ncols, squeeze=False)
     return fig, axes
 
@@ -1011,104 +1013,100 @@ def _sup(n: int) -> str:
     return str(n).translate(_SUPERSCRIPTS)
 
 
+class _BackpropDiagram:
+    """The neuron diagram of ``frames``, drawn once; ``show(k)`` sets the colours and numbers
+    of step k (so that an animation changes artists rather than drawing them anew)."""
+
+    def __init__(self, frames: BackpropFrames, max_neurons: int) -> None:
+        from matplotlib.patches import Circle, FancyBboxPatch
+
+        self.frames = frames
+        # a fixed diagram: no layout engine, which would work again on every frame
+        self.fig, axes = _figure(size=(8.0, 4.8), layout=None)
+        self.fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.9)
+        ax = self.ax = axes[0, 0]
+        ax.axis("off")
+        xs = np.arange(len(frames.sizes)) * 2.0
+        centres: list[dict] = []
+        for c, size in enumerate(frames.sizes):
+            rows = _shown(size, max_neurons)
+            ys = np.linspace(1, -1, len(rows)) * min(1.0, 0.22 * (len(rows) - 1)) * 2.2
+            centres.append({j: (xs[c], yj) for j, yj in zip(rows, ys, strict=True)})
+        self.edges = []  # (column the connection enters, line)
+        for c in range(1, len(centres)):
+            for j0, p in centres[c - 1].items():
+                for j1, q in centres[c].items():
+                    if j0 is not None and j1 is not None:
+                        (line,) = ax.plot([p[0], q[0]], [p[1], q[1]], zorder=1)
+                        self.edges.append((c, line))
+        self.neurons = []  # (column, neuron, circle, its number)
+        for c, column in enumerate(centres):
+            for j, (px, py) in column.items():
+                if j is None:
+                    ax.text(px, py, "⋮", ha="center", va="center", fontsize=14)
+                    continue
+                fill = "#fff2cc" if c == 0 else "#dbe8f6"
+                circle = Circle((px, py), 0.32, facecolor=fill, zorder=2)
+                ax.add_patch(circle)
+                text = ax.text(px, py, "", ha="center", va="center", fontsize=7, zorder=3)
+                self.neurons.append((c, j, circle, text))
+            label = "x" if c == 0 else f"{frames.names[c - 1]}\n{frames.activations[c - 1]}"
+            top = max(py for _, py in column.values())
+            ax.text(xs[c], top + 0.55, label, ha="center", va="bottom", fontsize=8)
+        self.loss_box = FancyBboxPatch(
+            (xs[-1] + 0.9, -0.3), 1.3, 0.6, boxstyle="round,pad=0.05", facecolor="#f4cccc"
+        )
+        ax.add_patch(self.loss_box)
+        self.loss_text = ax.text(
+            xs[-1] + 1.55, 0, f"L = {frames.loss:.3g}", ha="center", va="center", fontsize=8
+        )
+        ax.text(xs[0] - 0.5, -2.9, "black: activations aˡ", fontsize=8)
+        self.back_legend = ax.text(
+            xs[0] + 2.5, -2.9, "red: δˡ = ∂L/∂zˡ (back from the loss)", fontsize=8, color=_BACK
+        )
+        ax.set(xlim=(xs[0] - 0.8, xs[-1] + 2.5), ylim=(-3.1, 3.3), aspect="equal")
+
+    def show(self, k: int) -> None:
+        s = self.frames.steps[k]
+        colour = _BACK if s.phase == "backward" else _HOT
+        for c, line in self.edges:
+            live = c == s.column and s.phase in ("forward", "backward")
+            line.set(color=colour if live else _IDLE, lw=1.4 if live else 0.5)
+            line.set_alpha(0.9 if live else 0.6)
+        for c, j, circle, text in self.neurons:
+            live = c == s.column
+            circle.set_edgecolor(colour if live else "#555555")
+            circle.set_linewidth(2.5 if live else 1.0)
+            delta = s.deltas[c] if s.phase == "backward" else None
+            if delta is not None:
+                text.set(text=f"{delta[j] + 0.0:.2g}", color=_BACK)  # + 0.0: no "-0"
+            elif s.values[c] is not None:
+                text.set(text=f"{s.values[c][j] + 0.0:.2f}", color="black")
+            else:
+                text.set_text("")
+        self.loss_box.set_visible(s.loss is not None)
+        self.loss_text.set_visible(s.loss is not None)
+        self.loss_box.set_edgecolor(colour if s.phase == "loss" else "#555555")
+        self.loss_box.set_linewidth(2.5 if s.phase == "loss" else 1.0)
+        self.back_legend.set_visible(s.phase == "backward")
+        self.ax.set_title(s.text, fontsize=9)
+
+
 def plot_backprop_step(
     frames: BackpropFrames,
     step: int,
     path: str | os.PathLike | None = None,
     max_neurons: int = 8,
-    fig: Any = None,
 ) -> Any:
     """One frame of the forward and backward pass on the neuron diagram: the highlighted
     layer, each neuron's activation (forward) or δ (backward), the loss."""
-    from matplotlib.patches import Circle, FancyBboxPatch
-
     if not 0 <= step < len(frames.steps):
         raise ValueError(
             f"plot_backprop_step: step must be in [0, {len(frames.steps)}). Received: step={step}"
         )
-    s = frames.steps[step]
-    if fig is None:
-        fig, _ = _figure(size=(8.0, 4.8))
-    fig.clear()
-    ax = fig.subplots()
-    ax.axis("off")
-    n_cols = len(frames.sizes)
-    xs = np.arange(n_cols) * 2.0
-    colour = _BACK if s.phase == "backward" else _HOT
-    centres: list[dict] = []
-    for c, size in enumerate(frames.sizes):
-        rows = _shown(size, max_neurons)
-        ys = np.linspace(1, -1, len(rows)) * min(1.0, 0.22 * (len(rows) - 1)) * 2.2
-        centres.append({j: (xs[c], yj) for j, yj in zip(rows, ys, strict=True)})
-    for c in range(1, n_cols):  # connections into column c
-        live = c == s.column and s.phase in ("forward", "backward")
-        for j0, p in centres[c - 1].items():
-            for j1, q in centres[c].items():
-                if j0 is None or j1 is None:
-                    continue
-                ax.plot(
-                    [p[0], q[0]],
-                    [p[1], q[1]],
-                    color=colour if live else _IDLE,
-                    lw=1.4 if live else 0.5,
-                    alpha=0.9 if live else 0.6,
-                    zorder=1,
-                )
-    for c in range(n_cols):
-        live = c == s.column
-        for j, (px, py) in centres[c].items():
-            if j is None:
-                ax.text(px, py, "⋮", ha="center", va="center", fontsize=14)
-                continue
-            fill = "#fff2cc" if c == 0 else "#dbe8f6"
-            ax.add_patch(
-                Circle(
-                    (px, py),
-                    0.32,
-                    facecolor=fill,
-                    edgecolor=colour if live else "#555555",
-                    lw=2.5 if live else 1.0,
-                    zorder=2,
-                )
-            )
-            delta = s.deltas[c] if s.phase == "backward" else None
-            if delta is not None:
-                ax.text(
-                    px,
-                    py,
-                    f"{delta[j]:.2g}",
-                    ha="center",
-                    va="center",
-                    fontsize=7,
-                    color=_BACK,
-                    zorder=3,
-                )
-            elif s.values[c] is not None:
-                ax.text(
-                    px, py, f"{s.values[c][j]:.2f}", ha="center", va="center", fontsize=7, zorder=3
-                )
-        label = "x" if c == 0 else f"{frames.names[c - 1]}\n{frames.activations[c - 1]}"
-        top = max(py for _, py in centres[c].values())
-        ax.text(xs[c], top + 0.55, label, ha="center", va="bottom", fontsize=8)
-    if s.loss is not None:
-        ax.add_patch(
-            FancyBboxPatch(
-                (xs[-1] + 0.9, -0.3),
-                1.3,
-                0.6,
-                boxstyle="round,pad=0.05",
-                facecolor="#f4cccc",
-                edgecolor=colour if s.phase == "loss" else "#555555",
-                lw=2.5 if s.phase == "loss" else 1.0,
-            )
-        )
-        ax.text(xs[-1] + 1.55, 0, f"L = {s.loss:.3g}", ha="center", va="center", fontsize=8)
-    ax.text(xs[0] - 0.5, -2.9, "black: activations aˡ", fontsize=8)
-    if s.phase == "backward":
-        ax.text(xs[0] + 2.5, -2.9, "red: δˡ = ∂L/∂zˡ (back from the loss)", fontsize=8, color=_BACK)
-    ax.set(xlim=(xs[0] - 0.8, xs[-1] + 2.5), ylim=(-3.1, 3.3), aspect="equal")
-    ax.set_title(s.text, fontsize=9)
-    return _finish(fig, path)
+    diagram = _BackpropDiagram(frames, max_neurons)
+    diagram.show(step)
+    return _finish(diagram.fig, path)
 
 
 def animate_backprop(
@@ -1129,9 +1127,6 @@ def animate_backprop(
     Writes a GIF to ``path`` and returns the path (the GIF's bytes without ``path``).
     """
     frames = backprop_frames(model, x, y, loss)
-    fig, _ = _figure(size=(8.0, 4.8))
-
-    def draw(k: int) -> None:
-        plot_backprop_step(frames, k, max_neurons=max_neurons, fig=fig)
-
-    return _gif(fig, range(len(frames.steps)), draw, path, fps, dpi, "forward_backward")
+    diagram = _BackpropDiagram(frames, max_neurons)
+    steps = range(len(frames.steps))
+    return _gif(diagram.fig, steps, diagram.show, path, fps, dpi, "forward_backward")
