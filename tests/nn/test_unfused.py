@@ -134,3 +134,12 @@ def test_unfused_graph_and_walkthrough_show_the_chain_rule_of_each_layer():
     for name in ("matmul", "add", "relu", "sigmoid"):
         assert f"<B>{name}</B>" in src
     assert "linear_relu" not in src
+
+
+def test_a_named_target_keeps_its_name_in_the_graph():
+    p = Tensor(np.array([[0.2], [0.9]], dtype=np.float32), requires_grad=True)
+    y = Tensor(np.array([[0.0], [1.0]], dtype=np.float32), name="y")
+    src = draw_graph(nn.losses.binary_crossentropy(y, p)).source
+    assert "<B>y</B>" in src
+    loose = nn.losses.mse(np.array([0.0, 1.0]), p)  # a plain array is still reshaped as before
+    np.testing.assert_allclose(loose.item(), ((p.data.ravel() - [0, 1]) ** 2).mean(), rtol=1e-6)
