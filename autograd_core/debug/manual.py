@@ -144,12 +144,20 @@ def _pattern_hint(p: Pattern | None, sizes: list) -> str:
     if p.kind == "transposed":
         return "the values are right but transposed (rows and columns swapped)"
     if p.kind == "sign":
-        return "yours = −(the true gradient) at every element: the sign is flipped"
+        return (
+            "yours = −(the true gradient) at every element: the sign is flipped (a minus lost "
+            "in the chain rule?)"
+        )
     if p.kind == "factor":
         text = f"yours = {p.factor:.4g} × the true gradient at every element"
         meaning = factor_meaning(p.factor, sizes)
         return f"{text}. {meaning[0].upper()}{meaning[1:]}" if meaning else f"{text}."
     some = "only this element is wrong" if k == 1 else f"only {k} of {n} elements are wrong"
+    if p.kind == "offset":
+        where = "every element is" if k == n else f"{some}, each"
+        return (
+            f"{where} off by the same {p.offset:+.4g}: a constant term too many or left out there"
+        )
     if p.kind == "where_true_zero":
         return (
             f"{some}, where the true gradient is 0 (f is flat there: a relu for z < 0, a "
@@ -180,7 +188,10 @@ def _shape_problem(yours: np.ndarray, shape: tuple, true: np.ndarray, tol: np.nd
     if yours.size == true.size and close(yours.reshape(shape)):
         return problem, f"the values are right: only the shape is wrong (.reshape{shape})"
     if yours.ndim == 2 and yours.T.shape == shape and close(yours.T):
-        return problem, "the values are right but transposed: take .T (δ aᵀ, not a δᵀ?)"
+        return problem, (
+            "the values are right but transposed: take .T, or swap the factors of the product "
+            "(xᵀ δ, not δᵀ x?)"
+        )
     for axis in range(yours.ndim):
         for keep in (False, True):
             s = yours.sum(axis=axis, keepdims=keep)
@@ -282,7 +293,9 @@ def check_manual_grad(
         inputs: the point to check at: arrays, numbers or Tensors (one, or a list).
         names: what to call the inputs in the report (default: the Tensors' names, else the
             parameter names of ``f``).
-        eps, atol, rtol: the central-difference step and tolerances, as ``gradcheck``'s.
+        eps: the central-difference step, as ``gradcheck``'s.
+        atol: the absolute tolerance, as ``gradcheck``'s.
+        rtol: the relative tolerance, as ``gradcheck``'s.
         raise_exception: raise ``ManualGradError`` (an ``AssertionError``) on a mismatch.
 
     Returns:

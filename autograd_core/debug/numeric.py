@@ -77,12 +77,14 @@ class Pattern:
     ``kind`` is one of: ``"undefined"`` (the true value is not finite there), ``"zero"``
     (``a`` is zero everywhere), ``"transposed"`` (right values, last two axes swapped),
     ``"sign"`` (``a = -n``), ``"factor"`` (``a = factor * n`` everywhere), ``"one"`` (a single
-    element wrong), ``"where_true_zero"`` / ``"where_yours_zero"`` (wrong exactly where the
-    true gradient, or ``a``, is zero), ``"some"`` (some elements wrong, the rest right).
+    element wrong), ``"offset"`` (every wrong element off by the same ``offset``),
+    ``"where_true_zero"`` / ``"where_yours_zero"`` (wrong exactly where the true gradient, or
+    ``a``, is zero), ``"some"`` (some elements wrong, the rest right).
     """
 
     kind: str
     factor: float = 1.0
+    offset: float = 0.0
     n_bad: int = 0
     n_total: int = 0
 
@@ -116,6 +118,9 @@ def find_pattern(
             if abs(r + 1.0) < 1e-3:
                 return Pattern("sign", -1.0, n_bad, total)
             return Pattern("factor", r, n_bad, total)
+    diff = (a - n)[bad]
+    if n_bad >= 2 and np.all(np.abs(diff - diff[0]) <= tol[bad]):
+        return Pattern("offset", offset=float(diff[0]), n_bad=n_bad, n_total=total)
     if n_bad < total:
         if np.all((np.abs(n) <= tol)[bad]):
             return Pattern("where_true_zero", n_bad=n_bad, n_total=total)

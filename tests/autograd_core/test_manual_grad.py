@@ -81,6 +81,20 @@ def test_recognisable_patterns_get_a_hint(manual, hint):
     assert not report and hint in report.failures[0].hint
 
 
+def test_the_same_offset_on_some_elements_is_named():
+    z, y = RNG.standard_normal(4), np.array([0.0, 0.0, 1.0, 0.0])
+
+    def ce(z):
+        return -(y * z.log_softmax()).sum()
+
+    def softmax(z):
+        return np.exp(z) / np.exp(z).sum()
+
+    (check,) = check_manual_grad(ce, lambda z: softmax(z) - 1, [z]).failures
+    assert check.n_bad == 3 and "each off by the same -1: a constant term" in check.hint
+    assert check_manual_grad(ce, lambda z: softmax(z) - y, [z])
+
+
 def test_only_some_elements_wrong_where_the_function_is_flat():
     z = np.array([-1.5, 0.5, -0.3, 2.0])
     report = check_manual_grad(lambda z: (z.relu() ** 2).sum(), lambda z: 2 * z, [z])
