@@ -714,6 +714,8 @@ def plot_neuron(
     one input ``x``, the numbers of neuron ``unit``: its weights and bias, and z and a as
     the layer computes them.
     """
+    if x is not None and layer is None:
+        raise ValueError("plot_neuron: an input x needs its Dense layer (plot_neuron(layer, x))")
     numbers = layer is not None and x is not None
     act = "g"
     if layer is not None:

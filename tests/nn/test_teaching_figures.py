@@ -95,6 +95,8 @@ def test_a_single_neuron_symbols_and_numbers(tmp_path):
     assert len(_circles(fig)) == 5 and "⋮" in _texts(fig) and "x₇₈₄" in _texts(fig)
     with pytest.raises(ValueError, match="unit must be in"):
         plots.plot_neuron(layer, x, unit=3)
+    with pytest.raises(ValueError, match="needs its Dense layer"):
+        plots.plot_neuron(x=x)
 
 
 def test_a_layer_in_matrix_form_with_every_shape(tmp_path):
