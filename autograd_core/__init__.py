@@ -21,6 +21,7 @@ from .errors import (
     GradcheckError,
     IndexingError,
     LinAlgError,
+    ManualGradError,
     ShapeError,
 )
 from .grad_mode import enable_grad, graph_scope, is_grad_enabled, no_grad, set_grad_enabled
@@ -31,6 +32,8 @@ from .function import Context, Function
 from .debug import (
     AnomalyError,
     GradcheckReport,
+    ManualGradReport,
+    check_manual_grad,
     detect_anomaly,
     explain_grad,
     gradcheck,
@@ -232,6 +235,8 @@ __all__ = [
     "gradcheck",
     "gradgradcheck",
     "GradcheckReport",
+    "check_manual_grad",
+    "ManualGradReport",
     "explain_grad",
     "unbroadcast",
     "Node",
@@ -252,6 +257,7 @@ __all__ = [
     "DTypeError",
     "BackwardError",
     "GradcheckError",
+    "ManualGradError",
     "IndexingError",
     "LinAlgError",
     "DegenerateGradientWarning",

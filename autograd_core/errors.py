@@ -37,6 +37,11 @@ class GradcheckError(AutogradError, AssertionError):
         self.report = report
 
 
+class ManualGradError(GradcheckError):
+    """A gradient derived by hand disagrees with backward and finite differences (raised by
+    ``check_manual_grad(..., raise_exception=True)``)."""
+
+
 class IndexingError(AutogradError, IndexError):
     """An index outside a tensor's bounds, or of a kind that cannot index it."""
 

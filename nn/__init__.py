@@ -38,6 +38,7 @@ from .callbacks import (
     ModelCheckpoint,
     ProgbarLogger,
 )
+from .fusion import unfused
 from .layers import (
     Activation,
     Add,
@@ -94,6 +95,7 @@ __all__ = [
     "GradientFlow",
     "GradientFlowWarning",
     "set_seed",
+    "unfused",
     "activations",
     "callbacks",
     "datasets",

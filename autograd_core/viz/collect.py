@@ -129,6 +129,16 @@ def format_value(a: Any, max_values: int = 8, precision: int = 4, multiline: boo
     )
 
 
+def scope_title(scope: graph_scope) -> str:
+    """A scope's title for drawings: ``dense_1: Dense(4→6, relu)`` for a layer (its name, then
+    its label), the label alone for a plain ``graph_scope("...")``."""
+    label = scope.label
+    name = getattr(scope.owner, "name", None)
+    if isinstance(name, str) and name and name not in label:
+        return f"{name}: {label}"
+    return label
+
+
 def shape_text(shape: tuple) -> str:
     """'(3, 4)', or 'scalar' for ()."""
     return "scalar" if shape == () else str(tuple(shape))

@@ -34,6 +34,7 @@ from .collect import (
     gradient_lookup,
     missing_intermediate_grads,
     record_gradients,
+    scope_title,
     shape_text,
     walk_nodes,
 )
@@ -233,7 +234,7 @@ def draw_graph(
         if s not in clusters:
             clusters[s] = graphviz.Digraph(name=f"cluster_{len(clusters)}")
             clusters[s].attr(
-                label=s.label,
+                label=scope_title(s),
                 style="rounded,filled",
                 fillcolor="#fafafa",
                 color="#999999",
@@ -465,7 +466,7 @@ def _op_label(o: Any) -> str:
 def _group_label(
     grp: graph_scope, members: list, info: GraphInfo, grads: dict, show_grad: bool
 ) -> str:
-    rows = [f"<B>{_e(grp.label)}</B>"]
+    rows = [f"<B>{_e(scope_title(grp))}</B>"]
     names = [o.name for o in members]
     rows.append(_small(f"{len(members)} ops: " + ", ".join(dict.fromkeys(names))))
     params = {}

@@ -12,6 +12,7 @@ from .collect import (
     gradient_lookup,
     json_number,
     missing_intermediate_grads,
+    scope_title,
     shape_text,
 )
 
@@ -83,7 +84,7 @@ def graph_text(output: Tensor, show_grad: bool = True, max_lines: int = 400) -> 
         pad = "  " * depth
         g = grads.get(tid)
         gtext = "" if g is None else (g.badge() or f"{g.norm:.3g}")
-        scope = t.scope.label if t.scope is not None else ""
+        scope = scope_title(t.scope) if t.scope is not None else ""
         if tid in numbers:
             rows.append((f"{pad}(see #{numbers[tid]})", "", "", "", ""))
             continue

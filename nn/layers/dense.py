@@ -10,6 +10,7 @@ from autograd_core import Tensor, linear
 from autograd_core.errors import ShapeError
 
 from .. import activations, initializers, regularizers
+from ..fusion import is_fused
 from .base import Layer
 
 # relu, sigmoid and tanh run inside the linear op (one graph node per layer)
@@ -117,6 +118,9 @@ class Dense(Layer):
     def logits(self, x: Tensor) -> Tensor:
         """The pre-activation ``x @ kernel + bias`` (used by fused losses)."""
         self._check_input(x)
+        if not is_fused():  # nn.unfused(): matmul and add as two recorded ops
+            z = x @ self.kernel
+            return z if self.bias is None else z + self.bias
         return linear(x, self.kernel, self.bias)
 
     def _check_input(self, x: Tensor) -> None:
@@ -127,7 +131,7 @@ class Dense(Layer):
             )
 
     def forward(self, x: Tensor) -> Tensor:
-        if self._fused_activation is not None:
+        if self._fused_activation is not None and is_fused():
             self._check_input(x)
             return linear(x, self.kernel, self.bias, self._fused_activation)
         return self.activation(self.logits(x))
