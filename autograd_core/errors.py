@@ -6,6 +6,8 @@ Each class also subclasses the built-in exception a caller would catch anyway, s
 
 from __future__ import annotations
 
+import numpy as np
+
 
 class AutogradError(Exception):
     """Base class of every error raised by autograd_core."""
@@ -40,5 +42,23 @@ class GradcheckError(AutogradError, AssertionError):
         self.report = report
 
 
+class ManualGradError(GradcheckError):
+    """A gradient derived by hand disagrees with backward and finite differences (raised by
+    ``check_manual_grad(..., raise_exception=True)``)."""
+
+
 class IndexingError(AutogradError, IndexError):
     """An index outside a tensor's bounds, or of a kind that cannot index it."""
+
+
+class LinAlgError(AutogradError, np.linalg.LinAlgError):
+    """A matrix that a linear-algebra op cannot take (not positive definite, singular).
+
+    A ``ValueError`` too, and numpy's ``LinAlgError``, so existing handlers keep working.
+    """
+
+
+class DegenerateGradientWarning(RuntimeWarning):
+    """A gradient that is not defined at this input (through the eigenvectors or singular
+    vectors of (nearly) equal eigenvalues or singular values, when the loss depends on the
+    basis chosen within their subspace): the value returned there is not a derivative."""

@@ -415,13 +415,33 @@ class Tensor:
         """``log(sum(exp(x)))`` over ``axis``, computed without overflow."""
         return logsumexp(self, axis, keepdims)
 
-    def argmax(self, axis: int | None = None) -> Tensor:
+    def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
         """Indices of the maxima (not differentiable)."""
-        return argmax(self, axis)
+        return argmax(self, axis, keepdims)
 
-    def argmin(self, axis: int | None = None) -> Tensor:
+    def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
         """Indices of the minima (not differentiable)."""
-        return argmin(self, axis)
+        return argmin(self, axis, keepdims)
+
+    def prod(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Product over ``axis`` (all axes when None); exact gradients with zeros."""
+        return prod(self, axis, keepdims)
+
+    def cumsum(self, axis: int | None = None) -> Tensor:
+        """Cumulative sum along ``axis`` (of the flattened tensor when None)."""
+        return cumsum(self, axis)
+
+    def cumprod(self, axis: int | None = None) -> Tensor:
+        """Cumulative product along ``axis`` (of the flattened tensor when None)."""
+        return cumprod(self, axis)
+
+    def any(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Whether any element over ``axis`` is nonzero (not differentiable)."""
+        return _any(self, axis, keepdims)
+
+    def all(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Whether every element over ``axis`` is nonzero (not differentiable)."""
+        return _all(self, axis, keepdims)
 
     def reshape(self, *shape: Any) -> Tensor:
         """The same data in a new shape; one dimension may be -1."""
@@ -515,6 +535,50 @@ class Tensor:
         """Limit values to [lo, hi]; the gradient is zero outside."""
         return clip(self, lo, hi)
 
+    def take(self, indices: Any, axis: int | None = None, mode: str = "raise") -> Tensor:
+        """Elements at ``indices`` along ``axis`` (of the flattened tensor when None)."""
+        return take(self, indices, axis, mode)
+
+    def repeat(self, repeats: Any, axis: int | None = None) -> Tensor:
+        """Repeat each element ``repeats`` times along ``axis`` (flattened when None)."""
+        return repeat(self, repeats, axis)
+
+    def diagonal(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
+        """The ``offset`` diagonal of the matrices on ``axis1`` and ``axis2``."""
+        return diagonal(self, offset, axis1, axis2)
+
+    def trace(self, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
+        """Sum of the ``offset`` diagonal."""
+        return trace(self, offset, axis1, axis2)
+
+    def argsort(self, axis: int | None = -1, kind: str | None = None) -> Tensor:
+        """The indices that sort along ``axis`` (stable; not differentiable)."""
+        return argsort(self, axis, kind)
+
+    def dot(self, other: Any) -> Tensor:
+        """numpy's dot product with ``other``."""
+        return dot(self, other)
+
+    def sign(self) -> Tensor:
+        """Elementwise sign (-1, 0 or 1); its gradient is 0."""
+        return sign(self)
+
+    def round(self, decimals: int = 0) -> Tensor:
+        """Round to ``decimals`` decimals, halves to even; its gradient is 0."""
+        return _round(self, decimals)
+
+    def __mod__(self, other: Any) -> Tensor:
+        return mod(self, other)
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return mod(other, self)
+
+    def __floordiv__(self, other: Any) -> Tensor:
+        return floor_divide(self, other)
+
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        return floor_divide(other, self)
+
 
 class RemovableHandle:
     """Returned by ``register_hook``: ``handle.remove()`` (or calling it) removes the hook."""
@@ -603,15 +667,19 @@ from .ops.elementwise import (  # noqa: E402
     divide,
     equal,
     exp,
+    floor_divide,
     greater,
     greater_equal,
     less,
     less_equal,
     log,
+    mod,
     multiply,
     negative,
     not_equal,
     power,
+    round as _round,
+    sign,
     sin,
     sqrt,
     subtract,
@@ -626,9 +694,14 @@ from .ops.activation import (  # noqa: E402
     tanh,
 )
 from .ops.reduce import (  # noqa: E402
+    all as _all,
+    any as _any,
     argmax,
     argmin,
+    cumprod,
+    cumsum,
     logsumexp,
+    prod,
     max,
     mean,
     min,
@@ -640,11 +713,13 @@ from .ops.shape import (  # noqa: E402
     broadcast_to,
     expand_dims,
     getitem,
+    repeat,
     reshape,
     squeeze,
     swapaxes,
     transpose,
 )
-from .ops.linalg import matmul  # noqa: E402
+from .ops.indexing import argsort, diagonal, take, trace  # noqa: E402
+from .ops.linalg import dot, matmul  # noqa: E402
 from .engine import backward as _backward  # noqa: E402  (bound once, not per call)
 from .inplace import copy_ as _copy_, setitem as _setitem, update as _update  # noqa: E402

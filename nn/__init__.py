@@ -7,31 +7,61 @@
 >>> model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
 """
 
+import importlib
+from typing import Any
+
+from autograd_core._aliases import alias_modules
+
 from . import (
     activations,
     callbacks,
     datasets,
     initializers,
+    layers,
     losses,
     metrics,
+    models,
     optimizers,
+    regularizers,
     saving,
     utils,
 )
 from . import optimizers as optim
 from ._seed import set_seed
-from .activations import Activation, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from .callbacks import (
     Callback,
     EarlyStopping,
+    EpochTimer,
     GradientFlow,
     GradientFlowWarning,
     History,
     ModelCheckpoint,
+    ProgbarLogger,
 )
-from .layer import Layer, Module, parameter
-from .layers import Dense
-from .model import Sequential
+from .fusion import unfused
+from .layers import (
+    Activation,
+    Add,
+    BatchNormalization,
+    Concatenate,
+    Dense,
+    Dropout,
+    Embedding,
+    Flatten,
+    Input,
+    InputLayer,
+    Layer,
+    LayerNormalization,
+    LeakyReLU,
+    Module,
+    ReLU,
+    Reshape,
+    Sigmoid,
+    Softmax,
+    Tanh,
+    parameter,
+)
+from .models import Model, Sequential
 
 __all__ = [
     "Module",
@@ -44,22 +74,52 @@ __all__ = [
     "Tanh",
     "Softmax",
     "LeakyReLU",
+    "Input",
+    "InputLayer",
+    "Flatten",
+    "Reshape",
+    "Dropout",
+    "BatchNormalization",
+    "LayerNormalization",
+    "Embedding",
+    "Add",
+    "Concatenate",
+    "Model",
     "Sequential",
     "History",
     "Callback",
     "EarlyStopping",
+    "EpochTimer",
     "ModelCheckpoint",
+    "ProgbarLogger",
     "GradientFlow",
     "GradientFlowWarning",
     "set_seed",
+    "unfused",
     "activations",
     "callbacks",
     "datasets",
     "initializers",
+    "layers",
     "losses",
     "metrics",
+    "models",
     "optim",
     "optimizers",
+    "regularizers",
     "saving",
     "utils",
 ]
+
+# Module paths from before nn had its layers/ and models/ packages keep working:
+# ``from nn.model import Sequential`` imports the moved module through an alias.
+_MOVED = {"layer": "layers.base", "model": "models.sequential"}
+alias_modules(__name__, _MOVED)
+
+
+def __getattr__(name: str) -> Any:
+    # ``import nn.model`` binds ``nn`` and then reads ``nn.model`` as an attribute: answer with
+    # the moved module, without listing the old name in ``dir(nn)``.
+    if name in _MOVED:
+        return importlib.import_module(f"{__name__}.{_MOVED[name]}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

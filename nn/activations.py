@@ -1,62 +1,153 @@
-"""Activation functions by Keras name, and the same as layers (``ReLU()``, ``Softmax()``, ...).
+"""Activation functions by Keras name: ``get("relu")``, ``name_of(fn)``.
 
-Each is an autograd_core op, so its derivative comes from the engine.
+Each is written with autograd_core ops, so its derivative (first and second) comes from the
+engine. The same as layers (``Activation("elu")``, ``ReLU()``, ``Softmax()``, ...) live in
+``nn.layers.activation`` and are re-exported here.
+
+The table is filled by ``register``: a new activation is one decorated function, and when the
+engine gains an op of its own for one written here as a composition (``silu``, ``elu``, ...)
+only that function's body changes.
 """
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 import autograd_core as ag
 from autograd_core import Tensor
 
-from .layer import Layer
+_BY_NAME: dict[str, Callable[..., Tensor]] = {}
 
 
+def register(*names: str) -> Callable[[Callable[..., Tensor]], Callable[..., Tensor]]:
+    """Decorator: make a function of a Tensor available under its Keras ``names`` (the first
+    is the one ``name_of`` gives back)."""
+
+    def add(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
+        for name in names:
+            _BY_NAME[name] = fn
+        return fn
+
+    return add
+
+
+@register("linear")
 def linear(x: Tensor) -> Tensor:
     """The identity (Keras's ``"linear"``, also what ``activation=None`` means)."""
     return x
 
 
+@register("relu")
 def relu(x: Tensor) -> Tensor:
     """max(x, 0)."""
     return ag.relu(x)
 
 
+@register("sigmoid")
 def sigmoid(x: Tensor) -> Tensor:
     """1 / (1 + exp(-x)), stable for large |x|."""
     return ag.sigmoid(x)
 
 
+@register("tanh")
 def tanh(x: Tensor) -> Tensor:
     """Hyperbolic tangent."""
     return ag.tanh(x)
 
 
+@register("softmax")
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
     """exp(x) / sum(exp(x)) along ``axis``."""
     return ag.softmax(x, axis)
 
 
+@register("log_softmax")
+def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
+    """x - logsumexp(x) along ``axis``."""
+    return ag.log_softmax(x, axis)
+
+
+@register("leaky_relu")
 def leaky_relu(x: Tensor, negative_slope: float = 0.2) -> Tensor:
     """x for x > 0, else ``negative_slope * x`` (Keras's default slope 0.2)."""
     return ag.leaky_relu(x, negative_slope)
 
 
+@register("softplus")
 def softplus(x: Tensor) -> Tensor:
     """log(1 + exp(x)), stable for large |x|."""
     return ag.softplus(x)
 
 
-_BY_NAME: dict[str, Callable[[Tensor], Tensor]] = {
-    "linear": linear,
-    "relu": relu,
-    "sigmoid": sigmoid,
-    "tanh": tanh,
-    "softmax": softmax,
-    "leaky_relu": leaky_relu,
-    "softplus": softplus,
-}
+@register("exponential")
+def exponential(x: Tensor) -> Tensor:
+    """exp(x)."""
+    return ag.exp(x)
+
+
+@register("softsign")
+def softsign(x: Tensor) -> Tensor:
+    """x / (|x| + 1)."""
+    return ag.softsign(x)
+
+
+@register("silu", "swish")
+def silu(x: Tensor) -> Tensor:
+    """x * sigmoid(x) (also called swish)."""
+    return ag.silu(x)
+
+
+@register("gelu")
+def gelu(x: Tensor, approximate: bool = False) -> Tensor:
+    """x * Phi(x), Phi the standard normal CDF (``approximate=True``: the tanh form)."""
+    return ag.gelu(x, approximate=approximate)
+
+
+@register("log_sigmoid")
+def log_sigmoid(x: Tensor) -> Tensor:
+    """log(sigmoid(x)) = -softplus(-x), stable for large |x|."""
+    return ag.log_sigmoid(x)
+
+
+@register("elu")
+def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
+    """x for x > 0, else ``alpha * (exp(x) - 1)``."""
+    return ag.elu(x, alpha)
+
+
+@register("selu")
+def selu(x: Tensor) -> Tensor:
+    """``scale * elu(x, alpha)`` with Klambauer et al.'s alpha ≈ 1.6733 and scale ≈ 1.0507."""
+    return ag.selu(x)
+
+
+@register("relu6")
+def relu6(x: Tensor) -> Tensor:
+    """min(max(x, 0), 6)."""
+    return ag.relu6(x)
+
+
+@register("hard_sigmoid")
+def hard_sigmoid(x: Tensor) -> Tensor:
+    """relu6(x + 3) / 6: 0 below -3, 1 above 3, linear between (Keras 3 and PyTorch)."""
+    return ag.hard_sigmoid(x)
+
+
+@register("hard_silu", "hard_swish")
+def hard_silu(x: Tensor) -> Tensor:
+    """x * hard_sigmoid(x)."""
+    return x * hard_sigmoid(x)
+
+
+@register("mish")
+def mish(x: Tensor) -> Tensor:
+    """x * tanh(softplus(x)) (Misra)."""
+    return ag.mish(x)
+
+
+def names() -> list[str]:
+    """Every name ``get`` accepts."""
+    return sorted(_BY_NAME)
 
 
 def get(identifier: str | Callable | None) -> Callable[[Tensor], Tensor]:
@@ -78,6 +169,8 @@ def get(identifier: str | Callable | None) -> Callable[[Tensor], Tensor]:
 
 def name_of(fn: Callable) -> str:
     """The Keras name of an activation function or layer (its own name for other callables)."""
+    from .layers.activation import Activation  # imported here: that module imports this one
+
     if isinstance(fn, Activation):
         return fn.activation_name
     for key, value in _BY_NAME.items():
@@ -86,65 +179,14 @@ def name_of(fn: Callable) -> str:
     return getattr(fn, "__name__", type(fn).__name__)
 
 
-class Activation(Layer):
-    """A layer applying an activation function: ``Activation("relu")``."""
-
-    def __init__(self, activation: str | Callable, name: str | None = None) -> None:
-        super().__init__(name)
-        self.fn = get(activation)
-        self.activation_name = name_of(self.fn)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.fn(x)
-
-    def extra_repr(self) -> str:
-        return repr(self.activation_name) if type(self) is Activation else ""
+# The activation layers, importable from here as before they had a module of their own. Loaded
+# on first use: that module imports this one (for ``get`` and ``name_of``).
+_LAYERS = ("Activation", "ReLU", "Sigmoid", "Tanh", "Softmax", "LeakyReLU")
 
 
-class ReLU(Activation):
-    """max(x, 0) as a layer."""
+def __getattr__(name: str) -> Any:
+    if name in _LAYERS:
+        from .layers import activation
 
-    def __init__(self, name: str | None = None) -> None:
-        super().__init__("relu", name)
-
-
-class Sigmoid(Activation):
-    """The logistic function as a layer."""
-
-    def __init__(self, name: str | None = None) -> None:
-        super().__init__("sigmoid", name)
-
-
-class Tanh(Activation):
-    """Hyperbolic tangent as a layer."""
-
-    def __init__(self, name: str | None = None) -> None:
-        super().__init__("tanh", name)
-
-
-class Softmax(Activation):
-    """Softmax along ``axis`` as a layer."""
-
-    def __init__(self, axis: int = -1, name: str | None = None) -> None:
-        super().__init__("softmax", name)
-        self.axis = axis
-
-    def forward(self, x: Tensor) -> Tensor:
-        return ag.softmax(x, self.axis)
-
-    def extra_repr(self) -> str:
-        return f"axis={self.axis}"
-
-
-class LeakyReLU(Activation):
-    """x for x > 0, else ``negative_slope * x`` (Keras's layer default 0.3)."""
-
-    def __init__(self, negative_slope: float = 0.3, name: str | None = None) -> None:
-        super().__init__("leaky_relu", name)
-        self.negative_slope = float(negative_slope)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return ag.leaky_relu(x, self.negative_slope)
-
-    def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}"
+        return getattr(activation, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,18 +1,23 @@
-"""Callbacks for ``fit``: History, EarlyStopping, ModelCheckpoint and GradientFlow.
+"""Callbacks for ``fit``: History, ProgbarLogger, EpochTimer, EarlyStopping, ModelCheckpoint
+and GradientFlow.
 
 ``fit`` calls, on each callback, ``on_train_begin``, then per epoch ``on_epoch_begin``,
 ``on_train_batch_begin`` / ``on_train_batch_end`` around every step, ``on_epoch_end`` with the
 epoch's logs, and finally ``on_train_end`` (Keras's order and names). A callback can stop
-training by setting ``model.stop_training = True``.
+training by setting ``model.stop_training = True``. ``self.params`` holds fit's ``epochs``,
+``steps`` (batches per epoch) and ``verbose``.
 """
 
 from __future__ import annotations
 
 import math
+import sys
+import time
 import warnings
-from typing import Any
+from typing import Any, Iterable, TextIO
 
 import numpy as np
+from tqdm import tqdm
 
 
 class Callback:
@@ -20,10 +25,15 @@ class Callback:
 
     def __init__(self) -> None:
         self.model: Any = None
+        self.params: dict[str, Any] = {}
 
     def set_model(self, model: Any) -> None:
         """Called by ``fit`` before training."""
         self.model = model
+
+    def set_params(self, params: dict[str, Any]) -> None:
+        """Called by ``fit`` before training with ``epochs``, ``steps`` and ``verbose``."""
+        self.params = params
 
     def on_train_begin(self, logs: dict | None = None) -> None:
         """Before the first epoch."""
@@ -47,13 +57,16 @@ class Callback:
 class CallbackList:
     """Calls a hook on every callback in order."""
 
-    def __init__(self, callbacks: list[Callback], model: Any) -> None:
+    def __init__(
+        self, callbacks: list[Callback], model: Any, params: dict[str, Any] | None = None
+    ) -> None:
         for cb in callbacks:
             if not isinstance(cb, Callback):
                 raise TypeError(
                     f"callbacks must be nn.callbacks.Callback objects. Received: {cb!r}"
                 )
             cb.set_model(model)
+            cb.set_params(params if params is not None else {})
         self.callbacks = callbacks
         # Batch hooks cost a call per step; skip the callbacks that do not override them.
         self._batch = [
@@ -82,7 +95,6 @@ class History(Callback):
         super().__init__()
         self.history: dict[str, list[float]] = {}
         self.epoch: list[int] = []
-        self.params: dict[str, Any] = {}
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         self.epoch.append(epoch)
@@ -91,6 +103,116 @@ class History(Callback):
 
     def __repr__(self) -> str:
         return f"History(epochs={len(self.epoch)}, keys={list(self.history)})"
+
+
+class EpochTimer(Callback):
+    """Measures the seconds each epoch takes: ``timer.seconds``, one entry per epoch."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seconds: list[float] = []
+        self._start = 0.0
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        """Start the clock."""
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        """Stop it."""
+        self.seconds.append(time.perf_counter() - self._start)
+
+
+def _on_terminal(stream: Any) -> bool:
+    """True when ``stream`` is an interactive terminal, where a bar redraws in place."""
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # no isatty, or a closed file
+        return False
+
+
+def _postfix(logs: dict) -> dict:
+    return {k: f"{v:.4f}" for k, v in logs.items()}
+
+
+class ProgbarLogger(Callback):
+    """``fit``'s progress display (Keras's name); ``fit`` adds one unless it is given one.
+
+    ``verbose=1`` (or ``"auto"``): on a terminal, a tqdm bar per epoch with the running loss
+    and metrics; elsewhere (a log file, CI, a notebook saved as text, which would keep every
+    redraw of a bar as a fragment) one line per epoch, as with 2. ``verbose=2``: one line per
+    epoch, ``Epoch 3/10 - loss: 0.1234 - accuracy: 0.9500 - val_loss: ...``. ``verbose=0``:
+    nothing.
+
+    ``stream``: where to write, and whose ``isatty()`` decides. By default the lines go to
+    ``sys.stdout`` and the bar to ``sys.stderr`` (as tqdm's do), and stdout decides.
+    """
+
+    def __init__(self, verbose: int | str = 1, stream: TextIO | None = None) -> None:
+        super().__init__()
+        self.verbose = 1 if verbose == "auto" else verbose
+        self.stream = stream
+        self._bar_mode = False
+        self._bar: Any = None
+        self._loss_sum, self._steps_seen = 0.0, 0
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        """Choose between the bar and the lines, for the stream as it is now."""
+        self._bar_mode = self.verbose == 1 and _on_terminal(
+            sys.stdout if self.stream is None else self.stream
+        )
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        """Open the epoch's bar."""
+        if self._bar_mode:
+            self._bar = tqdm(
+                total=self.params.get("steps"),
+                desc=f"Epoch {epoch + 1}/{self.params.get('epochs')}",
+                unit="batch",
+                leave=True,
+                dynamic_ncols=True,
+                file=self.stream,
+            )
+            self._loss_sum, self._steps_seen = 0.0, 0
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        """Advance the bar; every tenth step, show the running loss and metrics."""
+        if self._bar is None:
+            return
+        logs = logs or {}
+        self._loss_sum += logs.get("loss", 0.0)
+        self._steps_seen += 1
+        self._bar.update(1)
+        if batch % 10 == 0 or batch == self.params.get("steps", 0) - 1:
+            # Every batch but the last is full, so the mean over steps is the mean over
+            # samples wherever it shows; the epoch's own logs replace it at the end.
+            mean = self._loss_sum / self._steps_seen
+            self._bar.set_postfix(_postfix({**logs, "loss": mean}), refresh=False)
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        """Close the bar with the epoch's logs, or write the epoch's line."""
+        logs = logs or {}
+        if self._bar is not None:
+            self._bar.set_postfix(_postfix(logs), refresh=True)
+            self._bar.close()
+            self._bar = None
+        elif self.verbose in (1, 2):
+            values = " - ".join(f"{k}: {v:.4f}" for k, v in logs.items())
+            line = f"Epoch {epoch + 1}/{self.params.get('epochs')} - {values}"
+            print(line, file=sys.stdout if self.stream is None else self.stream, flush=True)
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        """Close a bar left open by a stop in the middle of an epoch."""
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+def progress(iterable: Iterable, total: int, desc: str, verbose: int | str) -> Iterable:
+    """``iterable``, drawn as a tqdm bar when ``verbose`` is 1 and stdout is a terminal
+    (``evaluate`` and ``predict``); elsewhere as it is, since a bar would leave fragments."""
+    if verbose not in (1, "auto") or not _on_terminal(sys.stdout):
+        return iterable
+    return tqdm(iterable, total=total, desc=desc, unit="batch")
 
 
 def _mode_for(monitor: str, mode: str) -> str:

@@ -174,6 +174,14 @@ _BY_NAME: dict[str, Callable[[], Initializer]] = {
     "ones": Ones,
     "random_normal": RandomNormal,
     "random_uniform": RandomUniform,
+    "normal": RandomNormal,  # Keras's short names (Embedding's default is "uniform")
+    "uniform": RandomUniform,
+}
+
+# The classes a ``serialize`` dict may name.
+_CLASSES: dict[str, type[Initializer]] = {
+    cls.__name__: cls
+    for cls in (Zeros, Ones, Constant, RandomNormal, RandomUniform, VarianceScaling)
 }
 
 
@@ -189,9 +197,21 @@ def get(identifier: str | Callable | None) -> Callable:
                 f"initializer object such as nn.initializers.RandomNormal(stddev=0.5)"
             )
         return _BY_NAME[key]()
+    if isinstance(identifier, dict) and identifier.get("class_name") in _CLASSES:
+        return _CLASSES[identifier["class_name"]](**identifier.get("config", {}))
     if callable(identifier):
         return identifier
     raise TypeError(f"An initializer must be a name or a callable. Received: {identifier!r}")
+
+
+def serialize(initializer: Any) -> Any:
+    """A JSON-able description that ``get`` turns back into the initializer: a name stays a
+    name, an initializer object becomes ``{"class_name": ..., "config": {...}}``."""
+    if initializer is None or isinstance(initializer, (str, dict)):
+        return initializer
+    if type(initializer).__name__ in _CLASSES:
+        return {"class_name": type(initializer).__name__, "config": dict(vars(initializer))}
+    return getattr(initializer, "__name__", repr(initializer))
 
 
 def glorot_uniform(shape: Shape, rng: np.random.Generator | None = None) -> np.ndarray:

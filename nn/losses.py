@@ -46,7 +46,7 @@ def _target_array(y_true: Any) -> np.ndarray:
     return y_true.data if isinstance(y_true, Tensor) else np.asarray(y_true)
 
 
-def _same_rank(name: str, t: np.ndarray, p: Tensor) -> np.ndarray:
+def _same_rank(name: str, t: np.ndarray, p: Tensor | np.ndarray) -> np.ndarray:
     """``t`` reshaped to ``p``'s shape when they differ only by a trailing axis of length one
     (Keras's squeeze-or-expand); any other difference is an error, never a silent broadcast."""
     if t.shape == p.shape:
@@ -77,6 +77,8 @@ def _target(name: str, y_true: Any, p: Tensor) -> Tensor:
             _same_rank(name, y_true.data, p)  # raises unless only a trailing 1 differs
             return y_true.reshape(p.shape)
         return y_true
+    if isinstance(y_true, Tensor) and y_true.shape == p.shape and y_true.dtype == p.dtype:
+        return y_true  # as given, so that its name shows in drawn graphs
     t = _same_rank(name, _target_array(y_true), p)
     if t.dtype != p.dtype:
         t = t.astype(p.dtype)

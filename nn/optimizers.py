@@ -9,6 +9,12 @@ be shared with other arrays), never written. ``zero_grad()`` sets them to None.
 Weight decay is decoupled, as in Keras and AdamW: ``p -= lr * weight_decay * p`` before the
 update.
 
+An optimizer built from ``model.parameters()`` before every layer is built (a layer without
+``input_dim`` makes its parameters on its first call) takes in the model's new parameters at
+the step after they appear, their state starting then; one built from some other list of
+them refuses, at that step, to leave them out (``nn._tracking``). Frozen parameters
+(``trainable = False``) get no gradient, so a step skips them.
+
 When there are several parameters of one dtype, averaging fewer than 20,000 elements, binding
 them to an optimizer makes their ``.data`` views into one flat array (values unchanged), so
 a step costs a handful of numpy calls instead of about ten per parameter. A parameter whose
@@ -25,8 +31,14 @@ import numpy as np
 
 from autograd_core import Tensor, increment_version
 
+from . import _tracking
+
 # Parameters averaging fewer elements than this are updated through one flat buffer.
 _FLAT_MEAN_SIZE = 20_000
+
+# What _bind_flat keeps: the flat values, the flat gradients, each parameter's span, the views
+# the parameters hold, and the optimizer's flat state.
+_Flat = tuple[np.ndarray, np.ndarray, list[tuple[int, int]], list[np.ndarray], tuple]
 
 # --- learning-rate schedules ------------------------------------------------------------------
 
@@ -119,6 +131,10 @@ class Optimizer:
         self.iterations = 0
         self.params: list[Tensor] = []
         self._state: list[tuple] = []
+        self._flat: _Flat | None = None
+        self._owner: Any = None  # the module followed while some layer of it is unbuilt
+        self._seen = _tracking.count()  # parameters made by layers when we last looked
+        _tracking.register(self)
         if params is not None:
             self.bind(params)
 
@@ -138,22 +154,31 @@ class Optimizer:
                 f"{type(self).__name__} expects a list of parameters, such as "
                 f"model.parameters(). Received: a single Tensor"
             )
+        owner = params.module if isinstance(params, _tracking.ParameterList) else None
         params = list(params)
-        if not params:
+        if not params and (owner is None or not _tracking.incomplete(owner)):
             raise ValueError(
                 f"{type(self).__name__} got an empty parameter list; build the "
                 f"model first (give the first layer input_dim)"
             )
         for i, p in enumerate(params):
-            if not isinstance(p, Tensor) or not p.requires_grad:
+            # a frozen parameter (trainable=False) is a float leaf that stopped requiring grad
+            if not isinstance(p, Tensor) or not (
+                p.requires_grad or (p.is_leaf and p.dtype.kind == "f")
+            ):
                 raise TypeError(
                     f"{type(self).__name__}: parameter {i} is not a Tensor that "
                     f"requires grad. Received: {type(p).__name__}"
                 )
         if len({id(p) for p in params}) != len(params):
             raise ValueError(f"{type(self).__name__}: a parameter appears twice in the list")
+        self._owner = owner if owner is not None and _tracking.incomplete(owner) else None
+        self._seen = _tracking.count()
         self.params = params
         self._flat = None
+        self._state = []
+        if not params:
+            return
         dtype = params[0].data.dtype
         sizes = [p.data.size for p in params]
         if (
@@ -185,6 +210,22 @@ class Optimizer:
             for p, (lo, hi) in zip(params, spans, strict=True)
         ]
 
+    def _take_new_parameters(self) -> None:
+        """Add the parameters the followed module made since the last look, keeping the
+        state of the others; raises rather than leave out parameters it should update."""
+        new = _tracking.new_parameters(self, self._seen)
+        self._seen = _tracking.count()
+        if new:
+            owner, kept = self._owner, dict(zip(map(id, self.params), self._state, strict=True))
+            self.bind(self.params + new)
+            self._owner = owner
+            for p, state in zip(self.params, self._state, strict=True):
+                for old, fresh in zip(kept.get(id(p), ()), state, strict=False):
+                    if old is not None and fresh is not None:
+                        fresh[...] = old
+        if self._owner is not None and not _tracking.incomplete(self._owner):
+            self._owner = None  # every layer built: nothing more to follow
+
     def current_lr(self) -> float:
         """The learning rate for the coming step (a schedule is evaluated at ``iterations``)."""
         return float(self.lr(self.iterations)) if callable(self.lr) else self.lr
@@ -196,6 +237,8 @@ class Optimizer:
 
     def step(self) -> None:
         """Update every parameter that has a gradient, in place."""
+        if self._seen != _tracking.count():  # layers made parameters since the last step
+            self._take_new_parameters()
         if not self.params:
             raise ValueError(
                 f"{type(self).__name__}.step: no parameters; pass them to the "
@@ -204,7 +247,8 @@ class Optimizer:
         lr = self.current_lr()
         self.iterations += 1
         wd = lr * self.weight_decay
-        if self._flat is not None and self._step_flat(lr, wd):
+        buffers = self._flat
+        if buffers is not None and self._step_flat(buffers, lr, wd):
             return
         increment_version(*[p for p in self.params if p.grad is not None])
         for p, state in zip(self.params, self._state, strict=True):
@@ -218,10 +262,10 @@ class Optimizer:
                 w *= 1.0 - wd
             self._update(w, g, state, lr)
 
-    def _step_flat(self, lr: float, wd: float) -> bool:
+    def _step_flat(self, buffers: _Flat, lr: float, wd: float) -> bool:
         """One update of the flat buffer; False (nothing done) unless every parameter has a
         gradient and still holds its view (else the per-parameter path runs)."""
-        flat, gflat, spans, views, state = self._flat
+        flat, gflat, spans, views, state = buffers
         params = self.params
         for p, view in zip(params, views, strict=True):
             if p.grad is None or p.data is not view:

@@ -51,8 +51,9 @@ def _fsync_dir(folder: str) -> None:
 
 
 def save_weights(module: Any, path: str | os.PathLike) -> None:
-    """Save ``module``'s parameters to ``path`` (safetensors, keys = ``named_parameters``)."""
-    tensors = {name: np.ascontiguousarray(p.data) for name, p in module.named_parameters()}
+    """Save ``module``'s weights to ``path`` (safetensors, keys = ``named_weights``: the
+    parameters and the buffers, such as BatchNormalization's moving statistics)."""
+    tensors = {name: np.ascontiguousarray(t.data) for name, t in _named_weights(module)}
     if not tensors:
         raise ValueError(
             f"save: {type(module).__name__} has no parameters yet; build it first "
@@ -60,6 +61,12 @@ def save_weights(module: Any, path: str | os.PathLike) -> None:
         )
     data = _st_save(tensors, metadata={"format": _FORMAT})
     atomic_write_bytes(path, data)
+
+
+def _named_weights(module: Any) -> Any:
+    # an nn.Module lists parameters and buffers; anything else with named_parameters, those
+    names = getattr(module, "named_weights", None) or module.named_parameters
+    return names()
 
 
 def read_weights(path: str | os.PathLike) -> dict[str, np.ndarray]:

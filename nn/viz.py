@@ -128,7 +128,7 @@ def draw_model(
         nodesep="0.12",
         ranksep="1.1" if rankdir == "LR" else "0.6",
     )
-    if n_input is not None and max(sizes) <= max_neurons:
+    if n_input is not None and max(n_input, *(i.units for i in infos)) <= max_neurons:
         _neurons(g, infos, n_input, show_weights)
     else:
         _boxes(g, infos, n_input)

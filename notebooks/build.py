@@ -1,15 +1,15 @@
-"""Write the notebooks 01-03 from the cells below and execute them, so that they are
-committed with their outputs (figures inline).
+"""Write the notebooks 01-03, 05 and 06 from the cells below and execute them, so that they
+are committed with their outputs (figures inline).
 
-    python notebooks/build.py            # all three
-    python notebooks/build.py 01 02      # some
+    python notebooks/build.py            # all of them
+    python notebooks/build.py 01 05 06   # some
 
-Run from the repository root; the kernel finds the packages through PYTHONPATH.
+The notebooks import the installed packages: run it with the project installed
+(``pip install -e ".[test]"``), with that environment's Python.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -17,16 +17,11 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from autograd_core.viz import atomic_write
+
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-sys.path.insert(0, str(ROOT))  # for autograd_core.viz.atomic_write, when run as a script
 
 SETUP = """\
-try:
-    import autograd_core  # noqa: F401
-except ImportError:  # a checkout without `pip install -e .`: use the parent folder
-    import sys
-    sys.path.insert(0, "..")
 import numpy as np
 import autograd_core as ag
 from autograd_core import Tensor, draw_graph
@@ -303,7 +298,7 @@ The published result: almost 100% test accuracy. Every figure the texts draw, fr
         + """
 import nn
 from nn import Dense, Sequential, plots
-from nn.demo import EpochTimer
+from nn.callbacks import EpochTimer
 from IPython.display import Image
 nn.set_seed(0)""",
     ),
@@ -366,7 +361,12 @@ test_loss, test_acc = model.evaluate(X_test, y_test, verbose=0)
 print(f"test accuracy: {test_acc:.4f}")""",
     ),
     ("md", "## Loss and accuracy over the epochs"),
-    ("code", "plots.plot_history(history, title='two circles')"),
+    (
+        "md",
+        "The dotted line and the star mark the test result: a test loss close to the validation "
+        "loss means the network has not learnt its training points by heart.",
+    ),
+    ("code", "plots.plot_history(history, title='two circles', test=[test_loss, test_acc])"),
     ("md", "## The decision boundary over the test set"),
     (
         "code",
@@ -402,18 +402,72 @@ f(θ) = 0.1 θ₁² + 2 θ₂². Plain SGD zig-zags across the valley; momentum 
 it; RMSprop and Adam rescale each coordinate.""",
     ),
     ("code", "plots.plot_optimizer_paths()"),
+    ("md", "The same as an animation, one step per frame:"),
+    (
+        "code",
+        "Image(data=plots.animate_optimizer_paths(steps=30, dpi=56), format='gif')",
+    ),
+    (
+        "md",
+        """\
+## Gradient descent on a 1-D cost
+
+w ← w − α J′(w): each step goes down the slope of the tangent, by α times its slope, so the
+steps shrink as the curve flattens towards the minimum. J′ comes from `backward`.""",
+    ),
+    ("code", "Image(data=plots.animate_gradient_descent(steps=10), format='gif')"),
+    (
+        "md",
+        """\
+## A single neuron, with its trained numbers
+
+The first neuron of the first layer on one test point: z = w₁x₁ + w₂x₂ + b, a = relu(z).""",
+    ),
+    ("code", "plots.plot_neuron(model.layers[0], X_test[0])"),
+    (
+        "md",
+        """\
+## A layer in matrix form
+
+The second layer on a batch of 32 examples, as the textbooks write it: one column per
+example, Z = W·A_prev + b, A = g(Z). nn stores each example as a row (Z = X @ kernel + bias),
+the same product transposed.""",
+    ),
+    ("code", "plots.plot_layer_matrices(model.layers[1], batch_size=32)"),
+    (
+        "md",
+        """\
+## Forward, then backward, layer by layer
+
+One test point goes forward (each neuron shows its activation aˡ), the loss is computed, and
+the gradients come back (each neuron shows δˡ = ∂L/∂zˡ, from δᴸ = ŷ − y at the output to the
+first layer, through δˡ = (Wˡ⁺¹)ᵀ δˡ⁺¹ ⊙ g′(zˡ)).""",
+    ),
+    (
+        "code",
+        """\
+frames = plots.backprop_frames(model, X_test[:1], y_test[:1])
+y_hat = frames.a[-1][0, 0]
+print(f"ŷ = {y_hat:.4f}, y = {y_test[0, 0]}, δ at the output = {frames.delta[-1][0, 0]:.4f}"
+      f" = ŷ − y")
+assert np.isclose(frames.delta[-1][0, 0], y_hat - y_test[0, 0], atol=1e-6)
+Image(data=plots.animate_backprop(model, X_test[:1], y_test[:1], dpi=64), format="gif")""",
+    ),
     (
         "md",
         """\
 ## The computation graph of the loss
 
-The loss on a batch of 8 test points, each Dense layer a cluster, every tensor coloured by its
-gradient norm. Collapsed, each layer is one box listing its parameters.""",
+The loss on a batch of 8 test points, the inputs named `X` and `y`, each Dense layer a cluster,
+every tensor coloured by its gradient norm. Each layer is one fused operation here
+(`linear_relu`); collapsed, each layer is one box listing its parameters.""",
     ),
     (
         "code",
         """\
-loss = nn.losses.binary_crossentropy(y_test[:8], model(Tensor(X_test[:8])))
+X8 = Tensor(X_test[:8], name="X")
+y8 = Tensor(y_test[:8].astype(np.float32), name="y")
+loss = nn.losses.binary_crossentropy(y8, model(X8))
 loss.name = "loss"
 with ag.record_gradients(loss):
     loss.backward()
@@ -421,6 +475,25 @@ model.zero_grad()
 draw_graph(loss, show_grad=True)""",
     ),
     ("code", "draw_graph(loss, show_grad=True, collapse_layers=True)"),
+    (
+        "md",
+        """\
+## The chain rule, op by op
+
+Inside `nn.unfused()` each Dense layer records its three steps, `matmul`, `add` and its
+activation, as the textbooks write them; the gradients are the same. On two points, the
+walkthrough shows the gradient arriving at each op, the local derivative it applies, and what
+it hands on: at the sigmoid, the arriving gradient times σ(1 − σ) gives (ŷ − y)/m.""",
+    ),
+    (
+        "code",
+        """\
+with nn.unfused():
+    loss = nn.losses.binary_crossentropy(y8[:2], model(X8[:2]))
+loss.name = "loss"
+ag.explain_backward(loss, max_values=2)""",
+    ),
+    ("code", "draw_graph(loss)"),
 ]
 
 NB3 = [
@@ -441,7 +514,7 @@ one-hot labels. Published MLP baselines on Fashion-MNIST reach 0.87-0.89 test ac
 import time
 import nn
 from nn import Dense, Sequential, plots
-from nn.demo import EpochTimer
+from nn.callbacks import EpochTimer
 nn.set_seed(0)""",
     ),
     (
@@ -482,24 +555,23 @@ model.draw()""",
     (
         "md",
         """\
-## Training: accuracy and time per epoch
+## Training: the log, one line per epoch, and the time
 
-The seconds depend on the machine and on what else runs on it (numpy's matrix products do
-the work: about 0.2 GFLOP per batch of 128).""",
+A tenth of the training images, drawn at random, is held out (`validation_split=0.1`): when
+the validation loss stops falling while the training loss still does, the network starts to
+learn its training images by heart. The log is one line per epoch (a bar redrawing itself
+is for terminals only). The seconds depend on the machine and on what else runs on it
+(numpy's matrix products do the work: about 0.2 GFLOP per batch of 128).""",
     ),
     (
         "code",
         """\
 timer = EpochTimer()
 start = time.perf_counter()
-history = model.fit(train_images, train_labels, epochs=5, batch_size=128, verbose=0,
-                    callbacks=[timer])
+history = model.fit(train_images, train_labels, epochs=5, batch_size=128,
+                    validation_split=0.1, seed=0, callbacks=[timer])
 total = time.perf_counter() - start
-h = history.history
-print("epoch  loss    accuracy  seconds")
-for e in range(5):
-    print(f"{e + 1:>5}  {h['loss'][e]:.4f}  {h['accuracy'][e]:.4f}    {timer.seconds[e]:.1f}")
-print(f"total {total:.1f} s")""",
+print(f"seconds per epoch: {[round(t, 1) for t in timer.seconds]}, total {total:.1f} s")""",
     ),
     (
         "code",
@@ -507,7 +579,11 @@ print(f"total {total:.1f} s")""",
 test_loss, test_acc = model.evaluate(test_images, test_labels, verbose=0)
 print(f"test accuracy: {test_acc:.4f}   (published MLP baselines: 0.87-0.89)")""",
     ),
-    ("code", "plots.plot_history(history, title='Fashion-MNIST, 784-512-10')"),
+    (
+        "code",
+        "plots.plot_history(history, title='Fashion-MNIST, 784-512-10', "
+        "test=[test_loss, test_acc])",
+    ),
     ("md", "## Where it goes wrong: the confusion matrix"),
     (
         "code",
@@ -546,10 +622,239 @@ draw_graph(loss, show_grad=True)""",
     ),
 ]
 
+
+# --- 05 and 06: the exercises and their solutions, from the same cells --------------------------
+
+EXERCISE_SETUP = """\
+%matplotlib inline
+import numpy as np
+from matplotlib.figure import Figure
+import nn
+from autograd_core import Tensor, check_manual_grad
+np.set_printoptions(precision=4, suppress=True)
+rng = np.random.default_rng(0)
+
+
+def sigmoid(z):
+    return 1 / (1 + np.exp(-z))"""
+
+# Each exercise: its text, the function given (written with Tensors), a first attempt at the
+# gradient (wrong, as a student might write it), the right one, and the check.
+EXERCISES = [
+    {
+        "md": """\
+## (a) The sigmoid: σ′(z) = σ(z)(1 − σ(z))
+
+σ(z) = 1 / (1 + e⁻ᶻ). Summed over a vector z, the gradient of Σ σ(zᵢ) is σ′ elementwise.
+Derive σ′ with the chain rule: σ = u⁻¹ with u = 1 + e⁻ᶻ.""",
+        "given": """\
+z = rng.standard_normal(5)
+
+
+def f(z):
+    return z.sigmoid().sum()""",
+        "wrong": """\
+def my_grad(z):
+    # d/dz u⁻¹ = -u⁻² du/dz, and du/dz = e⁻ᶻ
+    return -np.exp(-z) / (1 + np.exp(-z)) ** 2""",
+        "right": """\
+def my_grad(z):
+    # d/dz u⁻¹ = -u⁻² du/dz, and du/dz = -e⁻ᶻ (the chain rule once more, through -z):
+    # e⁻ᶻ / (1 + e⁻ᶻ)² = σ(z) (1 − σ(z))
+    s = sigmoid(z)
+    return s * (1 - s)""",
+        "check": "check_manual_grad(f, my_grad, [z])",
+        "after": (
+            "Your σ′ against the one `backward` computes, over z from −5 to 5:",
+            """\
+zs = np.linspace(-5, 5, 201)
+t = Tensor(zs, requires_grad=True)
+f(t).backward()
+fig = Figure(figsize=(5.5, 3.2), layout="constrained")
+ax = fig.subplots()
+ax.plot(zs, sigmoid(zs), color="#999999", label="σ(z)")
+ax.plot(zs, t.grad, lw=4, alpha=0.4, label="σ′(z) from backward")
+ax.plot(zs, my_grad(zs), "--", label="your σ′(z)")
+ax.set(xlabel="z")
+ax.grid(alpha=0.3)
+ax.legend(fontsize=8)
+fig""",
+        ),
+    },
+    {
+        "md": """\
+## (b) Binary cross-entropy through a sigmoid: ∂L/∂z = (ŷ − y)/m
+
+L = −(1/m) Σ [y log ŷ + (1 − y) log(1 − ŷ)] with ŷ = σ(z), for m examples.""",
+        "given": """\
+m = 6
+z = rng.standard_normal(m)  # the logits of m examples
+y = np.array([0.0, 1.0, 1.0, 0.0, 1.0, 0.0])
+
+
+def bce(z):
+    y_hat = z.sigmoid()
+    return -(y * y_hat.log() + (1 - y) * (1 - y_hat).log()).mean()""",
+        "wrong": """\
+def my_grad(z):
+    # ∂L/∂ŷ · ∂ŷ/∂z = (ŷ − y) / (ŷ (1 − ŷ)) · ŷ (1 − ŷ) = ŷ − y
+    return sigmoid(z) - y""",
+        "right": """\
+def my_grad(z):
+    # ∂L/∂ŷ · ∂ŷ/∂z = (ŷ − y) / (ŷ (1 − ŷ)) · ŷ (1 − ŷ), and the mean brings 1/m
+    return (sigmoid(z) - y) / m""",
+        "check": "check_manual_grad(bce, my_grad, [z])",
+    },
+    {
+        "md": """\
+## (c) Softmax with cross-entropy: ∂L/∂z = ŷ − y
+
+For one example with one-hot y: L = −Σⱼ yⱼ log ŷⱼ with ŷ = softmax(z).""",
+        "given": """\
+z = rng.standard_normal(4)  # the logits of one example
+y = np.array([0.0, 0.0, 1.0, 0.0])  # one-hot: the true class is 2
+
+
+def cross_entropy(z):
+    return -(y * z.log_softmax()).sum()""",
+        "wrong": """\
+def my_grad(z):
+    y_hat = np.exp(z) / np.exp(z).sum()
+    # L = -log ŷₖ for the true class k, and ∂(-log ŷₖ)/∂zⱼ = ŷⱼ − 1
+    return y_hat - 1""",
+        "right": """\
+def my_grad(z):
+    y_hat = np.exp(z) / np.exp(z).sum()
+    # ∂(-log ŷₖ)/∂zⱼ = ŷⱼ − 1 for j = k, and ŷⱼ for the other classes: ŷ − y
+    return y_hat - y""",
+        "check": "check_manual_grad(cross_entropy, my_grad, [z])",
+    },
+    {
+        "md": """\
+## (d) One Dense layer: ∂L/∂W, ∂L/∂b, ∂L/∂x
+
+a = tanh(x W + b) for a batch x of 8 examples (one per row, W of shape (inputs, units), as
+`nn.Dense`'s kernel), and L = ½ Σ (a − T)². With δ = ∂L/∂z = (a − T) ⊙ (1 − a²):
+∂L/∂x = δ Wᵀ, ∂L/∂W = xᵀ δ, ∂L/∂b = Σ over the examples of δ.""",
+        "given": """\
+x = rng.standard_normal((8, 3))
+W = rng.standard_normal((3, 2))
+b = rng.standard_normal(2)
+T = rng.standard_normal((8, 2))  # the targets
+
+
+def dense_loss(x, W, b):
+    a = (x @ W + b).tanh()
+    return 0.5 * ((a - T) ** 2).sum()""",
+        "wrong": """\
+def my_grad(x, W, b):
+    a = np.tanh(x @ W + b)
+    delta = (a - T) * (1 - a**2)  # ∂L/∂z, one row per example
+    return delta @ W.T, delta.T @ x, delta.sum(axis=0)""",
+        "right": """\
+def my_grad(x, W, b):
+    a = np.tanh(x @ W + b)
+    delta = (a - T) * (1 - a**2)  # ∂L/∂z, one row per example
+    return delta @ W.T, x.T @ delta, delta.sum(axis=0)  # xᵀ δ has W's shape (3, 2)""",
+        "check": "check_manual_grad(dense_loss, my_grad, [x, W, b])",
+    },
+    {
+        "md": """\
+## (e) Backpropagation: the δ-rule on Higham & Higham's network
+
+The 2-2-3-2 sigmoid network of Higham & Higham (SIAM Review, 2019) and its 10 points, one per
+column: zˡ = Wˡ aˡ⁻¹ + bˡ, aˡ = σ(zˡ), cost C = (1/N) Σᵢ ½ ‖yᵢ − a⁴(xᵢ)‖². By hand:
+
+- δ⁴ = (a⁴ − y) ⊙ σ′(z⁴) / N, the 1/N of the mean
+- δˡ = (Wˡ⁺¹)ᵀ δˡ⁺¹ ⊙ σ′(zˡ), with σ′(z) = a (1 − a)
+- ∂C/∂Wˡ = δˡ (aˡ⁻¹)ᵀ and ∂C/∂bˡ = δˡ, for each point: over the N points, summed""",
+        "given": """\
+X, labels = nn.datasets.higham_points()  # the paper's 10 points
+X = X.astype(np.float64).T  # (2, 10): one column per point
+Y = np.eye(2)[labels].T  # class A -> (1, 0), class B -> (0, 1)
+N = X.shape[1]
+r = np.random.default_rng(5000)  # weights and biases drawn as 0.5 randn, as in the paper
+W2, b2 = 0.5 * r.standard_normal((2, 2)), 0.5 * r.standard_normal((2, 1))
+W3, b3 = 0.5 * r.standard_normal((3, 2)), 0.5 * r.standard_normal((3, 1))
+W4, b4 = 0.5 * r.standard_normal((2, 3)), 0.5 * r.standard_normal((2, 1))
+
+
+def cost(W2, b2, W3, b3, W4, b4):
+    a = Tensor(X)
+    for W, b in ((W2, b2), (W3, b3), (W4, b4)):
+        a = (W @ a + b).sigmoid()
+    return (0.5 * ((Y - a) ** 2).sum(axis=0)).mean()""",
+        "wrong": """\
+def backprop(W2, b2, W3, b3, W4, b4):
+    a1 = X
+    a2 = sigmoid(W2 @ a1 + b2)
+    a3 = sigmoid(W3 @ a2 + b3)
+    a4 = sigmoid(W4 @ a3 + b4)
+    d4 = (a4 - Y) * a4 * (1 - a4) / N
+    d3 = (W4.T @ d4) * a3 * (1 - a3)
+    d2 = (W3.T @ d3) * a2 * (1 - a2)
+    # ∂C/∂Wˡ = δˡ (aˡ⁻¹)ᵀ (the product sums over the points), ∂C/∂bˡ = δˡ
+    return d2 @ a1.T, d2, d3 @ a2.T, d3, d4 @ a3.T, d4""",
+        "right": """\
+def backprop(W2, b2, W3, b3, W4, b4):
+    a1 = X
+    a2 = sigmoid(W2 @ a1 + b2)
+    a3 = sigmoid(W3 @ a2 + b3)
+    a4 = sigmoid(W4 @ a3 + b4)
+    d4 = (a4 - Y) * a4 * (1 - a4) / N
+    d3 = (W4.T @ d4) * a3 * (1 - a3)
+    d2 = (W3.T @ d3) * a2 * (1 - a2)
+    # ∂C/∂Wˡ = δˡ (aˡ⁻¹)ᵀ (the product sums over the points); ∂C/∂bˡ: δˡ summed over them
+    def sum_points(d):
+        return d.sum(axis=1, keepdims=True)
+
+    return d2 @ a1.T, sum_points(d2), d3 @ a2.T, sum_points(d3), d4 @ a3.T, sum_points(d4)""",
+        "check": "check_manual_grad(cost, backprop, [W2, b2, W3, b3, W4, b4])",
+    },
+]
+
+
+def exercise_cells(solutions: bool) -> list:
+    """The cells of notebook 05 (first attempts, for the checker to explain) or 06 (the
+    solutions)."""
+    if solutions:
+        intro = """\
+# 6. Solutions: every hand-derived gradient, checked by the engine
+
+The same five exercises as in notebook 05, with the right gradients: each check agrees with
+`backward` and with finite differences. Compare each answer cell with the first attempt in
+05 and with what the checker said about it."""
+    else:
+        intro = """\
+# 5. Exercises: derive the gradient, let the engine check it
+
+Each exercise gives a function written with Tensors (the engine differentiates it) and asks
+for its gradient derived by hand, written with numpy. `check_manual_grad(f, my_grad, inputs)`
+compares your gradient with `backward` and with central differences, and says which input and
+element differ, the three values, by how much, and what the pattern suggests.
+
+Each answer cell below holds a plausible **first attempt, with a mistake**: run the check, read
+what it says, and correct the cell. The solutions are in notebook 06."""
+    cells = [("md", intro), ("code", EXERCISE_SETUP)]
+    for ex in EXERCISES:
+        cells += [
+            ("md", ex["md"]),
+            ("code", ex["given"]),
+            ("md", "Your gradient:" if not solutions else "The gradient:"),
+            ("code", ex["right" if solutions else "wrong"]),
+            ("code", ex["check"]),
+        ]
+        if "after" in ex:
+            cells += [("md", ex["after"][0]), ("code", ex["after"][1])]
+    return cells
+
+
 NOTEBOOKS = {
     "01": ("01_autograd_from_scratch.ipynb", NB1),
     "02": ("02_two_circles.ipynb", NB2),
     "03": ("03_fashion_mnist.ipynb", NB3),
+    "05": ("05_exercises.ipynb", exercise_cells(solutions=False)),
+    "06": ("06_solutions.ipynb", exercise_cells(solutions=True)),
 }
 
 
@@ -571,28 +876,19 @@ def make(cells: list) -> nbformat.NotebookNode:
 
 def execute(nb: nbformat.NotebookNode, timeout: int = 900) -> nbformat.NotebookNode:
     """Run every cell in a scratch folder (nothing is written into the repository)."""
-    env_path = os.environ.get("PYTHONPATH", "")
-    os.environ["PYTHONPATH"] = str(ROOT) + (os.pathsep + env_path if env_path else "")
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            NotebookClient(
-                nb,
-                timeout=timeout,
-                kernel_name="python3",
-                record_timing=False,
-                resources={"metadata": {"path": tmp}},
-            ).execute()
-    finally:
-        os.environ["PYTHONPATH"] = env_path
-        if not env_path:
-            del os.environ["PYTHONPATH"]
+    with tempfile.TemporaryDirectory() as tmp:
+        NotebookClient(
+            nb,
+            timeout=timeout,
+            kernel_name="python3",
+            record_timing=False,
+            resources={"metadata": {"path": tmp}},
+        ).execute()
     return nb
 
 
 def write(nb: nbformat.NotebookNode, path: Path) -> None:
     """Write atomically."""
-    from autograd_core.viz import atomic_write
-
     atomic_write(path, nbformat.writes(nb) + "\n")
 
 

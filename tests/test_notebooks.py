@@ -61,11 +61,42 @@ def test_notebook_executes(path, tmp_path, monkeypatch):
 
     if "fashion" in path.name and not _fashion_available():
         pytest.skip("Fashion-MNIST files not installed (Debian package dataset-fashion-mnist)")
-    # the kernel is a separate process: it finds the packages through PYTHONPATH
-    old = os.environ.get("PYTHONPATH")
-    monkeypatch.setenv("PYTHONPATH", str(ROOT) + (os.pathsep + old if old else ""))
+    # the kernel imports the installed packages: no path is added for it
+    monkeypatch.delenv("PYTHONPATH", raising=False)
     nb = nbformat.read(path, as_version=4)
     NotebookClient(
         nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
     ).execute()
     assert not [o for o in _outputs(nb) if o.output_type == "error"]
+
+
+def _text(path) -> str:
+    nb = nbformat.read(path, as_version=4)
+    return "\n".join(
+        o.get("text", "") or o.get("data", {}).get("text/plain", "") for o in _outputs(nb)
+    )
+
+
+def test_the_exercises_are_explained_and_the_solutions_agree():
+    exercises = _text(ROOT / "notebooks" / "05_exercises.ipynb")
+    solutions = _text(ROOT / "notebooks" / "06_solutions.ipynb")
+    assert exercises.count("✗ check_manual_grad(") == 5 and "✓" not in exercises
+    assert solutions.count("✓ check_manual_grad(") == 5 and "✗" not in solutions
+    for hint in (
+        "the sign is flipped",  # (a) the chain rule's minus lost
+        "Is a 1/6 missing?",  # (b) the mean over m
+        "each off by the same -1",  # (c) ŷ − 1 instead of ŷ − y
+        "transposed",  # (d) δᵀ x instead of xᵀ δ
+        "summed over axis 1 it is right",  # (e) a bias's gradient not summed over the points
+    ):
+        assert hint in exercises, hint
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "notebooks").glob("*.ipynb")), ids=lambda p: p.stem)
+def test_saved_outputs_are_whole_lines(path):
+    # a progress bar redrawn with carriage returns would be saved as fragments
+    assert "\r" not in _text(path)
+    if "fashion" in path.name:
+        epochs = [line for line in _text(path).splitlines() if line.startswith("Epoch ")]
+        assert [line.split(" - ")[0] for line in epochs] == [f"Epoch {k}/5" for k in range(1, 6)]
+        assert all(" - val_loss: " in line for line in epochs)

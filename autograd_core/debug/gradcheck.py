@@ -20,6 +20,9 @@ from ..grad_mode import enable_grad, no_grad
 from ..graph import backward_order, is_plumbing, node_outputs
 from ..tensor import Tensor, _make
 from .anomaly import detect_anomaly, where_created
+from .numeric import Diffs as _Diffs
+from .numeric import Pattern, factor_meaning, find_pattern
+from .numeric import differences as _differences
 
 _F64 = np.dtype(np.float64)
 # Tolerances at least this loose where a computation runs in a lower precision.
@@ -47,6 +50,7 @@ class Mismatch:
     rtol: float
     eps: float
     hint: str = ""
+    pattern: Pattern | None = None  # the kind of mistake, when recognisable
 
     def value_line(self) -> str:
         """``analytic ...  numeric ...  abs err ... > atol ... + rtol ... * |numeric|``."""
@@ -61,14 +65,12 @@ def _fmt_rel(r: float) -> str:
     return "inf" if not np.isfinite(r) else f"{r:.2e}"
 
 
-@dataclass
-class _Diffs:
-    """Central and one-sided differences of one scalar projection, per element."""
-
-    central: np.ndarray
-    left: np.ndarray
-    right: np.ndarray
-    noise: np.ndarray  # rounding noise of the differences, from the size of the terms
+def _axis_sizes(shape: tuple) -> list[tuple[int, str]]:
+    """The input's axis lengths, for reading a constant factor as a missing 1/m."""
+    out = [(int(k), f"the length of axis {i} of the input") for i, k in enumerate(shape)]
+    if len(shape) > 1:
+        out.append((int(np.prod(shape)), "the number of elements of the input"))
+    return out
 
 
 def _compare(
@@ -115,7 +117,8 @@ def _compare(
         rtol,
         eps,
     )
-    m.hint = _hint(a, n, bad, tol, kink, undefined, flat)
+    m.pattern = find_pattern(a, n, bad, tol, flat, undefined)
+    m.hint = _hint(m.pattern, _axis_sizes(x.shape))
     if kink.flat[flat]:
         m.hint = (
             f"the one-sided slopes differ there ({float(d.left.flat[flat]):.6g} from the left, "
@@ -125,77 +128,25 @@ def _compare(
     return m, kink & ~(err <= tol)
 
 
-def _hint(
-    a: np.ndarray,
-    n: np.ndarray,
-    bad: np.ndarray,
-    tol: np.ndarray,
-    kink: np.ndarray,
-    undefined: np.ndarray,
-    flat: int,
-) -> str:
-    """A short guess at the kind of mistake, from the pattern of the disagreement."""
-    if undefined.flat[flat]:
+def _hint(pattern: Pattern | None, sizes: list) -> str:
+    """A short guess at the kind of mistake, in gradcheck's words."""
+    kind = pattern.kind if pattern is not None else ""
+    if kind == "undefined":
         return "the numerical derivative is not finite there (the function is undefined at x ± eps)"
-    if not np.any(a):
+    if kind == "zero":
         return "the analytic gradient is zero everywhere: the backward returned None or zeros"
-    if a.ndim >= 2:
-        t = np.swapaxes(a, -1, -2)
-        if t.shape == n.shape and np.all(np.abs(t - n) <= tol):
-            return "the values are right but transposed (the last two axes are swapped)"
-    big = np.abs(n) > 10 * tol
-    if big.sum() >= 2:
-        ratio = a[big] / n[big]
-        r = float(np.median(ratio))
-        if np.all(np.abs(ratio - r) <= 1e-3 * max(abs(r), 1e-3)):
-            if abs(r + 1.0) < 1e-3:
-                return "analytic = -numeric at every element: the sign is flipped"
-            return f"analytic = {r:.4g} x numeric at every element: a constant factor is wrong"
-    n_bad = int(bad.sum())
-    if n_bad == 1 and a.size > 1:
+    if kind == "transposed":
+        return "the values are right but transposed (the last two axes are swapped)"
+    if kind == "sign":
+        return "analytic = -numeric at every element: the sign is flipped"
+    if kind == "factor" and pattern is not None:
+        r = pattern.factor
+        meaning = factor_meaning(r, sizes)
+        text = f"analytic = {r:.4g} x numeric at every element: a constant factor is wrong"
+        return f"{text}; {meaning}" if meaning else text
+    if pattern is not None and pattern.n_bad == 1 and pattern.n_total > 1:
         return "only this element is wrong; all the others agree"
     return ""
-
-
-def _differences(
-    outputs: Callable[[], np.ndarray],
-    x: np.ndarray,
-    step: Any,
-    v: np.ndarray,
-    o0: np.ndarray,
-    out_eps: float | None,
-) -> _Diffs:
-    """Perturb each element of ``x`` (in place, then restored) by ±step and difference the
-    flat float64 vector ``outputs()``, projected on ``v``.
-
-    Outputs are differenced before they are weighted and summed, so outputs that do not move
-    cancel exactly. ``out_eps`` (the outputs' machine epsilon) sets a noise floor from the
-    rounding of the outputs; None means no floor (the strict top-level check).
-    """
-    central = np.empty(x.shape)
-    left = np.empty(x.shape)
-    right = np.empty(x.shape)
-    noise = np.zeros(x.shape)
-    flat = x.reshape(-1)
-    if not np.shares_memory(flat, x):
-        raise ValueError("_differences needs a C-contiguous array to perturb in place")
-    steps = np.broadcast_to(np.asarray(step, dtype=np.float64), x.shape).reshape(-1)
-    size = float(np.abs(v) @ np.abs(o0)) if out_eps is not None else 0.0
-    for j in range(flat.size):
-        orig, h = flat[j], steps[j]
-        flat[j] = orig + h
-        plus = outputs()
-        flat[j] = orig - h
-        minus = outputs()
-        flat[j] = orig
-        central.flat[j] = v @ (plus - minus) / (2 * h)
-        right.flat[j] = v @ (plus - o0) / h
-        left.flat[j] = v @ (o0 - minus) / h
-        if out_eps is not None:
-            # NOTE: any output may have absorbed a change below its own rounding, not only
-            # those that visibly moved, so the floor counts every output.
-            noise.flat[j] = 4 * out_eps * size / h
-    return _Diffs(central, left, right, noise)
 
 
 # --- the report -------------------------------------------------------------------------------
@@ -601,7 +552,8 @@ def _gradcheck(
 
     def outputs() -> np.ndarray:
         with np.errstate(all="ignore"), enable_grad() if record else no_grad():
-            return np.asarray(_call(f, args, name).data, dtype=np.float64).reshape(-1)
+            # a copy: f may return an input itself, whose array is being perturbed in place
+            return np.array(_call(f, args, name).data, dtype=np.float64).reshape(-1)
 
     o0 = np.asarray(out.data, dtype=np.float64).reshape(-1)
     report = GradcheckReport(name, True, out, tuple(args), eps, atol, rtol, notes=notes)

@@ -22,27 +22,35 @@ def normalize_axes(axis: Any, ndim: int, name: str, shape: tuple) -> tuple[int, 
         raise AxisError(
             f"{name}: axis must be None, an integer or a tuple of integers. Received: axis={axis!r}"
         )
+    if ndim == 0:
+        # NOTE: as numpy's reductions, a 0-d tensor takes axis 0 or -1 (it has nothing to
+        # reduce): no axes at all
+        for a in axes:
+            if not isinstance(a, int) or a not in (0, -1):
+                raise AxisError(
+                    f"{name}: axis {a!r} is out of range for a 0-d tensor (valid axes are 0 and -1)"
+                )
+        return ()
     out = []
     for a in axes:
-        if (
-            not isinstance(a, int)
-            or not -ndim <= a < max(ndim, 1)
-            or (ndim == 0 and a not in (0, -1))
-        ):
+        if not isinstance(a, int) or not -ndim <= a < ndim:
             raise AxisError(
                 f"{name}: axis {a!r} is out of range for a tensor of shape {tuple(shape)} "
                 f"(valid axes are {-ndim} to {ndim - 1})"
             )
-        out.append(a % ndim if ndim else 0)
+        out.append(a % ndim)
     if len(set(out)) != len(out):
         raise AxisError(f"{name}: repeated axis in {axis!r}")
     return tuple(sorted(out))
 
 
-def normalize_axis(axis: int, ndim: int, name: str, shape: tuple) -> int:
-    """A single axis, negatives allowed, as a non-negative int."""
+def normalize_axis(axis: int, ndim: int, name: str, shape: tuple, scalar_ok: bool = False) -> int:
+    """A single axis, negatives allowed, as a non-negative int. With ``scalar_ok``, a 0-d
+    tensor takes axis 0 or -1 (as numpy's ``squeeze``, ``cumsum`` or ``take`` do), given as 0."""
     if _is_int(axis):
         axis = int(axis)  # a numpy integer (from np.argmax, np.arange) is accepted too
+    if scalar_ok and ndim == 0 and isinstance(axis, int) and axis in (0, -1):
+        return 0
     if not isinstance(axis, int) or not -ndim <= axis < ndim:
         raise AxisError(
             f"{name}: axis {axis!r} is out of range for a tensor of shape {tuple(shape)} "

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import numpy as np
 
 from ..dtypes import as_float
 from ..op import Tensor, _make, op
 from ._axes import normalize_axis
+from .elementwise import absolute, exp, where
+from .special import erf
 
 Array = np.ndarray
 
@@ -118,10 +123,172 @@ def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
     """exp(x) / sum(exp(x)) along ``axis``, max-shifted so it never overflows."""
     x = x if isinstance(x, Tensor) else Tensor(x)
-    return _softmax(x, axis=normalize_axis(axis, x.ndim, "softmax", x.shape))
+    return _softmax(x, axis=normalize_axis(axis, x.ndim, "softmax", x.shape, scalar_ok=True))
 
 
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     """log(softmax(x)) along ``axis``, computed as x - logsumexp(x)."""
     x = x if isinstance(x, Tensor) else Tensor(x)
-    return _log_softmax(x, axis=normalize_axis(axis, x.ndim, "log_softmax", x.shape))
+    axis = normalize_axis(axis, x.ndim, "log_softmax", x.shape, scalar_ok=True)
+    return _log_softmax(x, axis=axis)
+
+
+# --- more activations (Keras's and PyTorch's) --------------------------------------------------
+
+_SQRT_HALF = math.sqrt(0.5)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_GELU_CUBIC = 0.044715
+# SELU's constants, from Klambauer et al. (2017), as in PyTorch and Keras
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+@op("gelu")
+def _gelu(x: Array, approximate: bool = False) -> Array:
+    if approximate:
+        inner = _SQRT_2_OVER_PI * (x + _GELU_CUBIC * (x * x * x))
+        return 0.5 * x * (1.0 + np.tanh(inner))
+    return 0.5 * x * (1.0 + erf.forward(x * _SQRT_HALF))
+
+
+@_gelu.vjp
+def _(g: Tensor, out: Tensor, x: Tensor, approximate: bool = False) -> tuple:
+    if approximate:
+        # gelu = x/2 (1 + t), t = tanh(k (x + c x**3)):
+        # d/dx = (1 + t)/2 + x/2 (1 - t**2) k (1 + 3 c x**2)
+        x2 = x * x
+        t = tanh((x + x2 * x * _GELU_CUBIC) * _SQRT_2_OVER_PI)
+        slope = (1.0 - t * t) * ((1.0 + x2 * (3.0 * _GELU_CUBIC)) * _SQRT_2_OVER_PI)
+        return (g * ((1.0 + t) * 0.5 + x * slope * 0.5),)
+    # gelu = x Phi(x):  d/dx = Phi(x) + x phi(x), Phi the normal CDF, phi its density
+    cdf = (1.0 + erf(x * _SQRT_HALF)) * 0.5
+    pdf = exp(-(x * x) * 0.5) * _INV_SQRT_2PI
+    return (g * (cdf + x * pdf),)
+
+
+def gelu(x: Any, approximate: bool = False) -> Tensor:
+    """Gaussian error linear unit x * Phi(x), Phi the standard normal CDF (with the erf);
+    ``approximate=True`` gives the tanh form, as PyTorch's ``approximate="tanh"``."""
+    if isinstance(approximate, str):  # PyTorch spells it "none" / "tanh"
+        if approximate not in ("none", "tanh"):
+            raise ValueError(
+                f"gelu expects approximate=False/True (or 'none'/'tanh'). "
+                f"Received: approximate={approximate!r}"
+            )
+        approximate = approximate == "tanh"
+    return _gelu(x, approximate=True) if approximate else _gelu(x)
+
+
+@op("silu")
+def silu(x: Array) -> Array:
+    """Elementwise x * sigmoid(x) (also called swish)."""
+    return x * _stable_sigmoid(x)
+
+
+@silu.vjp
+def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
+    # d(x s)/dx = s + x s (1 - s) = s (1 + x (1 - s)),  s = sigmoid(x)
+    s = sigmoid(x)
+    return (g * (s * (1.0 + x * (1.0 - s))),)
+
+
+swish = silu
+
+
+@op("elu")
+def _elu(x: Array, alpha: float = 1.0) -> Array:
+    # NOTE: expm1 of the negative part only: exp() of a large positive x would overflow
+    # (and warn) in the branch np.where throws away.
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+
+
+@_elu.vjp
+def _(g: Tensor, out: Tensor, x: Tensor, alpha: float = 1.0) -> tuple:
+    # d elu/dx = 1 for x > 0, else alpha * exp(x)   (alpha at x == 0, as PyTorch)
+    positive = x.data > 0
+    return (g * where(positive, 1.0, exp(where(positive, 0.0, x)) * alpha),)
+
+
+def elu(x: Any, alpha: float = 1.0) -> Tensor:
+    """Exponential linear unit: x for x > 0, else alpha * (exp(x) - 1)."""
+    return _elu(x, alpha=float(alpha)) if alpha != 1.0 else _elu(x)
+
+
+@op("selu")
+def selu(x: Array) -> Array:
+    """Scaled ELU, scale * elu(x, alpha) with the self-normalising constants."""
+    return _SELU_SCALE * np.where(x > 0, x, _SELU_ALPHA * np.expm1(np.minimum(x, 0)))
+
+
+@selu.vjp
+def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
+    # d selu/dx = scale for x > 0, else scale * alpha * exp(x)
+    positive = x.data > 0
+    slope = where(positive, _SELU_SCALE, exp(where(positive, 0.0, x)) * (_SELU_SCALE * _SELU_ALPHA))
+    return (g * slope,)
+
+
+@op("softsign")
+def softsign(x: Array) -> Array:
+    """Elementwise x / (1 + |x|)."""
+    return x / (1.0 + np.abs(x))
+
+
+@softsign.vjp
+def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
+    # d softsign/dx = 1 / (1 + |x|)**2
+    d = absolute(x) + 1.0
+    return (g / (d * d),)
+
+
+@op("log_sigmoid")
+def log_sigmoid(x: Array) -> Array:
+    """Elementwise log(sigmoid(x)) = -softplus(-x), stable for large |x|."""
+    # NOTE: min(x, 0) - log1p(exp(-|x|)): exp never sees a positive argument, and
+    # log(sigmoid(x)) would give log(0) = -inf for x << 0
+    return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+
+
+@log_sigmoid.vjp
+def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
+    # d log(sigmoid(x))/dx = 1 - sigmoid(x) = sigmoid(-x)  (exactly 0 or 1 at |x| = 1e4)
+    return (g * sigmoid(-x),)
+
+
+@op("hard_sigmoid")
+def hard_sigmoid(x: Array) -> Array:
+    """Piecewise-linear sigmoid, Keras 3's: relu6(x + 3) / 6 (0 below -3, 1 above 3)."""
+    return np.minimum(np.maximum(x + 3.0, 0), 6.0) / 6.0
+
+
+@hard_sigmoid.vjp
+def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
+    # d/dx = 1/6 for -3 < x < 3, else 0   NOTE: 0 at the corners, as PyTorch's hardsigmoid
+    inside = (x.data > -3.0) & (x.data < 3.0)
+    return (g * _make((inside / 6.0).astype(g.dtype)),)
+
+
+@op("relu6")
+def relu6(x: Array) -> Array:
+    """Elementwise min(max(x, 0), 6)."""
+    return np.minimum(np.maximum(x, 0), 6)
+
+
+@relu6.vjp
+def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
+    # d relu6/dx = 1 for 0 < x < 6, else 0   NOTE: 0 at both corners, as PyTorch
+    return (g * _make((x.data > 0) & (x.data < 6)),)
+
+
+@op("mish")
+def mish(x: Array) -> Array:
+    """Elementwise x * tanh(softplus(x))."""
+    return x * np.tanh(np.logaddexp(0.0, x))
+
+
+@mish.vjp
+def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
+    # d/dx x tanh(sp(x)) = t + x (1 - t**2) sigmoid(x),  t = tanh(softplus(x))
+    t = tanh(softplus(x))
+    return (g * (t + x * (1.0 - t * t) * sigmoid(x)),)

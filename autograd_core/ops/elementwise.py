@@ -6,6 +6,7 @@ input's shape, so no rule repeats that work.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -104,11 +105,41 @@ def _(g: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple:
             gx = g * y * x**e
     gy = None
     if y._rg:
-        # NOTE: x == 0 contributes 0 (the limit PyTorch uses); x < 0 has no real log: nan.
+        # NOTE: at x == 0 as PyTorch: 0 for y >= 0 (the limit of x**y log x), -inf for y < 0
+        # (x**y = inf times log 0 = -inf), without numpy's warnings; x < 0 has no real log: nan.
         positive = x > 0.0
-        safe_log = where(positive, log(where(positive, x, 1.0)), where(x == 0.0, 0.0, np.nan))
-        gy = g * out * safe_log
+        at_zero = where(y < 0.0, -np.inf, 0.0)
+        safe_log = where(positive, log(where(positive, x, 1.0)), where(x == 0.0, at_zero, np.nan))
+        gy = g * (out * safe_log)
     return gx, gy
+
+
+@op("floor_divide")
+def floor_divide(x: Array, y: Array) -> Array:
+    """x // y, broadcasting (the quotient ``mod`` goes with); its gradient is 0."""
+    return np.floor_divide(x, y)
+
+
+@floor_divide.vjp
+def _(g: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple:
+    # d(x // y) = 0 almost everywhere (a step function of both)
+    return (_zeros_like(g) if x._rg else None), (_zeros_like(g) if y._rg else None)
+
+
+@op("mod")
+def mod(x: Array, y: Array) -> Array:
+    """x % y with the sign of y, as ``np.mod`` (= ``np.remainder``), broadcasting."""
+    return np.mod(x, y)
+
+
+@mod.vjp
+def _(g: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple:
+    # x % y = x - y * (x // y):  d/dx = 1, d/dy = -(x // y)  (PyTorch's remainder gradients)
+    gy = -(g * floor_divide(x, y)) if y._rg else None
+    return g, gy
+
+
+remainder = mod
 
 
 # --- functions --------------------------------------------------------------------------------
@@ -176,10 +207,16 @@ def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
     return (g * sign(x),)
 
 
-@op("sign", differentiable=False)
+@op("sign")
 def sign(x: Array) -> Array:
-    """Elementwise sign (-1, 0 or 1); not differentiable."""
+    """Elementwise sign (-1, 0 or 1); its gradient is 0 (as PyTorch's)."""
     return np.sign(x)
+
+
+@sign.vjp
+def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
+    # d sign(x)/dx = 0 (almost everywhere; PyTorch's 0 at x == 0 too)
+    return (_zeros_like(g),)
 
 
 @op("sin")
@@ -204,6 +241,280 @@ def cos(x: Array) -> Array:
 def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
     # d(cos x)/dx = -sin x
     return (-(g * sin(x)),)
+
+
+# --- more exponentials and logarithms ---------------------------------------------------------
+
+_LN2 = math.log(2.0)
+_LN10 = math.log(10.0)
+
+
+@op("expm1")
+def expm1(x: Array) -> Array:
+    """Elementwise exp(x) - 1, accurate for small x."""
+    return np.expm1(x)
+
+
+@expm1.vjp(uses_out=True)
+def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
+    # d(e**x - 1)/dx = e**x = out + 1
+    return (g * (out + 1.0),)
+
+
+@op("exp2")
+def exp2(x: Array) -> Array:
+    """Elementwise 2**x."""
+    return np.exp2(x)
+
+
+@exp2.vjp(uses_out=True)
+def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
+    # d(2**x)/dx = 2**x log 2
+    return (g * (out * _LN2),)
+
+
+@op("log2")
+def log2(x: Array) -> Array:
+    """Elementwise base-2 logarithm."""
+    return np.log2(x)
+
+
+@log2.vjp
+def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
+    # d log2(x)/dx = 1 / (x log 2)
+    with np.errstate(divide="ignore"):  # inf at x == 0, as log's
+        return (g / (x * _LN2),)
+
+
+@op("log10")
+def log10(x: Array) -> Array:
+    """Elementwise base-10 logarithm."""
+    return np.log10(x)
+
+
+@log10.vjp
+def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
+    # d log10(x)/dx = 1 / (x log 10)
+    with np.errstate(divide="ignore"):
+        return (g / (x * _LN10),)
+
+
+@op("logaddexp")
+def logaddexp(x: Array, y: Array) -> Array:
+    """log(exp(x) + exp(y)), broadcasting, without overflow (as ``np.logaddexp``)."""
+    return np.logaddexp(x, y)
+
+
+@logaddexp.vjp
+def _(g: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple:
+    # d/dx = exp(x) / (exp(x) + exp(y)) = sigmoid(x - y);  d/dy = sigmoid(y - x)
+    # NOTE: the stable sigmoid of the difference, not exp(x - out): x - y is exact where
+    # out is rounded (|x| ~ 1e4 would cost 1e-12), and neither overflows for any |x - y|.
+    from .activation import sigmoid  # (activation builds on this module)
+
+    gx = g * sigmoid(x - y) if x._rg else None
+    gy = g * sigmoid(y - x) if y._rg else None
+    return gx, gy
+
+
+@op("reciprocal")
+def reciprocal(x: Array) -> Array:
+    """Elementwise 1 / x (integer division for integers, as ``np.reciprocal``)."""
+    return np.reciprocal(x)
+
+
+@reciprocal.vjp(uses_out=True)
+def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
+    # d(1/x)/dx = -1/x**2 = -out**2
+    return (-(g * (out * out)),)
+
+
+# --- trigonometric and hyperbolic -------------------------------------------------------------
+
+
+@op("tan")
+def tan(x: Array) -> Array:
+    """Elementwise tangent."""
+    return np.tan(x)
+
+
+@tan.vjp(uses_out=True)
+def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
+    # d tan(x)/dx = 1 + tan(x)**2
+    return (g * (1.0 + out * out),)
+
+
+@op("arcsin")
+def arcsin(x: Array) -> Array:
+    """Elementwise inverse sine, in [-pi/2, pi/2]."""
+    return np.arcsin(x)
+
+
+@arcsin.vjp
+def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
+    # d arcsin(x)/dx = 1 / sqrt(1 - x**2)   NOTE: (1 - x)(1 + x) keeps digits near |x| = 1;
+    # inf at |x| == 1, as PyTorch, without numpy's divide-by-zero warning
+    with np.errstate(divide="ignore"):
+        return (g / sqrt((1.0 - x) * (1.0 + x)),)
+
+
+@op("arccos")
+def arccos(x: Array) -> Array:
+    """Elementwise inverse cosine, in [0, pi]."""
+    return np.arccos(x)
+
+
+@arccos.vjp
+def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
+    # d arccos(x)/dx = -1 / sqrt(1 - x**2)
+    with np.errstate(divide="ignore"):
+        return (-(g / sqrt((1.0 - x) * (1.0 + x))),)
+
+
+@op("arctan")
+def arctan(x: Array) -> Array:
+    """Elementwise inverse tangent, in (-pi/2, pi/2)."""
+    return np.arctan(x)
+
+
+@arctan.vjp
+def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
+    # d arctan(x)/dx = 1 / (1 + x**2)
+    return (g / (1.0 + x * x),)
+
+
+@op("arctan2")
+def arctan2(x1: Array, x2: Array) -> Array:
+    """The angle of the point (x2, x1) in (-pi, pi], broadcasting, as ``np.arctan2``."""
+    return np.arctan2(x1, x2)
+
+
+@arctan2.vjp
+def _(g: Tensor, out: Tensor, x1: Tensor, x2: Tensor) -> tuple:
+    # d/dx1 = x2 / (x1**2 + x2**2),  d/dx2 = -x1 / (x1**2 + x2**2)
+    # NOTE: 0 at the origin, as PyTorch: both numerators are 0 there, over a safe 1.
+    r2 = x1 * x1 + x2 * x2
+    r2 = where(r2 == 0.0, 1.0, r2)
+    g1 = g * x2 / r2 if x1._rg else None
+    g2 = -(g * x1) / r2 if x2._rg else None
+    return g1, g2
+
+
+@op("hypot")
+def hypot(x1: Array, x2: Array) -> Array:
+    """sqrt(x1**2 + x2**2), broadcasting, without overflow (as ``np.hypot``)."""
+    return np.hypot(x1, x2)
+
+
+@hypot.vjp(uses_out=True)
+def _(g: Tensor, out: Tensor, x1: Tensor, x2: Tensor) -> tuple:
+    # d/dx1 = x1 / hypot,  d/dx2 = x2 / hypot
+    # NOTE: 0 at the origin (PyTorch gives nan): the subgradient of least norm, the choice
+    # linalg.norm makes at 0 as well.
+    r = where(out == 0.0, 1.0, out)
+    return (g * x1 / r if x1._rg else None), (g * x2 / r if x2._rg else None)
+
+
+@op("sinh")
+def sinh(x: Array) -> Array:
+    """Elementwise hyperbolic sine."""
+    return np.sinh(x)
+
+
+@sinh.vjp
+def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
+    # d sinh(x)/dx = cosh(x)
+    return (g * cosh(x),)
+
+
+@op("cosh")
+def cosh(x: Array) -> Array:
+    """Elementwise hyperbolic cosine."""
+    return np.cosh(x)
+
+
+@cosh.vjp
+def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
+    # d cosh(x)/dx = sinh(x)
+    return (g * sinh(x),)
+
+
+@op("arcsinh")
+def arcsinh(x: Array) -> Array:
+    """Elementwise inverse hyperbolic sine."""
+    return np.arcsinh(x)
+
+
+@arcsinh.vjp
+def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
+    # d arcsinh(x)/dx = 1 / sqrt(x**2 + 1)
+    return (g / sqrt(x * x + 1.0),)
+
+
+@op("arccosh")
+def arccosh(x: Array) -> Array:
+    """Elementwise inverse hyperbolic cosine (x >= 1)."""
+    return np.arccosh(x)
+
+
+@arccosh.vjp
+def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
+    # d arccosh(x)/dx = 1 / sqrt(x**2 - 1) = 1 / sqrt((x - 1)(x + 1)); inf at x == 1
+    with np.errstate(divide="ignore"):
+        return (g / sqrt((x - 1.0) * (x + 1.0)),)
+
+
+@op("arctanh")
+def arctanh(x: Array) -> Array:
+    """Elementwise inverse hyperbolic tangent (|x| < 1)."""
+    return np.arctanh(x)
+
+
+@arctanh.vjp
+def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
+    # d arctanh(x)/dx = 1 / (1 - x**2) = 1 / ((1 - x)(1 + x)); inf at |x| == 1
+    with np.errstate(divide="ignore"):
+        return (g / ((1.0 - x) * (1.0 + x)),)
+
+
+# --- rounding (piecewise constant: gradient 0) ------------------------------------------------
+
+
+@op("floor")
+def floor(x: Array) -> Array:
+    """Elementwise largest integer <= x; its gradient is 0."""
+    return np.floor(x)
+
+
+@op("ceil")
+def ceil(x: Array) -> Array:
+    """Elementwise smallest integer >= x; its gradient is 0."""
+    return np.ceil(x)
+
+
+@op("round")
+def _round(x: Array, decimals: int = 0) -> Array:
+    return np.round(x, decimals)
+
+
+def round(x: Any, decimals: int = 0) -> Tensor:
+    """Round to ``decimals`` decimals, halves to even (as ``np.round``); its gradient is 0."""
+    return _round(x, decimals=int(decimals)) if decimals else _round(x)
+
+
+def _step_vjp(g: Tensor, out: Tensor, x: Tensor, **kwargs: Any) -> tuple:
+    # d floor(x)/dx = d ceil(x)/dx = d round(x)/dx = 0, except at the jumps (as PyTorch)
+    return (_zeros_like(g),)
+
+
+floor.vjp(_step_vjp)
+ceil.vjp(_step_vjp)
+_round.vjp(_step_vjp)
+
+
+def _zeros_like(g: Tensor) -> Tensor:
+    """The gradient of a piecewise-constant op: zeros, a constant (its own derivative is 0)."""
+    return _make(np.zeros(g.shape, dtype=g.dtype))
 
 
 def square(x: Any) -> Tensor:
@@ -370,3 +681,18 @@ def equal(x: Array, y: Array) -> Array:
 def not_equal(x: Array, y: Array) -> Array:
     """x != y."""
     return x != y
+
+
+# --- tests of values (boolean results, never recorded) ----------------------------------------
+
+
+@op("isfinite", differentiable=False)
+def isfinite(x: Array) -> Array:
+    """Elementwise: neither infinite nor nan."""
+    return np.isfinite(x)
+
+
+@op("isnan", differentiable=False)
+def isnan(x: Array) -> Array:
+    """Elementwise: nan."""
+    return np.isnan(x)

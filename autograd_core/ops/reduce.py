@@ -1,4 +1,5 @@
-"""Reductions over any axes, with keepdims: sum, mean, max, min, var, std, logsumexp."""
+"""Reductions over any axes, with keepdims: sum, mean, max, min, var, std, logsumexp, prod,
+any, all, argmax, argmin; and the cumulative sums and products."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ import numpy as np
 
 from ..dtypes import as_float
 from ..op import Tensor, _make, op
-from ._axes import normalize_axes
-from .shape import _broadcast_to, _reshape
+from ._axes import normalize_axes, normalize_axis
+from .elementwise import where
+from .shape import _broadcast_to, _flip, _reshape, concatenate, flip, reshape, transpose
 
 Array = np.ndarray
 
@@ -70,7 +72,7 @@ def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     """Mean over ``axis`` (all axes when None), as ``np.mean``."""
     x = _as_tensor(x)
     axes = normalize_axes(axis, x.ndim, "mean", x.shape)
-    if x.size == 0 or any(x.shape[a] == 0 for a in axes):
+    if x.size == 0 or 0 in [x.shape[a] for a in axes]:
         raise ValueError(f"mean: cannot average over an empty axis of shape {x.shape}")
     return _mean(x, axes=axes, keepdims=keepdims)
 
@@ -130,9 +132,34 @@ def var(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tens
     return sum(d * d, axes, keepdims) / (n - ddof)
 
 
+@op("std")
+def _std(x: Array, axes: tuple, keepdims: bool, ddof: int) -> Array:
+    return np.std(x, axis=axes, keepdims=keepdims, ddof=ddof)
+
+
+@_std.vjp(uses_out=True)
+def _(g: Tensor, out: Tensor, x: Tensor, axes: tuple, keepdims: bool, ddof: int) -> tuple:
+    # d std(x)/dx_i = (x_i - mean(x)) / ((n - ddof) * std(x))
+    # NOTE: 0 where std == 0 (all values of the slice equal), as PyTorch: the formula is 0/0
+    # there, and std's slope is 1 in every direction that spreads the values apart, so 0 is
+    # the subgradient of least norm (sqrt(var) would give 0 * inf = nan).
+    n = math.prod(x.shape[a] for a in axes)
+    kept = out if keepdims else out.reshape(_kept_shape(x.shape, axes))
+    flat = kept.data == 0
+    scale = where(flat, 0.0, 1.0 / (where(flat, 1.0, kept) * float(n - ddof)))
+    d = x - mean(x, axes, keepdims=True)
+    return (_expand(g, x, axes, keepdims) * d * scale,)
+
+
 def std(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-    """Standard deviation over ``axis``, as ``np.std``."""
-    return var(x, axis, keepdims, ddof).sqrt()
+    """Standard deviation over ``axis``, as ``np.std``; its gradient is 0 where every value
+    of a slice is equal (as PyTorch's)."""
+    x = _as_tensor(x)
+    axes = normalize_axes(axis, x.ndim, "std", x.shape)
+    n = math.prod(x.shape[a] for a in axes)
+    if n - ddof <= 0:
+        raise ValueError(f"std: {n} elements with ddof={ddof} leave no degrees of freedom")
+    return _std(x, axes=axes, keepdims=keepdims, ddof=ddof)
 
 
 @op("logsumexp")
@@ -160,26 +187,185 @@ def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
 
 
 @op("argmax", differentiable=False)
-def _argmax(x: Array, axis: Any) -> Array:
-    return np.argmax(x, axis=axis)
+def _argmax(x: Array, axis: Any, keepdims: bool) -> Array:
+    return np.argmax(x, axis=axis, keepdims=keepdims)
 
 
 @op("argmin", differentiable=False)
-def _argmin(x: Array, axis: Any) -> Array:
-    return np.argmin(x, axis=axis)
+def _argmin(x: Array, axis: Any, keepdims: bool) -> Array:
+    return np.argmin(x, axis=axis, keepdims=keepdims)
 
 
-def argmax(x: Any, axis: int | None = None) -> Tensor:
-    """Indices of the maxima along ``axis`` (of the flattened tensor when None)."""
+def _arg_axis(name: str, x: Tensor, axis: Any) -> Any:
+    if axis is None:
+        if x.size == 0:
+            raise ValueError(f"{name}: an empty tensor of shape {x.shape} has no {name[3:]}imum")
+        return None
+    if x.ndim == 0:
+        normalize_axes(axis, 0, name, ())  # 0 or -1, as numpy
+        return axis
+    a = normalize_axis(axis, x.ndim, name, x.shape)
+    if x.shape[a] == 0:
+        raise ValueError(f"{name}: axis {axis} of a tensor of shape {x.shape} is empty")
+    return a
+
+
+def argmax(x: Any, axis: int | None = None, keepdims: bool = False) -> Tensor:
+    """Indices of the maxima along ``axis`` (of the flattened tensor when None); not
+    differentiable. ``keepdims`` keeps the reduced axis (every axis for None) as length 1."""
     x = _as_tensor(x)
-    if axis is not None:
-        normalize_axes(axis, x.ndim, "argmax", x.shape)
-    return _argmax(x, axis=axis)
+    return _argmax(x, axis=_arg_axis("argmax", x, axis), keepdims=bool(keepdims))
 
 
-def argmin(x: Any, axis: int | None = None) -> Tensor:
-    """Indices of the minima along ``axis`` (of the flattened tensor when None)."""
+def argmin(x: Any, axis: int | None = None, keepdims: bool = False) -> Tensor:
+    """Indices of the minima along ``axis`` (of the flattened tensor when None); not
+    differentiable."""
     x = _as_tensor(x)
-    if axis is not None:
-        normalize_axes(axis, x.ndim, "argmin", x.shape)
-    return _argmin(x, axis=axis)
+    return _argmin(x, axis=_arg_axis("argmin", x, axis), keepdims=bool(keepdims))
+
+
+# --- logical reductions (boolean results, never recorded) -------------------------------------
+# (any and all are numpy's names: below this point the builtins are not used in this module)
+
+
+@op("any", differentiable=False)
+def _any(x: Array, axes: tuple, keepdims: bool) -> Array:
+    return np.any(x, axis=axes, keepdims=keepdims)
+
+
+@op("all", differentiable=False)
+def _all(x: Array, axes: tuple, keepdims: bool) -> Array:
+    return np.all(x, axis=axes, keepdims=keepdims)
+
+
+def any(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Whether any element over ``axis`` is true (nonzero), as ``np.any``; not differentiable."""
+    x = _as_tensor(x)
+    return _any(x, axes=normalize_axes(axis, x.ndim, "any", x.shape), keepdims=bool(keepdims))
+
+
+def all(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Whether every element over ``axis`` is true (nonzero), as ``np.all``; not
+    differentiable."""
+    x = _as_tensor(x)
+    return _all(x, axes=normalize_axes(axis, x.ndim, "all", x.shape), keepdims=bool(keepdims))
+
+
+# --- products ---------------------------------------------------------------------------------
+
+
+@op("prod")
+def _prod(x: Array, axes: tuple, keepdims: bool) -> Array:
+    return np.prod(x, axis=axes, keepdims=keepdims)
+
+
+@_prod.vjp(uses_out=True)
+def _(g: Tensor, out: Tensor, x: Tensor, axes: tuple, keepdims: bool) -> tuple:
+    # d prod(x)/dx_i = the product of the other elements of x_i's slice
+    spread = _expand(g, x, axes, keepdims)
+    if out.data.all():
+        kept = out if keepdims else out.reshape(_kept_shape(x.shape, axes))
+        return (spread * (kept / x),)
+    # NOTE: a zero product (a zero in the slice, or an underflow) makes prod / x_i 0/0 or 0:
+    # multiply the products of the elements before and after i instead (exact with one zero
+    # or several, and written in ops, so the second derivative is exact too).
+    return (spread * _others_product(x, axes),)
+
+
+def _others_product(x: Tensor, axes: tuple) -> Tensor:
+    """For each element, the product of the other elements of its slice over ``axes``."""
+    rest = [a for a in range(x.ndim) if a not in axes]
+    perm = (*rest, *axes)
+    moved = transpose(x, perm)
+    lead = moved.shape[: len(rest)]
+    flat = reshape(moved, (*lead, -1))  # the reduced elements on one last axis
+    one = _make(np.ones((*lead, 1), dtype=x.dtype))
+    before = concatenate([one, cumprod(flat[..., :-1], axis=-1)], axis=-1)
+    after = flip(concatenate([one, cumprod(flip(flat, -1)[..., :-1], axis=-1)], axis=-1), -1)
+    others = reshape(before * after, moved.shape)
+    return transpose(others, tuple(np.argsort(perm).tolist()))
+
+
+def prod(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Product over ``axis`` (all axes when None), as ``np.prod``; the gradient is exact
+    with zeros in a slice."""
+    x = _as_tensor(x)
+    return _prod(x, axes=normalize_axes(axis, x.ndim, "prod", x.shape), keepdims=keepdims)
+
+
+# --- cumulative sums and products -------------------------------------------------------------
+
+
+def _reverse_cumsum(v: Tensor, axis: int) -> Tensor:
+    """sum of v[k] for k >= i along ``axis``: the adjoint of a cumulative sum."""
+    return _flip(_cumsum(_flip(v, axes=(axis,)), axis=axis), axes=(axis,))
+
+
+@op("cumsum")
+def _cumsum(x: Array, axis: int) -> Array:
+    return np.cumsum(x, axis=axis)
+
+
+@_cumsum.vjp
+def _(g: Tensor, out: Tensor, x: Tensor, axis: int) -> tuple:
+    # d cumsum(x)_k/dx_i = 1 for k >= i: the gradient is the reversed cumulative sum of g
+    return (_reverse_cumsum(g, axis),)
+
+
+@op("cumprod")
+def _cumprod(x: Array, axis: int) -> Array:
+    return np.cumprod(x, axis=axis)
+
+
+@_cumprod.vjp(uses_out=True)
+def _(g: Tensor, out: Tensor, x: Tensor, axis: int) -> tuple:
+    # d cumprod(x)_k/dx_i = prod(x_j for j <= k, j != i) for k >= i, so
+    # grad_i = sum_{k >= i} g_k out_k / x_i  where x_i != 0
+    # (as PyTorch: a product that underflows to 0 with no zero factor loses its digits here)
+    return (_cumprod_grad(g, x, out, axis),)
+
+
+def _cumprod_grad(g: Tensor, x: Tensor, out: Tensor, axis: int) -> Tensor:
+    """The gradient of ``out = cumprod(x)``, exact with zeros, in ops (for the second order)."""
+    zero = x.data == 0
+    if not zero.any():
+        return _reverse_cumsum(g * out, axis) / x
+    # NOTE: with zeros, split each slice at its first zero z (as PyTorch). Before z the
+    # formula above holds (x_i != 0 there, and out_k = 0 from z on). At z, x_z's own factor
+    # is left out by putting a 1 in its place. After z every product holds the factor x_z:
+    # x_z times the same gradient for the slice with that 1, which has one zero fewer. The
+    # value there is 0, but its derivative by x_z is not: keeping the factor keeps the
+    # second derivative exact.
+    n = x.shape[axis]
+    first = np.where(zero.any(axis=axis, keepdims=True), zero.argmax(axis=axis, keepdims=True), n)
+    index = np.arange(n).reshape([n if a == axis else 1 for a in range(x.ndim)])
+    before, at = index < first, index == first
+    head = _reverse_cumsum(g * out, axis) / where(before, x, 1.0)
+    lifted = where(at, 1.0, x)  # x with each slice's first zero replaced by 1
+    lifted_out = cumprod(lifted, axis)
+    at_zero = _reverse_cumsum(g * lifted_out, axis)
+    x_at_zero = sum(where(at, x, 0.0), (axis,), keepdims=True)
+    after = x_at_zero * _cumprod_grad(g, lifted, lifted_out, axis)
+    return where(before, head, where(at, at_zero, after))
+
+
+def _cumulative_axis(name: str, x: Tensor, axis: Any) -> tuple:
+    if axis is None:  # numpy flattens
+        return reshape(x, (-1,)), 0
+    if x.ndim == 0:  # numpy takes axis 0 or -1 and gives shape (1,)
+        normalize_axes(axis, 0, name, ())
+        return reshape(x, (1,)), 0
+    return x, normalize_axis(axis, x.ndim, name, x.shape)
+
+
+def cumsum(x: Any, axis: int | None = None) -> Tensor:
+    """Cumulative sum along ``axis`` (of the flattened tensor when None), as ``np.cumsum``."""
+    x, a = _cumulative_axis("cumsum", _as_tensor(x), axis)
+    return _cumsum(x, axis=a)
+
+
+def cumprod(x: Any, axis: int | None = None) -> Tensor:
+    """Cumulative product along ``axis`` (of the flattened tensor when None), as
+    ``np.cumprod``; the gradient is exact with zeros."""
+    x, a = _cumulative_axis("cumprod", _as_tensor(x), axis)
+    return _cumprod(x, axis=a)

@@ -2,6 +2,7 @@
 data), ``explain_backward`` (the chain rule step by step). Importing this package imports
 graphviz; ``import autograd_core`` alone does not."""
 
+from .collect import record_gradients
 from .dot import (
     INSTALL_HINT,
     GraphDiagram,
@@ -13,7 +14,7 @@ from .dot import (
     save_graph,
     scope,
 )
-from .text import graph_text, graph_to_dict, print_graph, record_gradients
+from .text import graph_text, graph_to_dict, print_graph
 from .walkthrough import BackwardStep, BackwardTable, backward_steps, explain_backward
 
 __all__ = [

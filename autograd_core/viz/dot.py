@@ -24,7 +24,7 @@ import numpy as np
 from ..grad_mode import graph_scope
 from ..graph import Node
 from ..tensor import Tensor
-from .text import (
+from .collect import (
     FREED_HINT,
     ArrayStats,
     GraphInfo,
@@ -32,14 +32,13 @@ from .text import (
     collect,
     format_value,
     gradient_lookup,
-    graph_text,
-    graph_to_dict,
     missing_intermediate_grads,
-    print_graph,
     record_gradients,
+    scope_title,
     shape_text,
     walk_nodes,
 )
+from .text import graph_text, graph_to_dict, print_graph
 from .walkthrough import backward_steps, explain_backward
 
 scope = graph_scope  # ``with autograd_core.viz.scope("block 1"): ...``
@@ -235,7 +234,7 @@ def draw_graph(
         if s not in clusters:
             clusters[s] = graphviz.Digraph(name=f"cluster_{len(clusters)}")
             clusters[s].attr(
-                label=s.label,
+                label=scope_title(s),
                 style="rounded,filled",
                 fillcolor="#fafafa",
                 color="#999999",
@@ -467,7 +466,7 @@ def _op_label(o: Any) -> str:
 def _group_label(
     grp: graph_scope, members: list, info: GraphInfo, grads: dict, show_grad: bool
 ) -> str:
-    rows = [f"<B>{_e(grp.label)}</B>"]
+    rows = [f"<B>{_e(scope_title(grp))}</B>"]
     names = [o.name for o in members]
     rows.append(_small(f"{len(members)} ops: " + ", ".join(dict.fromkeys(names))))
     params = {}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import inspect
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +20,7 @@ from ..errors import BackwardError
 from ..grad_mode import no_grad
 from ..graph import Node, backward_order
 from ..tensor import Tensor
-from .text import format_value, shape_text
+from .collect import array_stats, shape_text
 
 # ops whose VJP multiplies the incoming gradient elementwise by a local derivative
 _ELEMENTWISE = {
@@ -53,7 +54,7 @@ class BackwardStep:
     """One operation of the backward pass."""
 
     step: int
-    op: str
+    op: str  # a readable label: the op's name, with its layer (dense_1/matmul) or result
     node: Node
     shape: tuple  # shape of the op's output
     upstream: np.ndarray  # dL/d(output): the gradient arriving at this op
@@ -61,11 +62,17 @@ class BackwardStep:
     local: list = field(default_factory=list)  # per input: d out/d input (elementwise ops)
     passes: list = field(default_factory=list)  # per input: (label, gradient handed on)
 
+    @property
+    def op_name(self) -> str:
+        """The operation's own name (``matmul``), without the layer or a number."""
+        return self.node.name
+
     def to_dict(self) -> dict:
         """Plain data (arrays as nested lists)."""
         return {
             "step": self.step,
             "op": self.op,
+            "op_name": self.op_name,
             "shape": list(self.shape),
             "upstream": np.asarray(self.upstream).tolist(),
             "rule": self.rule,
@@ -78,6 +85,32 @@ class BackwardStep:
 
 _RULES: dict = {}
 
+# the fused linear ops: their rule is the chain rule through the activation and the product
+_LINEAR_RULE = "z = x W + b: d/dx = g_z Wᵀ, d/dW = xᵀ g_z, d/db = sum of g_z over the batch"
+_ACTIVATION_RULES = {
+    "relu": "g_z = g * [z > 0]",
+    "sigmoid": "g_z = g * s (1 - s), s = sigmoid(z)",
+    "tanh": "g_z = g * (1 - t**2), t = tanh(z)",
+}
+_ASIDES = re.compile(r":\s*reuse the forward output|,\s*from the output \w+$")
+
+
+def _comment_formula(src: str) -> str:
+    """The derivative formula written above a VJP's return: the first comment line that
+    starts with ``# d``, with its continuation lines, without NOTEs and asides."""
+    lines = [line.strip() for line in src.splitlines()]
+    for i, line in enumerate(lines):
+        if not line.startswith("# d"):
+            continue
+        parts = [line[2:]]
+        for nxt in lines[i + 1 :]:
+            if not nxt.startswith("#") or nxt[1:].strip().startswith("NOTE:"):
+                break
+            parts.append(nxt[1:].strip())
+        text = " ".join(parts).split("NOTE:")[0]
+        return " ".join(_ASIDES.sub("", text).split())  # one space between words
+    return ""
+
 
 def rule_text(node: Node) -> str:
     """The derivative rule of ``node``'s op: the comment above its VJP's return."""
@@ -89,28 +122,52 @@ def rule_text(node: Node) -> str:
     fn = getattr(op, "function", None)
     if fn is not None:
         text = f"{name}.backward (custom Function)"
+    elif name == "linear" or name.startswith("linear_"):
+        act = _ACTIVATION_RULES.get(name[len("linear_") :])
+        text = f"a = {name[len('linear_') :]}(z), {act}; {_LINEAR_RULE}" if act else _LINEAR_RULE
     elif op.rule is not None:
         try:
-            src = inspect.getsource(op.rule)
+            text = _comment_formula(inspect.getsource(op.rule))
         except (OSError, TypeError):
-            src = ""
-        for line in src.splitlines():
-            line = line.strip()
-            if line.startswith("# d"):
-                # the formula only: drop a trailing NOTE, explanation or aside
-                text = line[2:].split("NOTE:")[0].split(": ")[0].split("  ")[0].strip()
-                break
+            text = ""
     _RULES[name] = text or f"vjp of {name}"
     return _RULES[name]
 
 
-def _labels(nodes: list[Node]) -> dict:
-    """A short label per node, like 'matmul#2', in visiting order."""
+def _scope_name(node: Node) -> str | None:
+    """The name of the layer (or the label of the ``graph_scope``) that recorded ``node``."""
+    scope = node.scope
+    if scope is None:
+        return None
+    name = getattr(scope.owner, "name", None)
+    return name if isinstance(name, str) and name else scope.label
+
+
+def _labels(nodes: list[Node], output: Tensor) -> dict:
+    """A readable label per node, in visiting order: ``dense_1/matmul`` for an op of a layer,
+    ``sum → C`` for an op whose result has a name, else the op's name; ``#k`` numbers an
+    op whose label would otherwise repeat (``sigmoid#1``, ``sigmoid#2``)."""
+    base = {}
+    for n in nodes:
+        label = n.name
+        scope = _scope_name(n)
+        if scope:
+            label = f"{scope}/{label}"
+        t = output if n is output._node else (n.retain() if n.retain is not None else None)
+        if t is not None and t.name:
+            label = f"{label} → {t.name}"
+        base[n] = label
+    totals: dict = {}
+    for label in base.values():
+        totals[label] = totals.get(label, 0) + 1
     counts: dict = {}
     out = {}
     for n in nodes:
-        counts[n.name] = counts.get(n.name, 0) + 1
-        out[n] = f"{n.name}#{counts[n.name]}"
+        label = base[n]
+        if totals[label] > 1:
+            counts[label] = counts.get(label, 0) + 1
+            label = f"{label}#{counts[label]}"
+        out[n] = label
     return out
 
 
@@ -158,7 +215,7 @@ def backward_steps(output: Tensor, grad: Any = None) -> list[BackwardStep]:
             order.append(node)
             visits.append((node, g))
             _pass_on(node, g, grads)
-    labels = _labels(order)
+    labels = _labels(order, output)
     for i, (node, g) in enumerate(visits):
         steps.append(_step(i + 1, node, g, labels))
     return steps
@@ -217,8 +274,38 @@ def _input_grads_unreduced(node: Node, ones: np.ndarray) -> list:
     ]
 
 
+def _number(v: Any) -> str:
+    if isinstance(v, (bool, np.bool_)):
+        return str(bool(v))
+    v = float(v)
+    return "0" if v == 0 else f"{v:.4g}"  # no "-0", no padding
+
+
+def compact(a: Any, max_values: int = 6) -> str:
+    """A small array as ``[0.5, -1.25]`` (nested for 2-D, four significant digits, no
+    padding); a larger one as its ``mean, norm, min, max``."""
+    if a is None:
+        return ""
+    arr = np.asarray(a)
+    if arr.size > max_values:
+        st = array_stats(arr, keep=0)
+        return f"mean {st.mean:.4g}, norm {st.norm:.4g}, min {st.min:.4g}, max {st.max:.4g}"
+
+    def nested(x: np.ndarray) -> str:
+        if x.ndim == 0:
+            return _number(x.item())
+        return "[" + ", ".join(nested(row) for row in x) + "]"
+
+    return nested(arr)
+
+
 class BackwardTable:
-    """The walkthrough as a table: ``print()`` it in a terminal, or display it in Jupyter."""
+    """The walkthrough as a table: ``print()`` it in a terminal, or display it in Jupyter.
+
+    In text each step is one line, and entries within a cell are separated by ``;``; in
+    Jupyter each entry (the rule, each input's local derivative, each gradient handed on)
+    has a line of its own.
+    """
 
     columns = ("step", "op", "output shape", "gradient arriving", "local derivative", "passes on")
 
@@ -226,33 +313,43 @@ class BackwardTable:
         self.steps = steps
         self.max_values = max_values
 
-    def rows(self) -> list[tuple[str, str, str, str, str, str]]:
-        """One tuple of strings per step."""
+    def cells(self) -> list[list[list[str]]]:
+        """Per step, per column, the entries of the cell."""
         mv = self.max_values
         out = []
         for s in self.steps:
             up = (
-                "; ".join(format_value(u, mv) for u in s.upstream)
+                [compact(u, mv) for u in s.upstream]
                 if isinstance(s.upstream, list)
-                else format_value(s.upstream, mv)
+                else [compact(s.upstream, mv)]
             )
-            local = s.rule
-            vals = [format_value(a, mv) for a in s.local if a is not None]
-            if vals:
-                local += " = " + " ; ".join(vals)
-            passes = (
-                "; ".join(
-                    f"{lab} <- {format_value(gi, mv)}" for lab, gi in s.passes if gi is not None
-                )
-                or "(nothing needs a gradient)"
-            )
+            labels = [lab for lab, _ in s.passes]
+            local = [s.rule] + [
+                f"for {lab}: {compact(a, mv)}"
+                for lab, a in zip(labels, s.local, strict=False)
+                if a is not None
+            ]
+            passes = [f"to {lab}: {compact(gi, mv)}" for lab, gi in s.passes if gi is not None]
             shape = (
                 ", ".join(shape_text(x) for x in s.shape)
                 if s.shape and isinstance(s.shape[0], tuple)
                 else shape_text(s.shape)
             )
-            out.append((str(s.step), s.op, shape, up, local, passes))
+            out.append(
+                [
+                    [str(s.step)],
+                    [s.op],
+                    [shape],
+                    up,
+                    local,
+                    passes or ["(nothing needs a gradient)"],
+                ]
+            )
         return out
+
+    def rows(self) -> list[tuple[str, ...]]:
+        """One tuple of strings per step (a cell's entries joined by ``;``)."""
+        return [tuple("; ".join(c) for c in row) for row in self.cells()]
 
     def __str__(self) -> str:
         rows = [self.columns, *self.rows()]
@@ -270,9 +367,14 @@ class BackwardTable:
         head = "".join(f"<th>{html.escape(c)}</th>" for c in self.columns)
         body = "".join(
             "<tr>"
-            + "".join(f"<td style='text-align:left'><code>{html.escape(c)}</code></td>" for c in r)
+            + "".join(
+                "<td style='text-align:left; vertical-align:top'>"
+                + "<br>".join(f"<code>{html.escape(e)}</code>" for e in cell)
+                + "</td>"
+                for cell in row
+            )
             + "</tr>"
-            for r in self.rows()
+            for row in self.cells()
         )
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 

@@ -548,3 +548,10 @@ def test_gradcheck_catches_a_user_op_rule_ignoring_g() -> None:
     x = Tensor(np.array([0.5, 1.5]), requires_grad=True)
     with pytest.raises(ag.GradcheckError, match="test_square_ignoring_g"):
         gradcheck(lambda t: sq(t).sum(), [x])
+
+
+def test_a_function_returning_its_input_itself_checks_correctly():
+    # the output's array is the input's, which gradcheck perturbs in place: the numeric
+    # side must copy what it reads, or both differences see the same values (0)
+    x = Tensor(np.random.default_rng(3).standard_normal(4), requires_grad=True)
+    assert ag.gradcheck(lambda t: t, [x])

@@ -15,7 +15,13 @@ from hypothesis.extra import numpy as hnp
 
 import autograd_core as ag
 from autograd_core import Tensor
-from tests.autograd_core.op_specs import OP_SPECS, SPECS_BY_NAME, OpSpec
+from tests.autograd_core.op_specs import (
+    ND_SPECS,
+    ND_SPECS_BY_NAME,
+    OP_SPECS,
+    SPECS_BY_NAME,
+    OpSpec,
+)
 
 ATOL, RTOL = 1e-5, 1e-3
 RAW = st.floats(-2.0, 2.0, allow_nan=False, allow_subnormal=False)
@@ -85,6 +91,20 @@ def test_forward_matches_numpy(spec: OpSpec, data: Any) -> None:
     # the inputs are never modified
     for t, a in zip(ts, arrays, strict=True):
         np.testing.assert_array_equal(t.data, a)
+
+
+@pytest.mark.parametrize("spec", ND_SPECS, ids=[s.name for s in ND_SPECS])
+@settings(max_examples=10)
+@given(data=st.data())
+def test_non_differentiable_op_matches_numpy_and_records_nothing(spec: OpSpec, data: Any) -> None:
+    arrays, kwargs, _ = draw_case(data, spec)
+    expected = np.asarray(spec.ref(*arrays, **kwargs))
+    ts = [Tensor(a, requires_grad=is_float(a)) for a in arrays]
+    out = spec.fn(*ts, **kwargs)
+    assert isinstance(out, Tensor)
+    assert out.shape == expected.shape and out.dtype == expected.dtype
+    np.testing.assert_array_equal(out.data, expected)
+    assert not out.requires_grad and out.grad_fn is None
 
 
 @pytest.mark.parametrize("spec", OP_SPECS, ids=SPEC_IDS)
@@ -324,8 +344,100 @@ def test_table_covers_every_op_of_the_brief() -> None:
         "concatenate",
         "stack",
         "astype_float32",
+        # numpy's differentiable surface
+        "tan",
+        "arcsin",
+        "arccos",
+        "arctan",
+        "arctan2",
+        "sinh",
+        "cosh",
+        "arcsinh",
+        "arccosh",
+        "arctanh",
+        "expm1",
+        "exp2",
+        "log2",
+        "log10",
+        "logaddexp",
+        "hypot",
+        "reciprocal",
+        "erf",
+        "sign",
+        "floor",
+        "ceil",
+        "round",
+        "mod",
+        "gelu",
+        "gelu_tanh",
+        "silu",
+        "swish",
+        "elu",
+        "selu",
+        "softsign",
+        "log_sigmoid",
+        "hard_sigmoid",
+        "relu6",
+        "mish",
+        "prod",
+        "prod_with_zeros",
+        "cumsum",
+        "cumprod",
+        "cumprod_with_zeros",
+        "flip",
+        "roll",
+        "tile",
+        "repeat",
+        "pad",
+        "split",
+        "moveaxis",
+        "tril",
+        "triu",
+        "diag",
+        "diagonal",
+        "trace",
+        "take",
+        "take_along_axis",
+        "sort",
+        "einsum",
+        "einsum_one_operand",
+        "einsum_three_operands",
+        "einsum_sublists",
+        "tensordot",
+        "dot",
+        "inner",
+        "outer",
+        "kron",
+        "inv",
+        "det",
+        "slogdet",
+        "solve",
+        "cholesky",
+        "eigh_eigenvalues",
+        "eigh_eigenvectors",
+        "svd_singular_values",
+        "svd_compute_uv_false",
+        "svd_singular_vectors",
+        "qr_q",
+        "qr_r",
+        "qr_mode_r",
+        "vector_norm",
+        "matrix_norm",
+        "matrix_norm_entrywise",
     }
-    assert wanted <= set(SPECS_BY_NAME)
+    assert wanted <= set(SPECS_BY_NAME), sorted(wanted - set(SPECS_BY_NAME))
+    not_differentiable = {
+        "isfinite",
+        "isnan",
+        "any",
+        "all",
+        "argmax",
+        "argmin",
+        "argsort",
+    }
+    assert not_differentiable <= set(ND_SPECS_BY_NAME), sorted(
+        not_differentiable - set(ND_SPECS_BY_NAME)
+    )
 
 
 # --- reflected operators: numpy arrays and Python scalars on the left ------------------------
@@ -494,3 +606,51 @@ def test_stable_ops_do_not_overflow_for_large_inputs() -> None:
     # an all -inf slice has logsumexp -inf, quietly (as log(0))
     lse = ag.logsumexp(Tensor(np.array([[-np.inf, -np.inf], [0.0, -np.inf]])), axis=1)
     np.testing.assert_array_equal(lse.data, [-np.inf, 0.0])
+
+
+# --- the surface: exports, methods, one definition per op name -------------------------------
+
+NUMPY_SURFACE = """
+tan arcsin arccos arctan arctan2 sinh cosh arcsinh arccosh arctanh expm1 exp2 log2 log10
+logaddexp hypot reciprocal erf sign floor ceil round mod remainder floor_divide isfinite isnan
+gelu silu swish elu selu softsign log_sigmoid hard_sigmoid relu6 mish
+prod cumsum cumprod any all argmax argmin
+flip roll tile repeat pad split moveaxis tril triu diag diagonal trace take take_along_axis
+sort argsort einsum tensordot outer inner dot kron
+zeros ones full zeros_like ones_like full_like eye arange linspace
+""".split()
+LINALG = "inv det slogdet solve cholesky eigh svd svdvals qr norm".split()
+# the ndarray methods numpy has for these (ndarray.sort sorts in place, so it is left out)
+METHODS = (
+    "prod cumsum cumprod any all argmax argmin round repeat take diagonal trace argsort dot".split()
+)
+
+
+def test_every_new_function_is_exported_in_all_and_documented() -> None:
+    for name in NUMPY_SURFACE:
+        f = getattr(ag, name)
+        assert name in ag.__all__, name
+        assert (f.__doc__ or "").strip(), f"{name} has no docstring"
+    for name in LINALG:
+        f = getattr(ag.linalg, name)
+        assert name in ag.linalg.__all__, name
+        assert (f.__doc__ or "").strip(), f"linalg.{name} has no docstring"
+    assert "linalg" in ag.__all__
+    for name in [*METHODS, "sign"]:
+        assert callable(getattr(Tensor, name)), name
+
+
+def test_every_op_name_is_defined_once() -> None:
+    import importlib
+    import pkgutil
+
+    import autograd_core.ops
+
+    seen: dict = {}
+    for info in pkgutil.iter_modules(autograd_core.ops.__path__):
+        module = importlib.import_module(f"autograd_core.ops.{info.name}")
+        for value in vars(module).values():
+            if isinstance(value, ag.Op):
+                seen.setdefault(value.name, set()).add(id(value))
+    assert len(seen) > 100
+    assert not {name for name, ops in seen.items() if len(ops) > 1}

@@ -1,6 +1,10 @@
-"""EarlyStopping, ModelCheckpoint, History and GradientFlow."""
+"""EarlyStopping, ModelCheckpoint, History, GradientFlow and ProgbarLogger."""
 
 from __future__ import annotations
+
+import io
+import re
+import sys
 
 import numpy as np
 import pytest
@@ -207,3 +211,73 @@ def test_gradient_flow_warns_on_nan_and_exploding_gradients():
         model.fit(
             x[4:], y[4:] * 1e4, epochs=1, verbose=0, callbacks=[nn.GradientFlow(exploding=100.0)]
         )
+
+
+# --- ProgbarLogger --------------------------------------------------------------------------------
+
+
+class _Terminal(io.StringIO):
+    """A stream that says it is a terminal."""
+
+    def isatty(self):
+        return True
+
+
+def _fit_quietly_compiled():
+    nn.set_seed(0)
+    r = np.random.default_rng(0)
+    x = r.standard_normal((40, 2)).astype(np.float32)
+    y = (x[:, :1] > 0).astype(np.float32)
+    model = Sequential([Dense(4, input_dim=2, activation="relu"), Dense(1, activation="sigmoid")])
+    model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
+    return model, x, y
+
+
+def test_progress_off_a_terminal_is_one_line_per_epoch(capsys):
+    model, x, y = _fit_quietly_compiled()
+    model.fit(x, y, epochs=3, batch_size=8, validation_data=(x, y), verbose=1)
+    out, err = capsys.readouterr()  # captured: stdout is not a terminal
+    assert err == "" and "\r" not in out
+    lines = out.splitlines()
+    assert len(lines) == 3 and [line.split(" - ")[0] for line in lines] == [
+        "Epoch 1/3",
+        "Epoch 2/3",
+        "Epoch 3/3",
+    ]
+    assert re.fullmatch(
+        r"Epoch 3/3 - loss: \d\.\d{4} - accuracy: \d\.\d{4} - val_loss: \d\.\d{4} - "
+        r"val_accuracy: \d\.\d{4}",
+        lines[-1],
+    )
+    model.fit(x, y, epochs=2, batch_size=8, verbose="auto")  # Keras's spelling of 1
+    assert len(capsys.readouterr().out.splitlines()) == 2
+    model.evaluate(x, y, verbose=1)
+    model.predict(x, verbose=1)
+    assert capsys.readouterr() == ("", "")  # their bars too are for terminals only
+
+
+def test_progress_on_a_terminal_is_a_bar_per_epoch(capsys):
+    model, x, y = _fit_quietly_compiled()
+    tty = _Terminal()
+    bar = nn.callbacks.ProgbarLogger(stream=tty)
+    model.fit(x, y, epochs=2, batch_size=8, validation_data=(x, y), verbose=0, callbacks=[bar])
+    text = tty.getvalue()
+    assert "\r" in text and "Epoch 1/2" in text and "Epoch 2/2" in text
+    assert "5/5" in text and "loss=" in text and "val_accuracy=" in text
+    assert bar.params == {"epochs": 2, "steps": 5, "verbose": 0}
+    assert capsys.readouterr() == ("", "")  # a given ProgbarLogger is the only display
+
+
+def test_progress_on_stdout_decides_and_verbose_zero_is_silent(capsys, monkeypatch):
+    model, x, y = _fit_quietly_compiled()
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    model.fit(x, y, epochs=1, batch_size=8, verbose=1)
+    out, err = capsys.readouterr()
+    assert out == "" and "Epoch 1/1" in err and "\r" in err  # tqdm draws on stderr
+    model.evaluate(x, y, verbose=1)
+    assert "evaluate" in capsys.readouterr().err
+    model.fit(x, y, epochs=1, batch_size=8, verbose=2)  # one line even on a terminal
+    out, err = capsys.readouterr()
+    assert out.startswith("Epoch 1/1 - loss: ") and out.count("\n") == 1 and err == ""
+    model.fit(x, y, epochs=1, batch_size=8, verbose=0)
+    assert capsys.readouterr() == ("", "")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -214,7 +216,8 @@ def test_deferred_build_and_optimizer_object_without_parameters():
     assert model.optimizer.params == model.parameters()
 
 
-def test_progress_bar_and_verbose_two(capsys):
+def test_progress_bar_and_verbose_two(capsys, monkeypatch):
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)  # the bar is for terminals
     x, y = _blobs(n=40)
     model = _classifier()
     model.compile(loss="sparse_categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
@@ -267,3 +270,88 @@ def test_a_training_step_stays_in_float32():
         out, logits = model._forward_for_loss(Tensor(x[:4]))
         assert logits and out.dtype == np.float32
         assert model._loss_value(target[:4], out, logits).dtype == np.float32
+
+
+# --- Model: the machinery without Sequential ----------------------------------------------------
+
+
+class _TwoLayers(nn.Model):
+    """A user's model: layers as attributes, the computation in forward."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hidden = Dense(8, input_dim=2, activation="relu")
+        self.scores = Dense(3, input_dim=8)
+
+    def forward(self, x):
+        return self.scores(self.hidden(x))
+
+
+def test_a_model_subclass_with_forward_compiles_and_fits():
+    x, y = _blobs()
+    nn.set_seed(0)
+    model = _TwoLayers()
+    assert isinstance(model, nn.models.Model) and not isinstance(model, Sequential)
+    assert [p.shape for p in model.parameters()] == [(2, 8), (8,), (8, 3), (3,)]
+    loss = nn.losses.SparseCategoricalCrossentropy(from_logits=True)
+    model.compile(loss=loss, optimizer=nn.optim.Adam(learning_rate=0.05), metrics=["accuracy"])
+    assert not model._fused()  # the output layer is unknown: no fusion
+    hist = model.fit(x, y, epochs=15, batch_size=16, validation_split=0.25, verbose=0, seed=0)
+    assert hist.history["loss"][-1] < hist.history["loss"][0]
+    assert model.optimizer.params == model.parameters()
+    _, acc = model.evaluate(x, y)
+    assert acc > 0.9
+    scores = model.predict(x, batch_size=50)
+    assert scores.shape == (120, 3) and scores.dtype == np.float32
+    assert acc == pytest.approx(np.mean(scores.argmax(1) == y))
+    assert model.predict(x[:0]).shape == (0, 3)
+
+
+def test_a_model_subclass_gets_no_output_layer_checks_and_needs_layers():
+    model = _TwoLayers()
+    # raw scores into a probability loss: refused for a Sequential, not checked here
+    model.compile(loss="sparse_categorical_crossentropy", optimizer="sgd")
+
+    class Empty(nn.Model):
+        def forward(self, x):
+            return x
+
+    with pytest.raises(ValueError, match="no layers"):
+        Empty().compile(loss="mse", optimizer="sgd")
+
+
+# --- batches ------------------------------------------------------------------------------------
+
+
+def test_batches_are_slices_in_order_or_runs_of_a_permutation():
+    from nn.models._data import batches
+
+    assert list(batches(7, 3)) == [slice(0, 3), slice(3, 6), slice(6, 9)]
+    assert list(batches(6, 3)) == [slice(0, 3), slice(3, 6)]
+    assert list(batches(0, 3)) == []
+    order = np.array([4, 0, 6, 2, 1, 5, 3])
+    got = [idx.tolist() for idx in batches(7, 3, order)]
+    assert got == [[4, 0, 6], [2, 1, 5], [3]]
+    x = np.arange(7) * 10
+    assert np.concatenate([x[i] for i in batches(7, 2)]).tolist() == x.tolist()
+
+
+def test_fit_evaluate_and_predict_see_every_sample_once_per_pass():
+    x, y = _blobs(n=23)
+    model = _classifier()
+    model.compile(loss="sparse_categorical_crossentropy", optimizer="sgd")
+    sizes: list[int] = []
+    step = model.train_step
+    model.train_step = lambda xb, yb: sizes.append(len(xb)) or step(xb, yb)
+    model.fit(x, y, epochs=2, batch_size=5, verbose=0, seed=0)
+    assert sizes == [5, 5, 5, 5, 3] * 2
+    seen: list[np.ndarray] = []
+    model.predict_step = lambda xb: seen.append(xb) or np.zeros((len(xb), 3), np.float32)
+    assert model.predict(x, batch_size=10).shape == (23, 3)
+    assert [len(b) for b in seen] == [10, 10, 3]
+    np.testing.assert_array_equal(np.concatenate(seen), x)
+    losses: list[int] = []
+    test = model.test_step
+    model.test_step = lambda xb, yb: losses.append(len(xb)) or test(xb, yb)
+    model.evaluate(x, y, batch_size=20)
+    assert losses == [20, 3]

@@ -1,13 +1,14 @@
 """The main job: train a classic example end to end and write every figure.
 
-    python -m nn.demo                         # two circles, Dense 2-4-6-6-4-1, adam, 50 epochs
-    python -m nn.demo --dataset fashion-mnist # Dense 784-512-10, rmsprop, 5 epochs, batch 128
-    python -m nn.demo --dataset moons --epochs 30 --seed 1 --out results/
+    python examples/demo.py                          # two circles, Dense 2-4-6-6-4-1, adam
+    python examples/demo.py --dataset fashion-mnist  # Dense 784-512-10, rmsprop, batch 128
+    python examples/demo.py --dataset moons --epochs 30 --seed 1 --out results/
 
-Writes into the output folder (default ``out/``): the data set, the training curves, the
-decision boundary and its animation (2-D data sets), the model diagram, the computation graph
-of the loss (DOT, and SVG when Graphviz's ``dot`` is installed) and a summary (JSON and
-Markdown).
+Writes into the output folder (default ``out/``): the data set, the training curves with the
+test result, the decision boundary and its animation (2-D data sets), a single neuron and a
+layer in matrix form with the trained numbers, forward and backward propagation as an
+animation, the model diagram, the computation graph of the loss, fused and op by op (DOT, and
+SVG when Graphviz's ``dot`` is installed) and a summary (JSON and Markdown).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+import autograd_core as ag
 import nn
 from autograd_core import Tensor
 from autograd_core.viz import (
@@ -86,7 +88,10 @@ def load_data(name: str, seed: int) -> tuple:
         x_test = x_test.reshape(len(x_test), -1).astype(np.float32) / 255.0
         y_train = np.eye(10, dtype=np.float32)[y_train]
         y_test = np.eye(10, dtype=np.float32)[y_test]
-        return (x_train, y_train), None, (x_test, y_test)
+        # a tenth of the training images, drawn at random, held out: over-fitting shows
+        order = np.random.default_rng(seed).permutation(len(x_train))
+        val, train = order[: len(order) // 10], order[len(order) // 10 :]
+        return (x_train[train], y_train[train]), (x_train[val], y_train[val]), (x_test, y_test)
     if name == "circles":
         X, y = nn.datasets.make_circles(1000, noise=0.05, factor=0.5, seed=seed)
     elif name == "moons":
@@ -112,27 +117,12 @@ def build_model(setup: Setup, n_features: int) -> Any:
     return model
 
 
-class EpochTimer(nn.Callback):
-    """A ``fit`` callback that measures the seconds each epoch takes."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.seconds: list[float] = []
-        self._start = 0.0
-
-    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-        """Start the clock."""
-        self._start = time.perf_counter()
-
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        """Stop it."""
-        self.seconds.append(time.perf_counter() - self._start)
-
-
 def loss_graph(model: Any, x: np.ndarray, y: np.ndarray, loss_name: str) -> Any:
-    """The computation graph of the loss on a small batch, coloured by gradient norm."""
+    """The computation graph of the loss on a small batch, coloured by gradient norm; inside
+    ``nn.unfused()`` each Dense layer shows its matmul, add and activation."""
     loss_fn = getattr(nn.losses, loss_name)
-    loss = loss_fn(y, model(Tensor(x)))
+    dtype = ag.get_default_dtype()
+    loss = loss_fn(Tensor(y.astype(dtype), name="y"), model(Tensor(x.astype(dtype), name="X")))
     loss.name = f"loss ({loss_name})"
     with record_gradients(loss):
         loss.backward()
@@ -203,7 +193,7 @@ def run(
         files.append(out / "data.png")
         recorder = plots.BoundaryRecorder(train[0], train[1], model=model, resolution=80)
         recorder.capture(0)
-    timer = EpochTimer()
+    timer = nn.callbacks.EpochTimer()
     callbacks = [timer] + ([recorder] if recorder is not None else [])
     say(
         f"training {dataset}: {_architecture(setup, train[0].shape[1])}, {setup.optimizer}, "
@@ -224,7 +214,12 @@ def run(
     say(f"test accuracy: {test_acc:.4f}  (test loss {test_loss:.4f})")
 
     if plots is not None:
-        plots.plot_history(history, path=out / "history.png", title=f"{dataset}: training")
+        plots.plot_history(
+            history,
+            path=out / "history.png",
+            title=f"{dataset}: training",
+            test=[test_loss, test_acc],
+        )
         files.append(out / "history.png")
         if setup.two_d:
             plots.plot_decision_boundary(
@@ -235,12 +230,25 @@ def run(
             )
             files.append(out / "decision_boundary.png")
             files.append(plots.animate_decision_boundary(recorder, out / "decision_boundary.gif"))
+        # the textbook figures, with the trained numbers: one neuron, a layer in matrix form,
+        # and one test example forward through the layers and its gradients back
+        plots.plot_neuron(model.layers[0], test[0][0], path=out / "neuron.png")
+        plots.plot_layer_matrices(
+            model.layers[1], batch_size=setup.batch_size, path=out / "layer_matrices.png"
+        )
+        files += [out / "neuron.png", out / "layer_matrices.png"]
+        files.append(
+            plots.animate_backprop(model, test[0][:1], test[1][:1], out / "forward_backward.gif")
+        )
 
     if not graphviz_available():
         say(INSTALL_HINT)
     files += save_graph(model.draw(), out / "model", on_missing="ignore")
     graph = loss_graph(model, test[0][:8], test[1][:8], setup.loss)
     files += save_graph(graph, out / "computation_graph", on_missing="ignore")
+    with nn.unfused():
+        graph = loss_graph(model, test[0][:8], test[1][:8], setup.loss)
+    files += save_graph(graph, out / "computation_graph_unfused", on_missing="ignore")
 
     h = getattr(history, "history", {})
     summary = {
@@ -253,6 +261,7 @@ def run(
         "batch_size": setup.batch_size,
         "seed": seed,
         "n_train": len(train[0]),
+        "n_validation": 0 if val is None else len(val[0]),
         "n_test": len(test[0]),
         "test_loss": float(test_loss),
         "test_accuracy": float(test_acc),
@@ -274,7 +283,7 @@ def _architecture(setup: Setup, n_features: int) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point."""
-    parser = argparse.ArgumentParser(prog="python -m nn.demo", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--dataset", choices=sorted(SETUPS), default="circles")
     parser.add_argument(
         "--epochs",

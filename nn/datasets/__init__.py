@@ -3,6 +3,8 @@ Fashion-MNIST and MNIST.
 
 The generators follow scikit-learn's ``make_circles`` / ``make_moons`` and return ``X`` in
 the default float dtype (float32) and integer labels ``y``; a ``seed`` makes them repeatable.
+Keras's spelling works too: ``from nn.datasets import fashion_mnist`` then
+``fashion_mnist.load_data()`` (and ``mnist.load_data()``).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import numpy as np
 
 from autograd_core import get_default_dtype
 
-from . import _seed
+from .. import _seed
 
 FASHION_MNIST_ENV = "FASHION_MNIST_DIR"
 MNIST_ENV = "MNIST_DIR"
@@ -252,3 +254,9 @@ def load_mnist(path: str | os.PathLike | None = None) -> tuple:
             f"page and pass their folder as path=... or set {MNIST_ENV}"
         )
     return _load_four(folder, "load_mnist", 10)
+
+
+# Keras's modules, ``fashion_mnist.load_data()`` and ``mnist.load_data()`` (imported last:
+# they call the loaders above).
+from . import fashion_mnist as fashion_mnist  # noqa: E402
+from . import mnist as mnist  # noqa: E402
