@@ -1,53 +1,71 @@
-"""Weights on disk: safetensors files (no pickle, so loading never runs code), written
-atomically (a temporary file in the same folder, fsync, then ``os.replace``), so an
-interrupted save leaves the previous file whole.
+"""Models and weights on disk, as safetensors files (no pickle: loading never runs code).
+
+- ``model.save(path)`` / ``load_model(path)``: one file with the architecture (JSON in the
+  file's metadata), the weights and the optimizer's state (``model_file``);
+- ``model.save_weights(path)`` / ``model.load_weights(path)``: the weights alone;
+  ``model.load(path)`` loads the weights of either kind of file in place;
+- ``register_serializable``: the classes ``load_model`` may build (``registry``).
+
+Files are read without trusting them (``safetensors_io``: the header is checked against the
+file's size before any data is read) and written atomically through
+``autograd_core._files.atomic_write`` (a temporary file next to the target, fsync, rename),
+so an interrupted save leaves the previous file whole.
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
 from typing import Any
 
 import numpy as np
-from safetensors import SafetensorError
-from safetensors.numpy import load as _st_load
-from safetensors.numpy import save as _st_save
 
-_FORMAT = "nn-weights"
+from autograd_core._files import atomic_write
+
+from . import safetensors_io
+from .model_file import (
+    FORMAT_MODEL,
+    FORMAT_WEIGHTS,
+    deserialize_layer,
+    load_model,
+    optimizer_keys,
+    save_model,
+    serialize_layer,
+)
+from .registry import (
+    SerializationError,
+    custom_object_scope,
+    deserialize_object,
+    get_registered_name,
+    get_registered_object,
+    register_serializable,
+    serialize_object,
+)
+
+__all__ = [
+    "save_model",
+    "load_model",
+    "save_weights",
+    "load_weights",
+    "read_weights",
+    "register_serializable",
+    "get_registered_name",
+    "get_registered_object",
+    "custom_object_scope",
+    "serialize_object",
+    "deserialize_object",
+    "serialize_layer",
+    "deserialize_layer",
+    "SerializationError",
+    "check_state",
+    "atomic_write_bytes",
+    "FORMAT_MODEL",
+    "FORMAT_WEIGHTS",
+]
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` to exactly ``path``: all of it or, if interrupted, nothing."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        # Whatever went wrong, the old file is untouched; only our temporary goes.
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(folder)
-
-
-def _fsync_dir(folder: str) -> None:
-    # Makes the rename itself durable; not every platform lets a folder be opened.
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    atomic_write(path, data)
 
 
 def save_weights(module: Any, path: str | os.PathLike) -> None:
@@ -59,8 +77,7 @@ def save_weights(module: Any, path: str | os.PathLike) -> None:
             f"save: {type(module).__name__} has no parameters yet; build it first "
             f"(give the first layer input_dim, or call it on data)"
         )
-    data = _st_save(tensors, metadata={"format": _FORMAT})
-    atomic_write_bytes(path, data)
+    safetensors_io.write(path, tensors, {"format": FORMAT_WEIGHTS})
 
 
 def _named_weights(module: Any) -> Any:
@@ -70,21 +87,23 @@ def _named_weights(module: Any) -> Any:
 
 
 def read_weights(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    """The arrays stored in a safetensors file; a damaged file raises ``ValueError``."""
+    """The weights stored in a safetensors file (of weights alone, or a whole model's,
+    without its optimizer state). The file is checked before its data is read; BF16, F16
+    and FP8 tensors come back as float32.
+
+    Raises:
+        ValueError: the file is damaged, truncated or inconsistent (the message says how).
+    """
     path = os.fspath(path)
-    with open(path, "rb") as f:
-        raw = f.read()
-    try:
-        return _st_load(raw)
-    except (SafetensorError, ValueError, TypeError) as e:
-        raise ValueError(
-            f"load: {path!r} is not a readable safetensors weights file (damaged or truncated?): "
-            f"{e}"
-        ) from None
+    header = safetensors_io.read_header(path)
+    skip = optimizer_keys(header.metadata, path, header.tensors)
+    names = [n for n in header.tensors if n not in skip]
+    return safetensors_io.read(path, names)[1]
 
 
 def load_weights(module: Any, path: str | os.PathLike) -> None:
-    """Load weights saved by ``save_weights`` into ``module``; checks before it writes."""
+    """Load weights saved by ``save_weights`` or ``save`` into ``module``, in place; all is
+    checked before anything is written, so a bad file raises and changes nothing."""
     state = read_weights(path)
     try:
         module.load_state_dict(state)
