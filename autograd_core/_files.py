@@ -12,7 +12,8 @@ What the replaced file looks like afterwards:
 - a symlink stays a symlink: the file it points to is replaced (the temporary sits next to
   that file, so the rename stays on one file system);
 - the temporary is named ``.{name}.tmp-{pid}-{random}``. A process killed mid-write leaves
-  one behind; the next write to the same file removes those whose process is gone.
+  one behind; the next write to the same file removes those whose process is gone, and
+  any older than a day (a process id may have been reused since).
 """
 
 from __future__ import annotations
@@ -21,11 +22,14 @@ import os
 import re
 import secrets
 import stat
+import time
 from pathlib import Path
 
 __all__ = ["atomic_write", "temporary_name", "stale_temporaries"]
 
 _TMP = re.compile(r"^\.(?P<name>.+)\.tmp-(?P<pid>\d+)-[0-9a-f]{12}$")
+# A temporary this old is stale whatever its process id says (ids are reused).
+STALE_AFTER_S = 24 * 3600
 
 
 def temporary_name(name: str) -> str:
@@ -49,8 +53,16 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _old(path: Path) -> bool:
+    try:
+        return time.time() - os.lstat(path).st_mtime > STALE_AFTER_S
+    except OSError:
+        return False
+
+
 def stale_temporaries(target: str | os.PathLike) -> list[Path]:
-    """Temporaries left by interrupted writes to ``target`` whose process has exited."""
+    """Temporaries left by interrupted writes to ``target`` whose process has exited, or
+    older than ``STALE_AFTER_S``."""
     target = Path(target)
     try:
         names = os.listdir(target.parent)
@@ -59,8 +71,10 @@ def stale_temporaries(target: str | os.PathLike) -> list[Path]:
     out = []
     for entry in names:
         m = _TMP.match(entry)
-        if m and m.group("name") == target.name and not _alive(int(m.group("pid"))):
-            out.append(target.parent / entry)
+        if m and m.group("name") == target.name:
+            candidate = target.parent / entry
+            if not _alive(int(m.group("pid"))) or _old(candidate):
+                out.append(candidate)
     return out
 
 

@@ -88,27 +88,49 @@ def _named_weights(module: Any) -> Any:
 
 def read_weights(path: str | os.PathLike) -> dict[str, np.ndarray]:
     """The weights stored in a safetensors file (of weights alone, or a whole model's,
-    without its optimizer state). The file is checked before its data is read; BF16, F16
-    and FP8 tensors come back as float32.
+    without its optimizer state), in the order they were written. The file is checked
+    before its data is read; BF16, F16 and FP8 tensors come back as float32.
 
     Raises:
         ValueError: the file is damaged, truncated or inconsistent (the message says how).
     """
+    return _read_weights(path)[0]
+
+
+def _read_weights(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], bool]:
     path = os.fspath(path)
     header = safetensors_io.read_header(path)
     skip = optimizer_keys(header.metadata, path, header.tensors)
-    names = [n for n in header.tensors if n not in skip]
-    return safetensors_io.read(path, names)[1]
+    # the data lies in the order the tensors were written (a JSON reader may reorder keys)
+    names = sorted((n for n in header.tensors if n not in skip), key=lambda n: header.tensors[n][2])
+    ours = header.metadata.get("format") in (FORMAT_WEIGHTS, FORMAT_MODEL)
+    return safetensors_io.read(path, names)[1], ours
 
 
 def load_weights(module: Any, path: str | os.PathLike) -> None:
     """Load weights saved by ``save_weights`` or ``save`` into ``module``, in place; all is
-    checked before anything is written, so a bad file raises and changes nothing."""
-    state = read_weights(path)
+    checked before anything is written, so a bad file raises and changes nothing.
+
+    Weights are matched by name. A file nn wrote whose names differ only because the
+    layers were named differently (a functional model built again gets new automatic
+    names) is matched by position instead, when every shape agrees in order.
+    """
+    state, ours = _read_weights(path)
+    if ours:
+        state = _by_position(module, state)
     try:
         module.load_state_dict(state)
     except ValueError as e:
         raise ValueError(f"load: {os.fspath(path)!r} does not fit this model: {e}") from None
+
+
+def _by_position(module: Any, state: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    own = [(name, tuple(t.data.shape)) for name, t in _named_weights(module)]
+    if set(state) == {name for name, _ in own} or len(state) != len(own):
+        return state
+    if [s for _, s in own] != [a.shape for a in state.values()]:
+        return state  # let the name check explain what does not fit
+    return {name: arr for (name, _), arr in zip(own, state.values(), strict=True)}
 
 
 def check_state(params: dict, state: dict, strict: bool, where: str) -> dict[str, np.ndarray]:

@@ -227,9 +227,13 @@ def _from_attributes(obj: Any, config: dict[str, Any], who: str) -> dict[str, An
             continue
         if p.name in vars(obj) or hasattr(type(obj), p.name):
             try:
-                out[p.name] = getattr(obj, p.name)
+                value = getattr(obj, p.name)
             except AttributeError:
-                pass
+                value = p.empty
+            # an optional argument whose attribute is no config value (a random generator,
+            # nn's ``rng``) keeps its default
+            if value is not p.empty and (p.default is p.empty or _config_value(value)):
+                out[p.name] = value
         if p.name not in out and p.default is p.empty:
             raise SerializationError(
                 f"{who}: its constructor takes `{p.name}`, which neither get_config() nor an "
@@ -237,6 +241,17 @@ def _from_attributes(obj: Any, config: dict[str, Any], who: str) -> dict[str, An
                 f"constructor's arguments"
             )
     return out
+
+
+def _config_value(value: Any) -> bool:
+    """True for what a config can hold: JSON values and objects with a config of their own."""
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_config_value(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _config_value(v) for k, v in value.items())
+    return inspect.isroutine(value) or hasattr(value, "get_config")
 
 
 def object_config(obj: Any, who: str | None = None) -> dict[str, Any]:
