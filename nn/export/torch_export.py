@@ -297,7 +297,11 @@ def to_torch(model: Any) -> Any:
         parts_of = dict(made.values())
         for key, _ in steps:
             for i, part in enumerate(parts_of[key]):
-                entries[key if i == 0 else f"{key}_{i}"] = part
+                # a Dense layer's activation: "dense_relu", never another layer's name
+                name = key if i == 0 else f"{key}_{type(part).__name__.lower()}"
+                while i and (name in taken or name in entries):
+                    name += "_"
+                entries[name] = part
         module = torch.nn.Sequential(entries)
     else:
         layers = torch.nn.ModuleDict(

@@ -78,6 +78,27 @@ def test_a_sequential_of_every_layer_kind():
     assert model.layers[0].kernel.data.any()
 
 
+def test_module_names_never_collide():
+    nn.set_seed(5)
+    model = Sequential(
+        [
+            Dense(4, input_dim=6, activation="relu", name="dense"),
+            Dense(4, activation="tanh", name="dense_1"),
+            Dense(1, activation="sigmoid", name="dense_relu"),
+        ]
+    )
+    module = nn.export.to_torch(model)
+    assert [type(m).__name__ for m in module] == [
+        "Linear",
+        "ReLU",
+        "Linear",
+        "Tanh",
+        "Linear",
+        "Sigmoid",
+    ]
+    assert _max_diff(model, X) <= 1e-6
+
+
 def test_batch_normalization_momentum_is_converted():
     nn.set_seed(2)
     model = Sequential([Dense(4, input_dim=6), nn.BatchNormalization(momentum=0.8)])
