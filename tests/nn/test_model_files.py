@@ -310,3 +310,40 @@ def test_save_overwrite_false(tmp_path):
     model.save(tmp_path / "m.safetensors")
     with pytest.raises(FileExistsError, match="overwrite=False"):
         model.save(tmp_path / "m.safetensors", overwrite=False)
+
+
+@pytest.mark.parametrize("entry", ["loss", "optimizer", "metric"])
+def test_compile_settings_naming_other_code_are_refused_without_importing(tmp_path, entry):
+    module = "xml.dom.minidom"
+    assert module not in sys.modules
+    src = tmp_path / "good.safetensors"
+    _trained("sequential", "adam").save(src)
+    meta, tensors = safetensors_io.read(src)
+    settings = json.loads(meta["compile"])
+    evil = {"class_name": "parseString", "registered_name": f"{module}>parseString", "config": {}}
+    if entry == "metric":
+        settings["metrics"][0] = evil
+    else:
+        settings[entry] = evil
+    meta["compile"] = json.dumps(settings)
+    bad = tmp_path / "bad.safetensors"
+    safetensors_io.write(bad, tensors, meta)
+    before = set(sys.modules)
+    with pytest.raises(SerializationError, match="not a registered"):
+        nn.models.load_model(bad)
+    assert set(sys.modules) == before
+
+
+@register_serializable(package="tests")
+def _half_mse(y_true, y_pred):
+    return nn.losses.mse(y_true, y_pred) * 0.5
+
+
+def test_a_registered_loss_function_round_trips(tmp_path):
+    nn.set_seed(0)
+    model = Sequential([Dense(3, input_dim=4, activation="tanh"), Dense(1)])
+    model.compile(loss=_half_mse, optimizer="sgd")
+    model.fit(X, Y, epochs=1, verbose=0)
+    model.save(tmp_path / "m.safetensors")
+    loaded = nn.models.load_model(tmp_path / "m.safetensors")
+    assert loaded.train_on_batch(X, Y) == model.train_on_batch(X, Y)
