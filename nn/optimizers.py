@@ -294,6 +294,89 @@ class Optimizer:
     def __repr__(self) -> str:
         return f"{type(self).__name__}(lr={self.lr!r}, params={len(self.params)})"
 
+    # --- configuration and state, for saving (nn.saving) ----------------------------------
+
+    # The name of each array of a parameter's state, as ``_init_state`` orders them; None
+    # marks scratch space, which is not saved. A subclass that does not say has every array
+    # saved, named slot_0, slot_1, ...
+    slot_names: tuple[str | None, ...] | None = None
+
+    def get_config(self) -> dict[str, Any]:
+        """The constructor's arguments (Keras's names; ``learning_rate`` may be a schedule),
+        read from the attributes of the same names: ``type(opt).from_config(config)``
+        makes the same optimizer, without parameters or state."""
+        import inspect
+
+        config: dict[str, Any] = {}
+        for name in list(inspect.signature(type(self).__init__).parameters)[1:]:
+            if name not in ("params", "lr") and hasattr(self, name):
+                config[name] = getattr(self, name)
+        config["learning_rate"] = self.lr
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Optimizer:
+        """An optimizer from ``get_config``'s dict (parameters bound later)."""
+        return cls(**config)
+
+    def _slots(self) -> list[tuple[int, str]]:
+        width = len(self._state[0]) if self._state else 0
+        names = self.slot_names or tuple(f"slot_{i}" for i in range(width))
+        return [(i, n) for i, n in enumerate(names) if n is not None]
+
+    def get_state(self) -> dict[str, Any]:
+        """``iterations`` and, per parameter, a copy of its state arrays by slot name
+        (``"m"``, ``"v"``, ``"velocity"``, ...): what ``set_state`` takes back."""
+        slots = []
+        if self.slot_names is not None or self.iterations:
+            for state in self._state:
+                slots.append({n: state[i].copy() for i, n in self._slots() if state[i] is not None})
+        return {"iterations": int(self.iterations), "slots": slots}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Restore what ``get_state`` returned, into the bound parameters' state arrays (in
+        place). Everything is checked before anything is written.
+
+        Raises:
+            ValueError: the state does not fit: another number of parameters, other slots,
+                other shapes, or a bad ``iterations``.
+        """
+        who = type(self).__name__
+        iterations, slots = state.get("iterations"), state.get("slots", [])
+        if isinstance(iterations, bool) or not isinstance(iterations, (int, np.integer)):
+            raise ValueError(
+                f"{who}.set_state: iterations must be an integer. Received: {iterations!r}"
+            )
+        if iterations < 0:
+            raise ValueError(f"{who}.set_state: iterations must be >= 0. Received: {iterations}")
+        if not isinstance(slots, list) or (slots and len(slots) != len(self._state)):
+            got = len(slots) if isinstance(slots, list) else type(slots).__name__
+            raise ValueError(
+                f"{who}.set_state: the state is for {got} parameters; this optimizer has "
+                f"{len(self._state)}"
+            )
+        if not slots and iterations and self._state:
+            raise ValueError(f"{who}.set_state: the state has no arrays after {iterations} steps")
+        writes = []
+        for k, (arrays, own) in enumerate(zip(slots, self._state, strict=False)):
+            want = {n: own[i] for i, n in self._slots() if own[i] is not None}
+            if not isinstance(arrays, dict) or set(arrays) != set(want):
+                have = sorted(arrays) if isinstance(arrays, dict) else arrays
+                raise ValueError(
+                    f"{who}.set_state: parameter {k} has slots {have}; expected {sorted(want)}"
+                )
+            for n, target in want.items():
+                arr = np.asarray(arrays[n])
+                if arr.shape != target.shape or arr.dtype.kind != "f":
+                    raise ValueError(
+                        f"{who}.set_state: slot {n!r} of parameter {k} has shape {arr.shape} "
+                        f"and dtype {arr.dtype}; expected shape {target.shape}, floats"
+                    )
+                writes.append((target, arr))
+        for target, arr in writes:
+            target[...] = arr
+        self.iterations = int(iterations)
+
 
 class SGD(Optimizer):
     """Gradient descent, with optional momentum: ``v <- momentum v - lr g; p <- p + v``
@@ -312,6 +395,8 @@ class SGD(Optimizer):
             raise ValueError(f"SGD expects momentum in [0, 1]. Received: momentum={momentum!r}")
         self.momentum, self.nesterov = float(momentum), bool(nesterov)
         super().__init__(params, lr, weight_decay, learning_rate)
+
+    slot_names = ("velocity", None)
 
     def _init_state(self, w: np.ndarray) -> tuple:
         # (velocity, scratch); the velocity starts at zero
@@ -355,6 +440,8 @@ class RMSprop(Optimizer):
         self.epsilon = float(epsilon if eps is None else eps)
         self.centered = bool(centered)
         super().__init__(params, lr, weight_decay, learning_rate)
+
+    slot_names = ("rms", "mean_gradient", "momentum", None)
 
     def _init_state(self, w: np.ndarray) -> tuple:
         # (mean square, mean gradient or None, momentum buffer or None, scratch)
@@ -422,6 +509,8 @@ class Adam(Optimizer):
         self.epsilon = float(epsilon if eps is None else eps)
         self.amsgrad = bool(amsgrad)
         super().__init__(params, lr, weight_decay, learning_rate)
+
+    slot_names = ("m", "v", "v_max", None)
 
     def _init_state(self, w: np.ndarray) -> tuple:
         # (first moment, second moment, max second moment for AMSGrad, scratch)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import html
 import os
 import shutil
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Any, Iterable
@@ -21,6 +20,7 @@ from typing import Any, Iterable
 import graphviz
 import numpy as np
 
+from .. import _files
 from ..grad_mode import graph_scope
 from ..graph import Node
 from ..tensor import Tensor
@@ -519,30 +519,12 @@ def _legend(g: Any, vanish_below: float, explode_above: float, note: str = "") -
 # --- saving ----------------------------------------------------------------------------------
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def atomic_write(path: str | os.PathLike, data: bytes | str) -> Path:
     """Write ``data`` to ``path`` through a temporary file and a rename, so a reader never
-    sees half a file; the file gets the usual permissions (not mkstemp's 0600)."""
-    path = Path(path)
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-        return path
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    sees half a file (missing folders are made). The one helper nn's saving uses too: a new
+    file gets the umask's permissions, an existing one keeps its mode, a symlink keeps
+    pointing at the file it names."""
+    return _files.atomic_write(path, data, parents=True)
 
 
 def save_graph(

@@ -150,44 +150,74 @@ def higham_points(n: int = 10, noise: float = 0.02, seed: Any = 0) -> tuple[np.n
 _IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
-def load_idx(path: str | os.PathLike) -> np.ndarray:
+# The largest array load_idx reads; Fashion-MNIST's training images are 47 MB. A header
+# claiming more is refused before anything is decompressed.
+MAX_IDX_BYTES = 2**31
+
+
+def _read_exactly(f: Any, n: int, path: str, what: str) -> bytes:
+    """``n`` bytes from ``f`` (read in pieces, so a short stream costs only what it holds)."""
+    out = bytearray()
+    while len(out) < n:
+        piece = f.read(min(n - len(out), 1 << 24))
+        if not piece:
+            raise ValueError(
+                f"load_idx: {path!r} is truncated: {what} needs {n} bytes, the file holds "
+                f"{len(out)}; the file is damaged"
+            )
+        out += piece
+    return bytes(out)
+
+
+def load_idx(path: str | os.PathLike, max_bytes: int = MAX_IDX_BYTES) -> np.ndarray:
     """Read one IDX file (``.gz`` or not) as an ndarray, checking its magic number and size.
 
+    The magic number and the dimensions are read first; then exactly the bytes they
+    announce (at most ``max_bytes``), and one more to make sure the stream ends there. A
+    compressed file is never decompressed beyond what its header declares.
+
     Raises:
-        ValueError: the file is not IDX, is truncated, or has trailing bytes.
+        ValueError: the file is not IDX, is truncated, has trailing bytes, or announces
+            more than ``max_bytes`` of data.
     """
     path = os.fspath(path)
+    opener: Any = gzip.open if path.endswith(".gz") else open
     try:
-        if path.endswith(".gz"):
-            with gzip.open(path, "rb") as f:
-                raw = f.read()
-        else:
-            with open(path, "rb") as f:
-                raw = f.read()
+        with opener(path, "rb") as f:
+            return _read_idx(f, path, max_bytes)
     except (EOFError, gzip.BadGzipFile, zlib.error) as e:
         raise ValueError(
             f"load_idx: {path!r} is a damaged gzip file ({e}); download it again"
         ) from None
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_TYPES:
+
+
+def _read_idx(f: Any, path: str, max_bytes: int) -> np.ndarray:
+    magic = f.read(4)
+    if len(magic) < 4 or magic[0] != 0 or magic[1] != 0 or magic[2] not in _IDX_TYPES:
         raise ValueError(
             f"load_idx: {path!r} is not an IDX file (bad magic number "
-            f"{raw[:4].hex() or 'missing'}; expected 0000 followed by a type code "
+            f"{magic.hex() or 'missing'}; expected 0000 followed by a type code "
             f"and the number of dimensions)"
         )
-    ndim = raw[3]
-    header = 4 + 4 * ndim
-    if len(raw) < header:
+    ndim = magic[3]
+    raw_dims = f.read(4 * ndim)
+    if len(raw_dims) < 4 * ndim:
         raise ValueError(f"load_idx: {path!r} is truncated inside its header")
-    dims = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
-    dtype = np.dtype(_IDX_TYPES[raw[2]])
-    expected = header + math.prod(dims) * dtype.itemsize
-    if len(raw) != expected:
+    dims = tuple(int.from_bytes(raw_dims[4 * i : 4 * i + 4], "big") for i in range(ndim))
+    dtype = np.dtype(_IDX_TYPES[magic[2]])
+    size = math.prod(dims) * dtype.itemsize
+    if size > max_bytes:
         raise ValueError(
-            f"load_idx: {path!r} has {len(raw)} bytes but its header (shape "
-            f"{dims}, {dtype.name}) needs {expected}: the file is damaged"
+            f"load_idx: {path!r} announces an array of shape {dims} ({dtype.name}), "
+            f"{size} bytes, above the limit max_bytes={max_bytes}"
         )
-    arr = np.frombuffer(raw, dtype=dtype, offset=header).reshape(dims)
-    return arr.astype(dtype.newbyteorder("="))
+    data = _read_exactly(f, size, path, f"an array of shape {dims} ({dtype.name})")
+    if f.read(1):
+        raise ValueError(
+            f"load_idx: {path!r} has bytes after the {size} its header (shape {dims}, "
+            f"{dtype.name}) announces: the file is damaged"
+        )
+    return np.frombuffer(data, dtype=dtype).reshape(dims).astype(dtype.newbyteorder("="))
 
 
 def _find(folder: str, stem: str) -> str | None:

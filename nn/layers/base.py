@@ -256,14 +256,28 @@ class Module:
         self.load_state_dict(dict(zip(names, weights, strict=True)))
 
     def save(self, path: str) -> None:
-        """Write the weights to exactly ``path`` (safetensors format, atomically)."""
+        """Write the weights to exactly ``path`` (safetensors format, atomically); a model
+        writes its architecture and optimizer state too (``Model.save``)."""
+        from ..saving import save_weights
+
+        save_weights(self, path)
+
+    def save_weights(self, path: str) -> None:
+        """Write the weights alone to exactly ``path`` (safetensors format, atomically)."""
         from ..saving import save_weights
 
         save_weights(self, path)
 
     def load(self, path: str) -> None:
-        """Read weights saved by ``save`` into this module, in place; a damaged or
-        mismatched file raises and changes nothing."""
+        """Read the weights of a file written by ``save`` or ``save_weights`` into this
+        module, in place; a damaged or mismatched file raises and changes nothing."""
+        from ..saving import load_weights
+
+        load_weights(self, path)
+
+    def load_weights(self, path: str) -> None:
+        """The same as ``load``: the weights of either kind of file, in place, checked
+        first."""
         from ..saving import load_weights
 
         load_weights(self, path)

@@ -177,3 +177,98 @@ class Graph:
                 return False
             previous = node.outputs[0]
         return len(self.outputs) == 1 and previous is self.outputs[0]
+
+    # --- configuration -----------------------------------------------------------------------
+
+    def get_config(self) -> dict[str, Any]:
+        """The layers (``{"class_name", "registered_name", "config"}``, the inputs' first),
+        the layer calls in the order they run (``nodes``: which call of which layer, on which
+        tensors, each named ``[layer, call, output]``) and the model's inputs and outputs."""
+        from ..saving import serialize_layer
+
+        def ref(t: SymbolicTensor) -> list:
+            node: Any = t.node
+            return [node.layer.name, node.index, t.index]
+
+        return {
+            "layers": [serialize_layer(layer) for layer in self.layers],
+            "nodes": [
+                {
+                    "layer": node.layer.name,
+                    "index": node.index,
+                    "inputs": [ref(t) for t in node.inputs],
+                    "list_input": node.list_input,
+                    "training": node.training,
+                }
+                for node in self.nodes
+            ],
+            "input_layers": [ref(t) for t in self.inputs],
+            "output_layers": [ref(t) for t in self.outputs],
+            "single_input": self.single_input,
+            "single_output": self.single_output,
+        }
+
+
+def graph_from_config(config: dict[str, Any]) -> tuple[Any, Any]:
+    """``(inputs, outputs)`` for ``Model(inputs, outputs)``: the layers of a functional
+    model's config made again (from registered classes) and called as recorded."""
+    from ..saving import SerializationError, deserialize_layer
+
+    def fail(why: str) -> SerializationError:
+        return SerializationError(f"functional model {config.get('name')!r}: {why}")
+
+    entries, calls = config.get("layers"), config.get("nodes")
+    if not isinstance(entries, list) or not isinstance(calls, list):
+        raise fail("`layers` and `nodes` must be lists")
+    layers: dict[str, Any] = {}
+    for i, entry in enumerate(entries):
+        layer = deserialize_layer(entry, f"layer {i} of functional model {config.get('name')!r}")
+        if layer.name in layers:
+            raise fail(f"two layers are named {layer.name!r}")
+        layers[layer.name] = layer
+    tensors: dict[tuple, SymbolicTensor] = {}
+    for layer in layers.values():
+        if isinstance(layer, InputLayer):
+            tensors[(layer.name, 0, 0)] = layer.output
+
+    def lookup(ref: Any) -> SymbolicTensor:
+        ok = (
+            isinstance(ref, list)
+            and len(ref) == 3
+            and isinstance(ref[0], str)
+            and all(isinstance(n, int) and not isinstance(n, bool) for n in ref[1:])
+        )
+        if not ok or tuple(ref) not in tensors:
+            raise fail(f"the tensor {ref!r} is not made by any call before it is used")
+        return tensors[tuple(ref)]
+
+    for call in calls:
+        if not isinstance(call, dict) or call.get("layer") not in layers:
+            raise fail(f"a call names no layer of the model: {str(call)[:200]}")
+        layer = layers[call["layer"]]
+        args = [lookup(r) for r in call.get("inputs") or []]
+        training = call.get("training")
+        if training is not None and not isinstance(training, bool):
+            raise fail(f"training must be true, false or null. Received: {training!r}")
+        if not args or (not call.get("list_input") and len(args) != 1):
+            raise fail(f"the call of {layer.name!r} has {len(args)} inputs")
+        x: Any = args if call.get("list_input") else args[0]
+        out = layer(x) if training is None else layer(x, training=training)
+        index = call.get("index")
+        if not isinstance(index, int) or isinstance(index, bool):
+            raise fail(f"the call of {layer.name!r} has no index")
+        for i, t in enumerate(out if isinstance(out, list) else [out]):
+            tensors[(layer.name, index, i)] = t
+    refs_in, refs_out = config.get("input_layers"), config.get("output_layers")
+    if (
+        not isinstance(refs_in, list)
+        or not isinstance(refs_out, list)
+        or not refs_in
+        or not refs_out
+    ):
+        raise fail("`input_layers` and `output_layers` must be non-empty lists")
+    inputs = [lookup(r) for r in refs_in]
+    outputs = [lookup(r) for r in refs_out]
+    single_in = config.get("single_input", True) and len(inputs) == 1
+    single_out = config.get("single_output", True) and len(outputs) == 1
+    return (inputs[0] if single_in else inputs), (outputs[0] if single_out else outputs)

@@ -119,6 +119,12 @@ class Model(Layer):
                 self.build((None,) + tuple(x.shape[1:]))
             self.built = True
 
+    def build(self, input_shape: Any) -> None:
+        """Build for inputs of ``input_shape``; the shape is remembered, so that
+        ``load_model`` can build a subclassed model the same way."""
+        self._build_input_shape = _batchless(input_shape)
+        super().build(input_shape)
+
     def compute_output_shape(self, input_shape: Any) -> Any:
         """The output shape for ``input_shape``: a functional model's from its graph, else
         found by running one sample through."""
@@ -560,8 +566,63 @@ class Model(Layer):
             return [np.concatenate(parts, axis=0) for parts in zip(*outs, strict=True)]
         return np.concatenate(outs, axis=0)
 
+    # --- saving ----------------------------------------------------------------------------
+
+    def save(self, path: str, overwrite: bool = True) -> None:
+        """Write the whole model to exactly ``path``, atomically: one safetensors file with
+        the architecture (JSON in its metadata), the weights, the compile settings and the
+        optimizer's state. ``nn.models.load_model(path)`` rebuilds it."""
+        from ..saving import save_model
+
+        _check_overwrite(path, overwrite)
+        save_model(self, path)
+
+    def save_weights(self, path: str, overwrite: bool = True) -> None:
+        """Write the weights alone to exactly ``path`` (``load_weights`` reads them back
+        into a model built in code)."""
+        from ..saving import save_weights
+
+        _check_overwrite(path, overwrite)
+        save_weights(self, path)
+
+    def get_config(self) -> dict[str, Any]:
+        """A functional model's layers and graph (each layer call and what it was called
+        on); a subclass's constructor arguments (``Layer.get_config``)."""
+        if self._graph is None:
+            return super().get_config()
+        return {"name": self.name, "trainable": self.trainable, **self._graph.get_config()}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Layer:
+        """A model from ``get_config``'s dict (a functional model's layers and graph rebuilt
+        from registered classes), without its weights."""
+        if "nodes" not in config:
+            return super().from_config(config)
+        from .functional import graph_from_config
+
+        inputs, outputs = graph_from_config(config)
+        model = cls(inputs, outputs, name=config.get("name"))
+        if config.get("trainable") is False:
+            model.trainable = False
+        return model
+
     def draw(self, **kwargs: Any) -> Any:
         """The architecture as a diagram of layers of neurons (``nn.viz.draw_model``)."""
         from ..viz import draw_model
 
         return draw_model(self, **kwargs)
+
+
+def _batchless(shape: Any) -> Any:
+    """``shape`` (or a list of shapes) with the batch axis as None, as plain lists."""
+    if isinstance(shape, list) and shape and isinstance(shape[0], (tuple, list)):
+        return [_batchless(s) for s in shape]
+    shape = list(shape)
+    return [None] + [None if n is None else int(n) for n in shape[1:]] if shape else []
+
+
+def _check_overwrite(path: Any, overwrite: bool) -> None:
+    import os
+
+    if not overwrite and os.path.exists(path):
+        raise FileExistsError(f"save: {os.fspath(path)!r} exists and overwrite=False")

@@ -15,6 +15,7 @@ from autograd_core import Tensor, get_default_dtype, no_grad
 
 from ..layers import Dense, InputLayer, Layer, Module
 from ..layers._symbolic import SymbolicTensor, shape_text
+from ..layers.base import as_shape
 from .model import Model
 
 
@@ -101,6 +102,7 @@ class Sequential(Model):
     def build(self, input_shape: Any) -> None:
         """Build every layer for inputs of ``input_shape`` (batch axis first, may be None)."""
         shape = tuple(input_shape)
+        self._build_input_shape = [None] + list(shape[1:])  # kept in get_config
         for layer in self.layers:
             if isinstance(layer, Layer):
                 if not layer.built:
@@ -125,6 +127,44 @@ class Sequential(Model):
         for layer in self.layers:
             x = layer(x)
         return x
+
+    # --- configuration ---------------------------------------------------------------------
+
+    def get_config(self) -> dict[str, Any]:
+        """The name, the layers (each ``{"class_name", "registered_name", "config"}``, an
+        ``Input`` first when it was given) and the input shape it was built for."""
+        from ..saving import serialize_layer
+
+        layers = ([self._input_layer] if self._input_layer is not None else []) + self.layers
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "layers": [serialize_layer(layer) for layer in layers],
+            "build_input_shape": self.__dict__.get("_build_input_shape"),
+        }
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Sequential:
+        """A Sequential from ``get_config``'s dict, its layers made from registered classes
+        (without weights) and built when the input shape is known."""
+        from ..saving import SerializationError, deserialize_layer
+
+        entries = config.get("layers", [])
+        if not isinstance(entries, list):
+            raise SerializationError(
+                f"Sequential config: `layers` must be a list. Received: {entries!r}"
+            )
+        model = cls(name=config.get("name"))
+        for i, entry in enumerate(entries):
+            model.add(deserialize_layer(entry, f"layer {i} of Sequential {model.name!r}"))
+        shape = config.get("build_input_shape")
+        if shape is not None and not model.built and model.layers:
+            model.build(
+                (None,) + tuple(as_shape(list(shape)[1:], "Sequential", "build_input_shape"))
+            )
+        if config.get("trainable") is False:
+            model.trainable = False
+        return model
 
     # --- what Model asks of a subclass -----------------------------------------------------
 

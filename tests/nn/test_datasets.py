@@ -163,3 +163,43 @@ def test_real_fashion_mnist_has_keras_shapes():
     assert x_train.dtype == np.uint8 and y_train.dtype == np.uint8
     assert np.bincount(y_train).tolist() == [6000] * 10
     assert np.bincount(y_test).tolist() == [1000] * 10
+
+
+def _gz_idx(tmp_path, dims, payload: bytes, name="bomb.gz"):
+    head = bytes([0, 0, 0x08, len(dims)]) + b"".join(d.to_bytes(4, "big") for d in dims)
+    path = tmp_path / name
+    with gzip.open(path, "wb") as f:
+        f.write(head + payload)
+    return path
+
+
+def test_load_idx_decompresses_no_more_than_the_header_announces(tmp_path):
+    import tracemalloc
+
+    # 10 bytes announced, 64 MB of zeros behind them (compressed to about 64 KB)
+    path = _gz_idx(tmp_path, (2, 5), b"\x00" * (64 << 20))
+    assert path.stat().st_size < 1 << 20
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match="bytes after the 10 its header"):
+            datasets.load_idx(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 << 20  # a few buffers, never the 64 MB
+
+
+def test_load_idx_refuses_a_stream_shorter_than_its_header(tmp_path):
+    path = _gz_idx(tmp_path, (4, 5), b"\x01" * 7)
+    with pytest.raises(ValueError, match="truncated: an array of shape \\(4, 5\\).*holds 7"):
+        datasets.load_idx(path)
+
+
+def test_load_idx_refuses_a_huge_claim_before_decompressing(tmp_path):
+    path = _gz_idx(tmp_path, (60000, 28, 28, 28, 28), b"")
+    with pytest.raises(ValueError, match="above the limit max_bytes"):
+        datasets.load_idx(path)
+    exact = _gz_idx(tmp_path, (3,), b"\x01\x02\x03", name="ok.gz")
+    np.testing.assert_array_equal(datasets.load_idx(exact), [1, 2, 3])
+    with pytest.raises(ValueError, match="above the limit"):
+        datasets.load_idx(exact, max_bytes=2)
