@@ -69,14 +69,14 @@ def as_target(y: Any, loss: losses_mod.Loss, n_outputs: int | None) -> np.ndarra
         shape = (len(arr), n_outputs)
         if kind == "sparse":
             return losses_mod.sparse_labels(loss.name, arr, shape)
-        if kind in ("binary", "categorical", "mse"):
+        if kind in ("binary", "categorical", "mse", "regression"):
             # raises on a mismatch; broadcast_to gives the shape without allocating it
             losses_mod._same_rank(loss.name, arr, np.broadcast_to(np.float32(0), shape))
     if kind in ("binary", "categorical"):
         losses_mod.check_probability_targets(loss.name, arr)
     # Built-in losses get float targets once here, not per batch; a custom loss keeps
     # integer labels as they are.
-    convert = "biuf" if kind in ("binary", "categorical", "mse") else "f"
+    convert = "biuf" if kind in ("binary", "categorical", "mse", "regression") else "f"
     if kind != "sparse" and arr.dtype != get_default_dtype() and arr.dtype.kind in convert:
         arr = arr.astype(get_default_dtype())
     return arr
