@@ -199,9 +199,17 @@ class Optimizer:
         clipvalue: float | None = None,
         global_clipnorm: float | None = None,
     ) -> None:
+        who = type(self).__name__
+        if _is_number(params) or isinstance(params, LearningRateSchedule):
+            # Keras's first argument is the learning rate: Adam(0.01) means that
+            if learning_rate is not None:
+                raise TypeError(
+                    f"{who} got a learning rate twice: as its first argument ({params!r}) and "
+                    f"as learning_rate={learning_rate!r}"
+                )
+            params, learning_rate = None, params
         if learning_rate is not None:
             lr = learning_rate
-        who = type(self).__name__
         if not callable(lr):
             if not _is_number(lr) or not lr >= 0:
                 raise ValueError(

@@ -578,3 +578,12 @@ def test_state_dict_round_trip_restores_moments_step_count_and_rate():
         np.testing.assert_array_equal(p.data, a)
     with pytest.raises(ValueError, match="does not fit this optimizer"):
         optim.Adam([_param([1.0])]).load_state_dict(saved_opt)
+
+
+def test_a_number_as_first_argument_is_the_learning_rate_as_in_keras():
+    opt = nn.optim.Adam(0.05)
+    assert opt.learning_rate == 0.05 and opt.params == []
+    schedule = nn.optim.CosineDecay(0.1, decay_steps=10)
+    assert nn.optim.SGD(schedule).learning_rate is schedule
+    with pytest.raises(TypeError, match="learning rate twice"):
+        nn.optim.RMSprop(0.1, learning_rate=0.2)
