@@ -73,6 +73,7 @@ class Model(Layer):
     """
 
     _graph: Graph | None = None
+    _initial_epoch: int | None = None
     # A list of arrays is several inputs (Keras), for a subclass or a functional model with
     # several; a Sequential and a one-input functional model read it as one array.
     _lists_are_inputs = True
@@ -533,17 +534,22 @@ class Model(Layer):
             optimizer.bind(self.parameters())
 
         history = History()
-        every = [history] + list(callbacks or [])
+        # Keras's order: the progress bar first, so that the epoch's line comes before what
+        # callbacks print, and History last, so that it records what callbacks add to the
+        # logs (the learning rate of ReduceLROnPlateau and LearningRateScheduler)
+        every = list(callbacks or []) + [history]
         if verbose and not any(isinstance(cb, ProgbarLogger) for cb in every):
-            # right after History, so that the epoch's line comes before what callbacks print
-            every.insert(1, ProgbarLogger(verbose))
+            every.insert(0, ProgbarLogger(verbose))
         params = {"epochs": epochs, "steps": math.ceil(len(x) / batch_size), "verbose": verbose}
         cbs = CallbackList(every, self, params)
         self.history = history
         self.stop_training = False
         self.train()
         n = len(x)
+        self._initial_epoch = None
         cbs.on_train_begin()
+        # a callback restoring an interrupted run (BackupAndRestore) says where to resume
+        initial_epoch = self._initial_epoch or initial_epoch
         for epoch in range(initial_epoch, epochs):
             cbs.on_epoch_begin(epoch)
             for m in self.metrics:
@@ -557,6 +563,8 @@ class Model(Layer):
                 total += logs["loss"] * len(xb)
                 seen += len(xb)
                 cbs.on_train_batch_end(b, logs)
+                if self.stop_training:  # Keras stops within the epoch (TerminateOnNaN)
+                    break
             epoch_logs = self._logs(total / max(seen, 1))
             if val is not None:
                 val_logs = self._evaluate_loop(*val, max(batch_size, 256), 0)
