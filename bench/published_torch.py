@@ -130,7 +130,9 @@ def run(recipe: str, seed: int, data: tuple, threads: int) -> tuple[float, list[
             idx = order[i * batch : (i + 1) * batch]
             if recipe != "keras":
                 lr = _cosine_with_warmup(
-                    step, BEST["warmup_epochs"] * steps, (epochs - BEST["warmup_epochs"]) * steps,
+                    step,
+                    BEST["warmup_epochs"] * steps,
+                    (epochs - BEST["warmup_epochs"]) * steps,
                     BEST["peak_lr"],
                 )
                 for group in opt.param_groups:
@@ -160,8 +162,7 @@ def main(argv: list[str] | None = None) -> None:
         accs.append(acc)
         epoch_times.extend(times)
         print(
-            f"{args.recipe} seed {seed}: test accuracy {acc:.4f}, "
-            f"{np.mean(times):.2f} s per epoch",
+            f"{args.recipe} seed {seed}: test accuracy {acc:.4f}, {np.mean(times):.2f} s per epoch",
             flush=True,
         )
     print(
