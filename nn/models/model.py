@@ -380,20 +380,6 @@ class Model(Layer):
             return logs
         return logs["loss"] if not self.metrics else list(logs.values())
 
-    def _batch_data(
-        self, who: str, x: Any, y: Any, sample_weight: Any, class_weight: Any
-    ) -> tuple[Any, np.ndarray, np.ndarray | None]:
-        """One batch's inputs, targets and weights, converted and checked."""
-        self._require_compiled(who)
-        x = self._as_inputs(x)
-        check_not_empty(who, "x", x)
-        check_same_length(who, "x", x, "y", np.asarray(getattr(y, "data", y)))
-        check_finite(who, "x", x)
-        self.build_from_data(x)
-        y = self._as_target(y)
-        check_finite(who, "y", y)
-        return x, y, sample_weights(who, sample_weight, class_weight, y)
-
     def train_on_batch(
         self,
         x: Any,
@@ -408,7 +394,8 @@ class Model(Layer):
         metric, ...]`` with metrics, or a dict with ``return_dict=True`` (Keras's). With
         ``reset_metrics`` the metrics are those of this batch alone. ``sample_weight`` or
         ``class_weight`` weight the loss as in ``fit``."""
-        x, y, w = self._batch_data("train_on_batch", x, y, sample_weight, class_weight)
+        self._require_compiled("train_on_batch")
+        x, y, w = self._data("train_on_batch", x, y, sample_weight, class_weight=class_weight)
         if reset_metrics:
             for m in self.metrics:
                 m.reset()
@@ -427,7 +414,8 @@ class Model(Layer):
         """The loss (and metrics) on ``(x, y)`` in inference mode, without a graph, weighted
         by ``sample_weight`` (or ``class_weight``) when given; returns as
         ``train_on_batch``."""
-        x, y, w = self._batch_data("test_on_batch", x, y, sample_weight, class_weight)
+        self._require_compiled("test_on_batch")
+        x, y, w = self._data("test_on_batch", x, y, sample_weight, class_weight=class_weight)
         if reset_metrics:
             for m in self.metrics:
                 m.reset()
@@ -509,19 +497,7 @@ class Model(Layer):
                 f"validation_split must be in [0, 1). "
                 f"Received: validation_split={validation_split!r}"
             )
-        x = self._as_inputs(x)
-        check_not_empty("fit", "x", x)
-        y_arr = np.asarray(getattr(y, "data", y))
-        if len(x) != len(y_arr):
-            raise ShapeError(
-                f"fit: x has {len(x)} samples but y has {len(y_arr)}; they must match. "
-                f"Received: x of shape {tuple(x.shape)}, y of shape {y_arr.shape}"
-            )
-        check_finite("fit", "x", x)
-        self.build_from_data(x)
-        y = self._as_target(y)
-        check_finite("fit", "y", y)
-        w = sample_weights("fit", sample_weight, None, y)
+        x, y, w = self._data("fit", x, y, sample_weight)
         rng = _seed.make_rng(seed)
         val: tuple[Any, np.ndarray, np.ndarray | None] | None = None
         if validation_data is None and validation_split > 0.0:
@@ -586,14 +562,22 @@ class Model(Layer):
                 f"fit expects validation_data as (x_val, y_val) or (x_val, y_val, "
                 f"val_sample_weight). Received: validation_data={what}"
             )
-        return self._eval_data(
+        return self._data(
             "fit", data[0], data[1], data[2] if len(data) == 3 else None, "validation_data"
         )
 
-    def _eval_data(
-        self, who: str, x: Any, y: Any, sample_weight: Any, name: str = ""
+    def _data(
+        self,
+        who: str,
+        x: Any,
+        y: Any,
+        sample_weight: Any,
+        name: str = "",
+        class_weight: Any = None,
     ) -> tuple[Any, np.ndarray, np.ndarray | None]:
-        """evaluate's inputs, targets and weights, converted and checked."""
+        """Inputs, targets and weights converted once and checked before any step: not
+        empty, as many targets (and weights) as inputs, no NaN or infinity. ``name`` names
+        a tuple holding them (``validation_data``) in the messages."""
         names = (f"{name}[0]", f"{name}[1]", f"{name}[2]") if name else ("x", "y", "sample_weight")
         x = self._as_inputs(x)
         check_not_empty(who, names[0], x)
@@ -602,7 +586,7 @@ class Model(Layer):
         self.build_from_data(x)
         y = self._as_target(y)
         check_finite(who, names[1], y)
-        return x, y, sample_weights(who, sample_weight, None, y, names[2])
+        return x, y, sample_weights(who, sample_weight, class_weight, y, names[2])
 
     def _evaluate_loop(
         self, x: Any, y: np.ndarray, w: np.ndarray | None, batch_size: int, verbose: Any
@@ -640,7 +624,7 @@ class Model(Layer):
         """
         self._require_compiled("evaluate")
         batch_size = check_batch_size("evaluate", batch_size)
-        x, y, w = self._eval_data("evaluate", x, y, sample_weight)
+        x, y, w = self._data("evaluate", x, y, sample_weight)
         logs = self._evaluate_loop(x, y, w, batch_size, verbose)
         if return_dict:
             return logs
