@@ -1,5 +1,6 @@
-"""Callbacks for ``fit``: History, ProgbarLogger, EpochTimer, EarlyStopping, ModelCheckpoint
-and GradientFlow.
+"""Callbacks for ``fit``: History, ProgbarLogger, EpochTimer, EarlyStopping, ModelCheckpoint,
+GradientFlow, and Keras's ReduceLROnPlateau, LearningRateScheduler, TerminateOnNaN,
+LambdaCallback, CSVLogger and BackupAndRestore.
 
 ``fit`` calls, on each callback, ``on_train_begin``, then per epoch ``on_epoch_begin``,
 ``on_train_batch_begin`` / ``on_train_batch_end`` around every step, ``on_epoch_end`` with the
@@ -10,13 +11,20 @@ training by setting ``model.stop_training = True``. ``self.params`` holds fit's 
 
 from __future__ import annotations
 
+import csv
+import inspect
+import json
 import math
+import os
+import shutil
 import sys
 import time
 import warnings
-from typing import Any, Iterable, TextIO
+from typing import Any, Callable, Iterable, TextIO
 
 import numpy as np
+from safetensors.numpy import load as safetensors_load
+from safetensors.numpy import save as safetensors_save
 from tqdm import tqdm
 
 
@@ -497,3 +505,362 @@ class GradientFlow(Callback):
 
 def _is_relu(layer: Any) -> bool:
     return getattr(layer, "activation_name", None) == "relu"
+
+
+# --- Keras's training-control callbacks -------------------------------------------------------
+
+
+def _learning_rate(model: Any, who: str) -> float:
+    lr = model.optimizer.learning_rate
+    if callable(lr):
+        raise TypeError(
+            f"{who} sets the optimizer's learning rate, but it is a schedule ({lr!r}); give the "
+            f"optimizer a number as its learning rate"
+        )
+    return float(lr)
+
+
+class ReduceLROnPlateau(Callback):
+    """Multiply the learning rate by ``factor`` when ``monitor`` has not improved by more
+    than ``min_delta`` for ``patience`` epochs (Keras's rule), never below ``min_lr``; then
+    wait ``cooldown`` epochs before counting again. ``mode="auto"`` maximises a monitor
+    whose name holds ``"acc"`` and minimises anything else."""
+
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        factor: float = 0.1,
+        patience: int = 10,
+        verbose: int = 0,
+        mode: str = "auto",
+        min_delta: float = 1e-4,
+        cooldown: int = 0,
+        min_lr: float = 0.0,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__()
+        if kwargs:
+            raise TypeError(f"ReduceLROnPlateau got unexpected arguments {sorted(kwargs)}")
+        if not factor < 1.0:
+            raise ValueError(
+                f"ReduceLROnPlateau does not support a factor >= 1.0. Received: factor={factor}"
+            )
+        if mode not in ("auto", "min", "max"):
+            raise ValueError(f"mode must be 'auto', 'min' or 'max'. Received: mode={mode!r}")
+        self.monitor, self.factor, self.patience = monitor, float(factor), int(patience)
+        self.verbose, self.mode, self.min_delta = verbose, mode, float(min_delta)
+        self.cooldown, self.min_lr = int(cooldown), float(min_lr)
+        self._reset()
+
+    def _reset(self) -> None:
+        self._maximise = self.mode == "max" or (self.mode == "auto" and "acc" in self.monitor)
+        self.best = -math.inf if self._maximise else math.inf
+        self.cooldown_counter = 0
+        self.wait = 0
+
+    def _improved(self, current: float) -> bool:
+        if self._maximise:
+            return current > self.best + self.min_delta
+        return current < self.best - self.min_delta
+
+    def in_cooldown(self) -> bool:
+        """True while the epochs after a reduction are still being waited out."""
+        return self.cooldown_counter > 0
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self._reset()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        logs = logs if logs is not None else {}
+        logs["learning_rate"] = _learning_rate(self.model, "ReduceLROnPlateau")
+        current = logs.get(self.monitor)
+        if current is None:
+            warnings.warn(
+                f"ReduceLROnPlateau monitors {self.monitor!r}, which this fit does not log. "
+                f"Available: {sorted(logs)}",
+                stacklevel=2,
+            )
+            return
+        current = float(current)
+        if self.in_cooldown():
+            self.cooldown_counter -= 1
+            self.wait = 0
+        if self._improved(current):
+            self.best, self.wait = current, 0
+        elif not self.in_cooldown():
+            self.wait += 1
+            if self.wait >= self.patience:
+                old = logs["learning_rate"]
+                if old > np.float32(self.min_lr):
+                    new = max(old * self.factor, self.min_lr)
+                    self.model.optimizer.learning_rate = new
+                    if self.verbose > 0:
+                        print(
+                            f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate "
+                            f"to {new}."
+                        )
+                    self.cooldown_counter = self.cooldown
+                    self.wait = 0
+
+
+class LearningRateScheduler(Callback):
+    """Set the learning rate at the start of each epoch to ``schedule(epoch, lr)`` (or
+    ``schedule(epoch)`` for a one-argument function), ``epoch`` counting from 0."""
+
+    def __init__(self, schedule: Callable[..., float], verbose: int = 0) -> None:
+        super().__init__()
+        if not callable(schedule):
+            raise TypeError(
+                f"LearningRateScheduler expects a function of the epoch. "
+                f"Received: schedule={schedule!r}"
+            )
+        self.schedule, self.verbose = schedule, verbose
+        self._two = _takes_two(schedule)
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        lr = _learning_rate(self.model, "LearningRateScheduler")
+        new = self.schedule(epoch, lr) if self._two else self.schedule(epoch)
+        try:
+            new = float(new)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f'The output of the "schedule" function should be a float. Got: {new!r}'
+            ) from None
+        self.model.optimizer.learning_rate = new
+        if self.verbose > 0:
+            print(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to {new}.")
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if logs is not None:
+            logs["learning_rate"] = _learning_rate(self.model, "LearningRateScheduler")
+
+
+def _takes_two(fn: Callable) -> bool:
+    """True when ``fn`` can be called with two positional arguments."""
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return True
+    try:
+        sig.bind(0, 0.0)
+    except TypeError:
+        return False
+    return True
+
+
+class TerminateOnNaN(Callback):
+    """Stop training as soon as a batch's loss is NaN or infinite."""
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            print(f"Batch {batch}: Invalid loss, terminating training")
+            self.model.stop_training = True
+
+
+class LambdaCallback(Callback):
+    """A callback from functions: ``on_epoch_begin(epoch, logs)``, ``on_epoch_end(epoch,
+    logs)``, ``on_train_batch_begin(batch, logs)``, ``on_train_batch_end(batch, logs)``
+    (``on_batch_begin`` / ``on_batch_end`` are the same), ``on_train_begin(logs)`` and
+    ``on_train_end(logs)``; each is optional."""
+
+    def __init__(
+        self,
+        on_epoch_begin: Callable | None = None,
+        on_epoch_end: Callable | None = None,
+        on_train_begin: Callable | None = None,
+        on_train_end: Callable | None = None,
+        on_train_batch_begin: Callable | None = None,
+        on_train_batch_end: Callable | None = None,
+        **kwargs: Callable,
+    ) -> None:
+        super().__init__()
+        aliases = {"on_batch_begin": "on_train_batch_begin", "on_batch_end": "on_train_batch_end"}
+        unknown = sorted(set(kwargs) - set(aliases))
+        if unknown:
+            raise TypeError(f"LambdaCallback got unexpected hooks {unknown}")
+        fns = {
+            "on_epoch_begin": on_epoch_begin,
+            "on_epoch_end": on_epoch_end,
+            "on_train_begin": on_train_begin,
+            "on_train_end": on_train_end,
+            "on_train_batch_begin": on_train_batch_begin,
+            "on_train_batch_end": on_train_batch_end,
+        }
+        for alias, hook in aliases.items():
+            if kwargs.get(alias) is not None:
+                fns[hook] = kwargs[alias]
+        self._fns = fns
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        fn = self._fns["on_train_begin"]
+        if fn is not None:
+            fn(logs if logs is not None else {})
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        fn = self._fns["on_train_end"]
+        if fn is not None:
+            fn(logs if logs is not None else {})
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        fn = self._fns["on_epoch_begin"]
+        if fn is not None:
+            fn(epoch, logs if logs is not None else {})
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        fn = self._fns["on_epoch_end"]
+        if fn is not None:
+            fn(epoch, logs if logs is not None else {})
+
+    def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
+        fn = self._fns["on_train_batch_begin"]
+        if fn is not None:
+            fn(batch, logs if logs is not None else {})
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        fn = self._fns["on_train_batch_end"]
+        if fn is not None:
+            fn(batch, logs if logs is not None else {})
+
+
+class CSVLogger(Callback):
+    """Write each epoch's logs as a row of ``filename``: ``epoch`` (from 0), then the log
+    names in sorted order (with ``val_`` columns, ``NA`` when there is no validation set, as
+    Keras). ``append=True`` continues an existing file without writing its header again.
+    Each row is written and the file closed at once, so a crash leaves a valid file of the
+    epochs so far."""
+
+    def __init__(self, filename: str, separator: str = ",", append: bool = False) -> None:
+        super().__init__()
+        self.filename, self.sep, self.append = os.fspath(filename), separator, append
+        self.keys: list[str] | None = None
+        self._header = True
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self.keys = None
+        exists = os.path.exists(self.filename) and os.path.getsize(self.filename) > 0
+        self._header = not (self.append and exists)
+        if not self.append:
+            with open(self.filename, "w", newline=""):
+                pass  # a new run starts an empty file
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        logs = logs or {}
+        if self.keys is None:
+            self.keys = sorted(logs)
+            if self.keys and not any(k.startswith("val_") for k in self.keys):
+                self.keys += ["val_" + k for k in self.keys]
+        row = {"epoch": epoch}
+        row.update({k: _csv_value(logs.get(k, "NA")) for k in self.keys})
+        with open(self.filename, "a", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=["epoch"] + self.keys, delimiter=self.sep)
+            if self._header:
+                writer.writeheader()
+                self._header = False
+            writer.writerow(row)
+
+
+def _csv_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return value
+    arr = np.asarray(value)
+    if arr.ndim:  # a list of values (a metric at several thresholds)
+        return "[" + ", ".join(map(str, arr.ravel().tolist())) + "]"
+    return value
+
+
+class BackupAndRestore(Callback):
+    """Back up the model's weights and its optimizer's state in ``backup_dir`` at the end
+    of every epoch (``save_freq="epoch"``) or every ``save_freq`` batches, so that a run
+    that was interrupted (an exception, a killed process) resumes when ``fit`` is called
+    again with this callback: the weights and optimizer state come back and training
+    continues at the epoch after the last one backed up. When training ends normally the
+    backup is deleted (``delete_checkpoint=True``)."""
+
+    _FILE = "latest.safetensors"
+
+    def __init__(
+        self, backup_dir: str, save_freq: str | int = "epoch", delete_checkpoint: bool = True
+    ) -> None:
+        super().__init__()
+        if not backup_dir:
+            raise ValueError(f"BackupAndRestore needs a backup_dir. Received: {backup_dir!r}")
+        if save_freq != "epoch" and (
+            isinstance(save_freq, bool)
+            or not isinstance(save_freq, (int, np.integer))
+            or save_freq <= 0
+        ):
+            raise ValueError(
+                f"BackupAndRestore expects save_freq 'epoch' or a positive integer (batches). "
+                f"Received: save_freq={save_freq!r}"
+            )
+        self.backup_dir = os.fspath(backup_dir)
+        self.save_freq = save_freq if save_freq == "epoch" else int(save_freq)
+        self.delete_checkpoint = delete_checkpoint
+        self._path = os.path.join(self.backup_dir, self._FILE)
+        self._epoch, self._batches = 0, 0
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self._epoch, self._batches = 0, 0
+        if not os.path.exists(self._path):
+            return
+        with open(self._path, "rb") as f:
+            data = f.read()
+        arrays = safetensors_load(data)
+        meta = json.loads(_st_metadata(data).get("nn_backup", "{}"))
+        model, opt = self.model, self.model.optimizer
+        model.load_state_dict(_part(arrays, "model/", model.state_dict()))
+        if opt is not None and opt.params:
+            opt.load_state_dict(_part(arrays, "opt/", opt.state_dict()))
+        self.model._initial_epoch = int(meta.get("epoch", 0))
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        if not isinstance(self.save_freq, int):
+            return
+        self._batches += 1
+        if self._batches % self.save_freq == 0:
+            self._save(self._epoch)  # mid-epoch: this epoch is run again on resuming
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if self.save_freq == "epoch":
+            self._save(epoch + 1)
+
+    def _save(self, next_epoch: int) -> None:
+        arrays = {f"model/{k}": np.ascontiguousarray(v) for k, v in self.model.state_dict().items()}
+        opt = self.model.optimizer
+        if opt is not None:
+            for k, v in opt.state_dict().items():
+                arrays[f"opt/{k}"] = np.ascontiguousarray(v)
+        meta = {"nn_backup": json.dumps({"epoch": next_epoch})}
+        os.makedirs(self.backup_dir, exist_ok=True)
+        # written beside, then renamed: a crash while saving leaves the previous backup
+        tmp = self._path + ".tmp"
+        with open(tmp, "wb") as f:
+            f.write(safetensors_save(arrays, metadata=meta))
+        os.replace(tmp, self._path)
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        if self.delete_checkpoint and os.path.isdir(self.backup_dir):
+            shutil.rmtree(self.backup_dir)
+
+
+def _part(arrays: dict[str, np.ndarray], prefix: str, like: dict) -> dict[str, np.ndarray]:
+    """The arrays saved under ``prefix``, in the shapes of ``like`` (safetensors stores a
+    0-d array, such as a step count, with shape (1,))."""
+    out = {}
+    for key, arr in arrays.items():
+        if key.startswith(prefix):
+            name = key[len(prefix) :]
+            ref = like.get(name)
+            fits = ref is not None and np.size(ref) == arr.size
+            out[name] = arr.reshape(np.shape(ref)) if fits and ref is not None else arr
+    return out
+
+
+def _st_metadata(data: bytes) -> dict[str, str]:
+    # a safetensors file starts with the length of its JSON header, then the header
+    n = int.from_bytes(data[:8], "little")
+    return json.loads(data[8 : 8 + n]).get("__metadata__", {}) or {}

@@ -14,6 +14,7 @@ Reductions: ``"mean"`` (Keras's ``"sum_over_batch_size"``, the default), ``"sum"
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable
 
 import numpy as np
@@ -85,7 +86,7 @@ def _target(name: str, y_true: Any, p: Tensor) -> Tensor:
     return _make(t)
 
 
-def _reduce(per_sample: Tensor, reduction: str | None) -> Tensor:
+def _reduce(per_sample: Tensor, reduction: str) -> Tensor:
     how = _REDUCTIONS.get(reduction) if isinstance(reduction, (str, type(None))) else None
     if how is None:
         raise ValueError(
@@ -146,7 +147,7 @@ def sparse_labels(name: str, y_true: Any, p_shape: tuple) -> np.ndarray:
 # --- the losses on logits (fused ops of autograd_core) ---------------------------------------
 
 
-def _softmax_ce(logits: Tensor, targets: Tensor, reduction: str | None) -> Tensor:
+def _softmax_ce(logits: Tensor, targets: Tensor, reduction: str) -> Tensor:
     """``ag.softmax_cross_entropy`` with nn's reductions (the mean in the op itself)."""
     if _REDUCTIONS.get(reduction) == "mean":
         return ag.softmax_cross_entropy(logits, targets, "mean")
@@ -255,12 +256,153 @@ def sparse_categorical_crossentropy(
     return _reduce(-picked, reduction)
 
 
+# --- regression, hinge and distribution losses (Keras's formulas) ------------------------------
+
+
+def _elementwise(
+    name: str, y_true: Any, y_pred: Any, fn: Callable, reduction: str, over: str = "mean"
+) -> Tensor:
+    """``fn(y, p)`` elementwise, then the mean (or the sum) over the last axis, then reduced."""
+    p = _pred(y_pred)
+    y = _target(name, y_true, p)
+    per_elem = fn(y, p)
+    if not p.ndim:
+        return _reduce(per_elem, reduction)
+    if over == "mean" and _REDUCTIONS.get(reduction) == "mean":
+        return per_elem.mean()  # rows have equal length: the mean of the per-sample means
+    per_sample = per_elem.mean(axis=-1) if over == "mean" else per_elem.sum(axis=-1)
+    return _reduce(per_sample, reduction)
+
+
+def mae(y_true: Any, y_pred: Any, reduction: str = "mean") -> Tensor:
+    """Mean absolute error, ``mean(abs(y_pred - y_true))`` over the last axis, then reduced."""
+    return _elementwise("mae", y_true, y_pred, lambda y, p: (p - y).abs(), reduction)
+
+
+mean_absolute_error = mae
+
+
+def huber(y_true: Any, y_pred: Any, delta: float = 1.0, reduction: str = "mean") -> Tensor:
+    """Huber loss, Keras's formula: with ``x = y_pred - y_true``, ``0.5 * x**2`` where
+    ``|x| <= delta`` and ``delta * |x| - 0.5 * delta**2`` elsewhere, averaged over the last
+    axis, then reduced."""
+    if not isinstance(delta, (int, float, np.integer, np.floating)) or not delta > 0:
+        raise ValueError(f"huber expects delta > 0. Received: delta={delta!r}")
+    d = float(delta)
+
+    def fn(y: Tensor, p: Tensor) -> Tensor:
+        x = p - y
+        a = x.abs()
+        return ag.where(a.data <= d, 0.5 * x * x, d * a - 0.5 * d * d)
+
+    return _elementwise("huber", y_true, y_pred, fn, reduction)
+
+
+def _hinge_labels(t: np.ndarray) -> np.ndarray:
+    # Keras's convert_binary_labels_to_hinge: when every label is 0 or 1, 2 * y - 1
+    if t.size and np.all((t == 0) | (t == 1)):
+        return 2.0 * t - 1.0
+    return t
+
+
+def hinge(y_true: Any, y_pred: Any, reduction: str = "mean") -> Tensor:
+    """Hinge loss, ``mean(maximum(1 - y_true * y_pred, 0))`` over the last axis, then reduced.
+
+    Labels are -1 or 1; when every label of the batch is 0 or 1 they are first mapped to
+    -1 and 1 (``2 * y - 1``), as Keras does.
+    """
+    p = _pred(y_pred)
+    y = _target("hinge", y_true, p)
+    if not y.requires_grad:
+        y = _make(_hinge_labels(y.data).astype(p.dtype, copy=False))
+    return _elementwise("hinge", y, p, lambda y, p: (1.0 - y * p).relu(), reduction)
+
+
+def kl_divergence(y_true: Any, y_pred: Any, reduction: str = "mean") -> Tensor:
+    """Kullback-Leibler divergence, ``sum(y_true * log(y_true / y_pred))`` over the last axis,
+    both clipped to ``[1e-7, 1]`` first (Keras), then reduced."""
+
+    def fn(y: Tensor, p: Tensor) -> Tensor:
+        t = y.clip(EPSILON, 1.0)
+        return t * (t / p.clip(EPSILON, 1.0)).log()
+
+    return _elementwise("kl_divergence", y_true, y_pred, fn, reduction, over="sum")
+
+
+def log_cosh(y_true: Any, y_pred: Any, reduction: str = "mean") -> Tensor:
+    """``mean(log(cosh(y_pred - y_true)))`` over the last axis, then reduced.
+
+    NOTE: computed as ``x + softplus(-2 x) - log(2)`` (Keras's form), which never forms
+    ``cosh(x)``, so it stays finite for large ``|x|`` where ``cosh`` overflows.
+    """
+    log2 = math.log(2.0)
+
+    def fn(y: Tensor, p: Tensor) -> Tensor:
+        x = p - y
+        return x + ag.softplus(-2.0 * x) - log2
+
+    return _elementwise("log_cosh", y_true, y_pred, fn, reduction)
+
+
+def poisson(y_true: Any, y_pred: Any, reduction: str = "mean") -> Tensor:
+    """Poisson loss, ``mean(y_pred - y_true * log(y_pred + 1e-7))`` over the last axis, then
+    reduced (Keras's formula; ``y_pred`` is a rate, so it should be positive)."""
+    return _elementwise(
+        "poisson", y_true, y_pred, lambda y, p: p - y * (p + EPSILON).log(), reduction
+    )
+
+
+# --- sample weights ---------------------------------------------------------------------------
+
+
+def weighted(values: Tensor, sample_weight: Any, reduction: str | None = "mean") -> Tensor:
+    """Per-sample loss ``values`` weighted by ``sample_weight`` and reduced as Keras does.
+
+    ``"mean"`` (Keras's ``"sum_over_batch_size"``) is ``sum(w * values) / values.size``: the
+    weighted sum divided by the number of values, not by the sum of the weights; ``"sum"``
+    is ``sum(w * values)``; ``"none"`` gives ``w * values``.
+    """
+    how = _REDUCTIONS.get(reduction) if isinstance(reduction, (str, type(None))) else None
+    if how is None:
+        raise ValueError(
+            f"reduction must be 'mean', 'sum' or 'none'. Received: reduction={reduction!r}"
+        )
+    w = np.asarray(getattr(sample_weight, "data", sample_weight))
+    if w.dtype.kind not in "biuf":
+        raise TypeError(f"sample_weight must be numeric. Received dtype {w.dtype}")
+    w = w.astype(values.dtype)
+    if values.ndim == 0:
+        raise ValueError(
+            "sample_weight needs one loss value per sample, but the loss returned a single "
+            "number; return per-sample values from the loss function"
+        )
+    n = values.shape[0]
+    if w.ndim > 1 and w.shape[1:] == (1,) * (w.ndim - 1):
+        w = w.reshape(-1)
+    if w.ndim == 0:
+        w = np.full(n, w, dtype=w.dtype)
+    if w.shape[0] != n or (w.ndim > 1 and w.shape != tuple(values.shape)):
+        raise ShapeError(
+            f"sample_weight has shape {w.shape} but the loss has {tuple(values.shape)} values; "
+            f"give one weight per sample. Received: sample_weight of shape {w.shape}"
+        )
+    if w.ndim == 1 and values.ndim > 1:
+        w = w.reshape((n,) + (1,) * (values.ndim - 1))
+    scaled = values * _make(w)
+    if how == "none":
+        return scaled
+    total = scaled.sum()
+    return total / values.size if how == "mean" else total
+
+
 # --- Keras-style loss objects ------------------------------------------------------------------
 
 
 class Loss:
-    """A configured loss: ``loss(y_true, y_pred)``; ``kind`` tells training how to pair it
-    with the output layer (``"mse"``, ``"binary"``, ``"categorical"``, ``"sparse"``)."""
+    """A configured loss: ``loss(y_true, y_pred)``, or ``loss(y_true, y_pred, sample_weight)``
+    (Keras's weighting: see ``weighted``); ``kind`` tells training how to pair it with the
+    output layer (``"mse"``, ``"regression"``, ``"binary"``, ``"categorical"``,
+    ``"sparse"``)."""
 
     kind = "other"
     name = "loss"
@@ -270,8 +412,10 @@ class Loss:
         _reduce(_make(np.zeros(1, dtype=np.float32)), reduction)  # validates the name
         self.reduction = reduction
 
-    def __call__(self, y_true: Any, y_pred: Any) -> Tensor:
-        return self.call(y_true, y_pred)
+    def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Tensor:
+        if sample_weight is None:
+            return self.call(y_true, y_pred)
+        return weighted(self.per_sample(y_true, y_pred), sample_weight, self.reduction)
 
     def call(self, y_true: Any, y_pred: Any) -> Tensor:
         """The loss value as a Tensor."""
@@ -281,12 +425,41 @@ class Loss:
         """The same loss computed from the output layer's logits (the fused op)."""
         raise NotImplementedError(f"{type(self).__name__} has no logits form")
 
+    def per_sample(self, y_true: Any, y_pred: Any, logits: bool = False) -> Tensor:
+        """One loss value per sample (reduction ``"none"``), from the output layer's logits
+        when ``logits``; a loss written as a function returns what the function does."""
+        if logits:
+            raise NotImplementedError(f"{type(self).__name__} has no logits form")
+        return self.call(y_true, y_pred)
+
     def __repr__(self) -> str:
         extra = ", from_logits=True" if self.from_logits else ""
         return f"{type(self).__name__}(reduction={self.reduction!r}{extra})"
 
 
-class MeanSquaredError(Loss):
+class _Builtin(Loss):
+    """A loss of this module: ``_fn(y_true, y_pred, reduction)`` computes it, and
+    ``_fn_logits`` from logits where it has that form."""
+
+    def _fn(self, y_true: Any, y_pred: Any, reduction: str) -> Tensor:
+        raise NotImplementedError
+
+    def _fn_logits(self, y_true: Any, logits: Any, reduction: str) -> Tensor:
+        raise NotImplementedError(f"{type(self).__name__} has no logits form")
+
+    def call(self, y_true: Any, y_pred: Any) -> Tensor:
+        return self._fn(y_true, y_pred, self.reduction)
+
+    def call_logits(self, y_true: Any, logits: Any) -> Tensor:
+        return self._fn_logits(y_true, logits, self.reduction)
+
+    def per_sample(self, y_true: Any, y_pred: Any, logits: bool = False) -> Tensor:
+        if logits:
+            return self._fn_logits(y_true, y_pred, "none")
+        return self._fn(y_true, y_pred, "none")
+
+
+class MeanSquaredError(_Builtin):
     """Mean squared error."""
 
     kind, name = "mse", "mse"
@@ -294,44 +467,122 @@ class MeanSquaredError(Loss):
     def __init__(self, reduction: str = "mean") -> None:
         super().__init__(False, reduction)
 
-    def call(self, y_true: Any, y_pred: Any) -> Tensor:
-        return mse(y_true, y_pred, self.reduction)
+    def _fn(self, y_true: Any, y_pred: Any, reduction: str) -> Tensor:
+        return mse(y_true, y_pred, reduction)
 
 
-class BinaryCrossentropy(Loss):
+class BinaryCrossentropy(_Builtin):
     """Binary cross-entropy for 0/1 targets (probabilities, or logits with from_logits)."""
 
     kind, name = "binary", "binary_crossentropy"
 
-    def call(self, y_true: Any, y_pred: Any) -> Tensor:
-        return binary_crossentropy(y_true, y_pred, self.from_logits, self.reduction)
+    def _fn(self, y_true: Any, y_pred: Any, reduction: str) -> Tensor:
+        return binary_crossentropy(y_true, y_pred, self.from_logits, reduction)
 
-    def call_logits(self, y_true: Any, logits: Any) -> Tensor:
-        return sigmoid_cross_entropy(y_true, logits, self.reduction)
+    def _fn_logits(self, y_true: Any, logits: Any, reduction: str) -> Tensor:
+        return sigmoid_cross_entropy(y_true, logits, reduction)
 
 
-class CategoricalCrossentropy(Loss):
+class CategoricalCrossentropy(_Builtin):
     """Cross-entropy for one-hot targets."""
 
     kind, name = "categorical", "categorical_crossentropy"
 
-    def call(self, y_true: Any, y_pred: Any) -> Tensor:
-        return categorical_crossentropy(y_true, y_pred, self.from_logits, self.reduction)
+    def _fn(self, y_true: Any, y_pred: Any, reduction: str) -> Tensor:
+        return categorical_crossentropy(y_true, y_pred, self.from_logits, reduction)
 
-    def call_logits(self, y_true: Any, logits: Any) -> Tensor:
-        return softmax_cross_entropy(y_true, logits, self.reduction)
+    def _fn_logits(self, y_true: Any, logits: Any, reduction: str) -> Tensor:
+        return softmax_cross_entropy(y_true, logits, reduction)
 
 
-class SparseCategoricalCrossentropy(Loss):
+class SparseCategoricalCrossentropy(_Builtin):
     """Cross-entropy for integer class labels."""
 
     kind, name = "sparse", "sparse_categorical_crossentropy"
 
-    def call(self, y_true: Any, y_pred: Any) -> Tensor:
-        return sparse_categorical_crossentropy(y_true, y_pred, self.from_logits, self.reduction)
+    def _fn(self, y_true: Any, y_pred: Any, reduction: str) -> Tensor:
+        return sparse_categorical_crossentropy(y_true, y_pred, self.from_logits, reduction)
 
-    def call_logits(self, y_true: Any, logits: Any) -> Tensor:
-        return sparse_softmax_cross_entropy(y_true, logits, self.reduction)
+    def _fn_logits(self, y_true: Any, logits: Any, reduction: str) -> Tensor:
+        return sparse_softmax_cross_entropy(y_true, logits, reduction)
+
+
+class MeanAbsoluteError(_Builtin):
+    """Mean absolute error (``mae``)."""
+
+    kind, name = "regression", "mean_absolute_error"
+
+    def __init__(self, reduction: str = "mean") -> None:
+        super().__init__(False, reduction)
+
+    def _fn(self, y_true: Any, y_pred: Any, reduction: str) -> Tensor:
+        return mae(y_true, y_pred, reduction)
+
+
+class Huber(_Builtin):
+    """Huber loss with threshold ``delta`` (``huber``)."""
+
+    kind, name = "regression", "huber"
+
+    def __init__(self, delta: float = 1.0, reduction: str = "mean") -> None:
+        huber(np.zeros(1), np.zeros(1), delta)  # validates delta
+        self.delta = float(delta)
+        super().__init__(False, reduction)
+
+    def _fn(self, y_true: Any, y_pred: Any, reduction: str) -> Tensor:
+        return huber(y_true, y_pred, self.delta, reduction)
+
+    def __repr__(self) -> str:
+        return f"Huber(delta={self.delta!r}, reduction={self.reduction!r})"
+
+
+class Hinge(_Builtin):
+    """Hinge loss for -1/1 labels (0/1 labels are mapped to them) (``hinge``)."""
+
+    kind, name = "regression", "hinge"
+
+    def __init__(self, reduction: str = "mean") -> None:
+        super().__init__(False, reduction)
+
+    def _fn(self, y_true: Any, y_pred: Any, reduction: str) -> Tensor:
+        return hinge(y_true, y_pred, reduction)
+
+
+class KLDivergence(_Builtin):
+    """Kullback-Leibler divergence between target and predicted distributions
+    (``kl_divergence``)."""
+
+    kind, name = "regression", "kl_divergence"
+
+    def __init__(self, reduction: str = "mean") -> None:
+        super().__init__(False, reduction)
+
+    def _fn(self, y_true: Any, y_pred: Any, reduction: str) -> Tensor:
+        return kl_divergence(y_true, y_pred, reduction)
+
+
+class LogCosh(_Builtin):
+    """Logarithm of the hyperbolic cosine of the error (``log_cosh``)."""
+
+    kind, name = "regression", "log_cosh"
+
+    def __init__(self, reduction: str = "mean") -> None:
+        super().__init__(False, reduction)
+
+    def _fn(self, y_true: Any, y_pred: Any, reduction: str) -> Tensor:
+        return log_cosh(y_true, y_pred, reduction)
+
+
+class Poisson(_Builtin):
+    """Poisson loss for count targets and positive predicted rates (``poisson``)."""
+
+    kind, name = "regression", "poisson"
+
+    def __init__(self, reduction: str = "mean") -> None:
+        super().__init__(False, reduction)
+
+    def _fn(self, y_true: Any, y_pred: Any, reduction: str) -> Tensor:
+        return poisson(y_true, y_pred, reduction)
 
 
 class _FunctionLoss(Loss):
@@ -352,12 +603,27 @@ _BY_NAME: dict[str, Callable[[], Loss]] = {
     "binary_crossentropy": BinaryCrossentropy,
     "categorical_crossentropy": CategoricalCrossentropy,
     "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
+    "mae": MeanAbsoluteError,
+    "mean_absolute_error": MeanAbsoluteError,
+    "huber": Huber,
+    "hinge": Hinge,
+    "kl_divergence": KLDivergence,
+    "kld": KLDivergence,
+    "log_cosh": LogCosh,
+    "logcosh": LogCosh,
+    "poisson": Poisson,
 }
 _BY_FUNCTION: dict[Callable, Callable[[], Loss]] = {
     mse: MeanSquaredError,
     binary_crossentropy: BinaryCrossentropy,
     categorical_crossentropy: CategoricalCrossentropy,
     sparse_categorical_crossentropy: SparseCategoricalCrossentropy,
+    mae: MeanAbsoluteError,
+    huber: Huber,
+    hinge: Hinge,
+    kl_divergence: KLDivergence,
+    log_cosh: LogCosh,
+    poisson: Poisson,
 }
 
 

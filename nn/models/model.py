@@ -39,7 +39,19 @@ from ..callbacks import Callback, CallbackList, History, ProgbarLogger, progress
 from ..layers import InputLayer, Layer, Module
 from ..layers.base import _unique_name, training_scope
 from . import _compile
-from ._data import Inputs, as_input, as_target, batches, split_validation
+from ._data import (
+    Inputs,
+    as_input,
+    as_int,
+    as_target,
+    batches,
+    check_batch_size,
+    check_finite,
+    check_not_empty,
+    check_same_length,
+    sample_weights,
+    split_validation,
+)
 from .functional import Graph
 
 
@@ -61,6 +73,7 @@ class Model(Layer):
     """
 
     _graph: Graph | None = None
+    _initial_epoch: int | None = None
     # A list of arrays is several inputs (Keras), for a subclass or a functional model with
     # several; a Sequential and a one-input functional model read it as one array.
     _lists_are_inputs = True
@@ -258,9 +271,15 @@ class Model(Layer):
             return self(x), False
         return self._forward_logits(x), True
 
-    def _loss_value(self, y: np.ndarray, out: Tensor, logits: bool) -> Tensor:
+    def _loss_value(
+        self, y: np.ndarray, out: Tensor, logits: bool, sample_weight: Any = None
+    ) -> Tensor:
         loss, _ = self._require_compiled("the loss")
-        return loss.call_logits(y, out) if logits else loss(y, out)
+        if sample_weight is None:
+            return loss.call_logits(y, out) if logits else loss(y, out)
+        # Keras's weighting: per-sample losses times the weights, summed, divided by the
+        # number of samples (not by the sum of the weights) for the default reduction
+        return losses_mod.weighted(loss.per_sample(y, out, logits), sample_weight, loss.reduction)
 
     def _update_metrics(self, y: np.ndarray, out: np.ndarray, logits: bool) -> None:
         probs = None
@@ -317,16 +336,18 @@ class Model(Layer):
             logs[m.name] = m.result()
         return logs
 
-    def train_step(self, x: Any, y: Any) -> dict[str, float]:
+    def train_step(self, x: Any, y: Any, sample_weight: Any = None) -> dict[str, float]:
         """One optimisation step on a batch: forward, loss, zero_grad, backward, step.
 
+        ``sample_weight`` (one weight per sample) weights the loss as Keras does; the
+        metrics are not weighted (Keras's ``metrics``, not ``weighted_metrics``).
         Returns the batch's loss and the running metrics of the epoch.
         """
         _, optimizer = self._require_compiled("train_step")
         x = self._as_tensors(x)
         with training_scope(True):
             out, logits = self._forward_for_loss(x)
-            loss = self._loss_value(y, out, logits)
+            loss = self._loss_value(y, out, logits, sample_weight)
             if loss.size != 1:
                 raise ShapeError(
                     f"train_step: the loss must be one number, but it has shape "
@@ -341,12 +362,14 @@ class Model(Layer):
         self._update_metrics(y, out.data, logits)
         return self._logs(float(loss.data))
 
-    def test_step(self, x: Any, y: np.ndarray) -> float:
-        """The loss on one batch (weight penalties included, as Keras), adding the batch to
-        the metrics (``evaluate`` calls it without recording a graph)."""
+    def test_step(self, x: Any, y: np.ndarray, sample_weight: Any = None) -> float:
+        """The loss on one batch (weight penalties included, as Keras; weighted by
+        ``sample_weight`` when given), adding the batch to the metrics (``evaluate`` calls
+        it without recording a graph)."""
         with training_scope(False):
             out, logits = self._forward_for_loss(self._as_tensors(x))
-            loss = float(self._with_penalties(self._loss_value(y, out, logits)).data)
+            value = self._loss_value(y, out, logits, sample_weight)
+            loss = float(self._with_penalties(value).data)
         self._update_metrics(y, out.data, logits)
         return loss
 
@@ -364,34 +387,46 @@ class Model(Layer):
         return logs["loss"] if not self.metrics else list(logs.values())
 
     def train_on_batch(
-        self, x: Any, y: Any, *, reset_metrics: bool = True, return_dict: bool = False
+        self,
+        x: Any,
+        y: Any,
+        sample_weight: Any = None,
+        class_weight: dict | None = None,
+        *,
+        reset_metrics: bool = True,
+        return_dict: bool = False,
     ) -> Any:
         """One training step on ``(x, y)`` (in training mode); returns the loss, or ``[loss,
         metric, ...]`` with metrics, or a dict with ``return_dict=True`` (Keras's). With
-        ``reset_metrics`` the metrics are those of this batch alone."""
+        ``reset_metrics`` the metrics are those of this batch alone. ``sample_weight`` or
+        ``class_weight`` weight the loss as in ``fit``."""
         self._require_compiled("train_on_batch")
-        x = self._as_inputs(x)
-        self.build_from_data(x)
-        y = self._as_target(y)
+        x, y, w = self._data("train_on_batch", x, y, sample_weight, class_weight=class_weight)
         if reset_metrics:
             for m in self.metrics:
                 m.reset()
-        return self._batch_result(self.train_step(x, y), return_dict)
+        return self._batch_result(self.train_step(x, y, w), return_dict)
 
     def test_on_batch(
-        self, x: Any, y: Any, *, reset_metrics: bool = True, return_dict: bool = False
+        self,
+        x: Any,
+        y: Any,
+        sample_weight: Any = None,
+        class_weight: dict | None = None,
+        *,
+        reset_metrics: bool = True,
+        return_dict: bool = False,
     ) -> Any:
-        """The loss (and metrics) on ``(x, y)`` in inference mode, without a graph; returns
-        as ``train_on_batch``."""
+        """The loss (and metrics) on ``(x, y)`` in inference mode, without a graph, weighted
+        by ``sample_weight`` (or ``class_weight``) when given; returns as
+        ``train_on_batch``."""
         self._require_compiled("test_on_batch")
-        x = self._as_inputs(x)
-        self.build_from_data(x)
-        y = self._as_target(y)
+        x, y, w = self._data("test_on_batch", x, y, sample_weight, class_weight=class_weight)
         if reset_metrics:
             for m in self.metrics:
                 m.reset()
         with no_grad():
-            loss = self.test_step(x, y)
+            loss = self.test_step(x, y, w)
         return self._batch_result(self._logs(loss), return_dict)
 
     def predict_on_batch(self, x: Any) -> Any:
@@ -421,7 +456,7 @@ class Model(Layer):
         x: Any,
         y: Any,
         epochs: int = 1,
-        batch_size: int = 32,
+        batch_size: int | None = 32,
         validation_split: float = 0.0,
         validation_data: tuple | None = None,
         shuffle: bool = True,
@@ -429,65 +464,74 @@ class Model(Layer):
         callbacks: list[Callback] | None = None,
         seed: int | None = None,
         initial_epoch: int = 0,
+        class_weight: dict | None = None,
+        sample_weight: Any = None,
     ) -> History:
         """Train for ``epochs`` passes over ``(x, y)`` in mini-batches of ``batch_size``.
 
         ``validation_split`` holds out that fraction of the samples, drawn at random (with
-        ``seed``), never looked at in training; ``validation_data=(x_val, y_val)`` gives the
-        held-out set directly. ``shuffle`` reorders the training samples every epoch. With
-        ``seed`` the whole run (split and shuffles) is reproducible; without it nn's own
-        generator is used (seeded by ``nn.set_seed``). ``verbose``: 0 silent, 1 (or ``"auto"``)
-        a progress bar per epoch on a terminal and one line per epoch elsewhere, 2 one line
-        per epoch (``nn.callbacks.ProgbarLogger``, added unless ``callbacks`` has one).
+        ``seed``), never looked at in training; ``validation_data=(x_val, y_val)`` or
+        ``(x_val, y_val, val_sample_weight)`` gives the held-out set directly. ``shuffle``
+        reorders the training samples every epoch. With ``seed`` the whole run (split and
+        shuffles) is reproducible; without it nn's own generator is used (seeded by
+        ``nn.set_seed``). ``verbose``: 0 silent, 1 (or ``"auto"``) a progress bar per epoch
+        on a terminal and one line per epoch elsewhere, 2 one line per epoch
+        (``nn.callbacks.ProgbarLogger``, added unless ``callbacks`` has one).
+        ``initial_epoch`` is the epoch to start from (to resume a run).
+
+        ``sample_weight`` (one weight per sample) or ``class_weight`` (a dict from class
+        index to weight) weight the training loss as Keras does: each sample's loss times
+        its weight, summed over the batch and divided by the batch's size (not by the sum
+        of the weights). Metrics are not weighted.
 
         Returns:
             A ``History``; ``history.history`` holds per-epoch ``loss``, the metrics and
             their ``val_`` forms.
+
+        Raises:
+            ValueError: for a bad argument (its name and value in the message): a batch
+                size or epoch count that is not a positive integer, empty data, ``x`` and
+                ``y`` of different lengths, NaN or infinite values in the data.
         """
         _, optimizer = self._require_compiled("fit")
         verbose = 1 if verbose == "auto" else verbose  # Keras's default spelling
-        if not isinstance(epochs, int) or epochs < 0:
-            raise ValueError(f"fit expects a non-negative integer epochs. Received: {epochs!r}")
-        if not isinstance(batch_size, int) or batch_size <= 0:
-            raise ValueError(
-                f"fit expects a positive integer batch_size. Received: batch_size={batch_size!r}"
-            )
+        epochs = as_int("fit", "epochs", epochs, minimum=0)
+        batch_size = check_batch_size("fit", batch_size)
+        initial_epoch = as_int("fit", "initial_epoch", initial_epoch, minimum=0)
         if not 0.0 <= validation_split < 1.0:
             raise ValueError(
                 f"validation_split must be in [0, 1). "
                 f"Received: validation_split={validation_split!r}"
             )
-        x = self._as_inputs(x)
-        if len(x) != len(np.asarray(getattr(y, "data", y))):
-            raise ShapeError(
-                f"fit: x has {len(x)} samples but y has "
-                f"{len(np.asarray(getattr(y, 'data', y)))}; they must match"
-            )
-        self.build_from_data(x)
-        y = self._as_target(y)
+        x, y, w = self._data("fit", x, y, sample_weight)
         rng = _seed.make_rng(seed)
+        val: tuple[Any, np.ndarray, np.ndarray | None] | None = None
         if validation_data is None and validation_split > 0.0:
-            (x, y), validation_data = split_validation(x, y, validation_split, rng)
-        if validation_data is not None:
-            if len(validation_data) != 2:
-                raise ValueError("validation_data must be a pair (x_val, y_val)")
-            xv = self._as_inputs(validation_data[0])
-            yv = self._as_target(validation_data[1])
+            (x, y, w), val = split_validation(x, y, validation_split, rng, w)
+        elif validation_data is not None:
+            val = self._validation_data(validation_data)
+        # class weights are for the training samples only (Keras)
+        w = sample_weights("fit", w, class_weight, y) if class_weight is not None else w
         if not optimizer.params:
             optimizer.bind(self.parameters())
 
         history = History()
-        every = [history] + list(callbacks or [])
+        # Keras's order: the progress bar first, so that the epoch's line comes before what
+        # callbacks print, and History last, so that it records what callbacks add to the
+        # logs (the learning rate of ReduceLROnPlateau and LearningRateScheduler)
+        every = list(callbacks or []) + [history]
         if verbose and not any(isinstance(cb, ProgbarLogger) for cb in every):
-            # right after History, so that the epoch's line comes before what callbacks print
-            every.insert(1, ProgbarLogger(verbose))
+            every.insert(0, ProgbarLogger(verbose))
         params = {"epochs": epochs, "steps": math.ceil(len(x) / batch_size), "verbose": verbose}
         cbs = CallbackList(every, self, params)
         self.history = history
         self.stop_training = False
         self.train()
         n = len(x)
+        self._initial_epoch = None
         cbs.on_train_begin()
+        # a callback restoring an interrupted run (BackupAndRestore) says where to resume
+        initial_epoch = self._initial_epoch or initial_epoch
         for epoch in range(initial_epoch, epochs):
             cbs.on_epoch_begin(epoch)
             for m in self.metrics:
@@ -497,14 +541,16 @@ class Model(Layer):
             for b, idx in enumerate(batches(n, batch_size, order)):
                 xb, yb = x[idx], y[idx]
                 cbs.on_train_batch_begin(b)
-                logs = self.train_step(xb, yb)
+                logs = self.train_step(xb, yb) if w is None else self.train_step(xb, yb, w[idx])
                 total += logs["loss"] * len(xb)
                 seen += len(xb)
                 cbs.on_train_batch_end(b, logs)
+                if self.stop_training:  # Keras stops within the epoch (TerminateOnNaN)
+                    break
             epoch_logs = self._logs(total / max(seen, 1))
-            if validation_data is not None:
-                val = self.evaluate(xv, yv, batch_size=max(batch_size, 256), return_dict=True)
-                epoch_logs.update({f"val_{k}": v for k, v in val.items()})
+            if val is not None:
+                val_logs = self._evaluate_loop(*val, max(batch_size, 256), 0)
+                epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
                 self.train()
             cbs.on_epoch_end(epoch, epoch_logs)
             if self.stop_training:
@@ -513,20 +559,45 @@ class Model(Layer):
         self.eval()
         return history
 
-    def evaluate(
-        self, x: Any, y: Any, batch_size: int = 32, verbose: int = 0, return_dict: bool = False
-    ) -> Any:
-        """The loss (and metrics) on ``(x, y)``, in batches, without recording a graph.
+    def _validation_data(self, data: Any) -> tuple:
+        """fit's ``validation_data``, ``(x, y)`` or ``(x, y, sample_weight)``, checked."""
+        if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
+            n = f" of length {len(data)}" if isinstance(data, (tuple, list)) else ""
+            what = f"a {type(data).__name__}{n}"
+            raise ValueError(
+                f"fit expects validation_data as (x_val, y_val) or (x_val, y_val, "
+                f"val_sample_weight). Received: validation_data={what}"
+            )
+        return self._data(
+            "fit", data[0], data[1], data[2] if len(data) == 3 else None, "validation_data"
+        )
 
-        Returns the loss alone when there are no metrics, else ``[loss, metric, ...]`` (as
-        Keras), or a dict with ``return_dict=True``.
-        """
-        self._require_compiled("evaluate")
+    def _data(
+        self,
+        who: str,
+        x: Any,
+        y: Any,
+        sample_weight: Any,
+        name: str = "",
+        class_weight: Any = None,
+    ) -> tuple[Any, np.ndarray, np.ndarray | None]:
+        """Inputs, targets and weights converted once and checked before any step: not
+        empty, as many targets (and weights) as inputs, no NaN or infinity. ``name`` names
+        a tuple holding them (``validation_data``) in the messages."""
+        names = (f"{name}[0]", f"{name}[1]", f"{name}[2]") if name else ("x", "y", "sample_weight")
         x = self._as_inputs(x)
+        check_not_empty(who, names[0], x)
+        check_same_length(who, names[0], x, names[1], np.asarray(getattr(y, "data", y)))
+        check_finite(who, names[0], x)
         self.build_from_data(x)
         y = self._as_target(y)
-        if len(x) != len(y):
-            raise ShapeError(f"evaluate: x has {len(x)} samples but y has {len(y)}")
+        check_finite(who, names[1], y)
+        return x, y, sample_weights(who, sample_weight, class_weight, y, names[2])
+
+    def _evaluate_loop(
+        self, x: Any, y: np.ndarray, w: np.ndarray | None, batch_size: int, verbose: Any
+    ) -> dict[str, float]:
+        """The loss (weighted by the batches' sizes, as Keras) and metrics over checked data."""
         was_training = self.training
         self.eval()
         for m in self.metrics:
@@ -536,18 +607,42 @@ class Model(Layer):
         with no_grad():
             for idx in progress(batches(len(x), batch_size), steps, "evaluate", verbose):
                 xb, yb = x[idx], y[idx]
-                total += self.test_step(xb, yb) * len(xb)
+                loss = self.test_step(xb, yb) if w is None else self.test_step(xb, yb, w[idx])
+                total += loss * len(xb)
                 seen += len(xb)
         self.train(was_training)
-        logs = self._logs(total / max(seen, 1))
+        return self._logs(total / max(seen, 1))
+
+    def evaluate(
+        self,
+        x: Any,
+        y: Any,
+        batch_size: int | None = 32,
+        verbose: int = 0,
+        sample_weight: Any = None,
+        return_dict: bool = False,
+    ) -> Any:
+        """The loss (and metrics) on ``(x, y)``, in batches, without recording a graph; the
+        loss weighted by ``sample_weight`` as in ``fit`` when given.
+
+        Returns the loss alone when there are no metrics, else ``[loss, metric, ...]`` (as
+        Keras), or a dict with ``return_dict=True``. Bad arguments raise as in ``fit``.
+        """
+        self._require_compiled("evaluate")
+        batch_size = check_batch_size("evaluate", batch_size)
+        x, y, w = self._data("evaluate", x, y, sample_weight)
+        logs = self._evaluate_loop(x, y, w, batch_size, verbose)
         if return_dict:
             return logs
         return logs["loss"] if not self.metrics else list(logs.values())
 
-    def predict(self, x: Any, batch_size: int = 32, verbose: int = 0) -> Any:
+    def predict(self, x: Any, batch_size: int | None = 32, verbose: int = 0) -> Any:
         """The model's outputs for ``x`` as an ndarray, in batches, without a graph (a list
-        of ndarrays for a model with several outputs)."""
+        of ndarrays for a model with several outputs). A batch size that is not a positive
+        integer, or NaN or infinite inputs, raise a ValueError naming them."""
+        batch_size = check_batch_size("predict", batch_size)
         x = self._as_inputs(x)
+        check_finite("predict", "x", x)
         self.build_from_data(x)
         was_training = self.training
         self.eval()

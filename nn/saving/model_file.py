@@ -12,7 +12,8 @@ buffers, under their ``state_dict`` names) and the optimizer's state arrays (und
 - ``compile``: JSON, the loss, the metrics, the optimizer's config (a learning-rate schedule
   included) and ``fuse_loss``, when the model was compiled;
 - ``optimizer_state``: JSON, ``iterations``, the parameters the optimizer updates (by
-  weight name) and which tensor holds each of their slots;
+  weight name), which tensor holds each of their slots (Keras's names: ``momentum``,
+  ``velocity``, ...) and any scalar state beyond ``iterations`` (Nadam's momentum product);
 - ``rng_state``: JSON, the state of each layer's own random generator (Dropout's), so that
   the masks after loading are the ones training would have drawn next.
 
@@ -179,7 +180,12 @@ def _optimizer_tensors(model: Any, weights: dict) -> tuple[dict, dict[str, np.nd
             tensors[key] = np.ascontiguousarray(arr)
             keys[slot] = key
         slots.append(keys)
-    info = {"iterations": int(state["iterations"]), "params": params, "slots": slots}
+    info = {
+        "iterations": int(state["iterations"]),
+        "params": params,
+        "slots": slots,
+        "scalars": state["scalars"],
+    }
     return info, tensors
 
 
@@ -285,7 +291,13 @@ def _restore_optimizer(model: Any, info: Any, tensors: dict, path: str) -> None:
         optimizer.bind(params)
     slots = [{slot: tensors[key] for slot, key in s.items()} for s in info["slots"]]
     try:
-        optimizer.set_state({"iterations": info.get("iterations"), "slots": slots})
+        optimizer.set_state(
+            {
+                "iterations": info.get("iterations"),
+                "slots": slots,
+                "scalars": info.get("scalars", {}),
+            }
+        )
     except (ValueError, TypeError) as e:
         raise ValueError(f"load_model: {path!r}: {e}") from None
 

@@ -31,4 +31,4 @@ def test_running_metrics_average_over_batches_and_accept_logits():
     mse.update(np.array([[1.0], [0.0]]), np.array([[0.5], [0.0]]))
     assert mse.result() == pytest.approx(0.125)
     with pytest.raises(ValueError, match="Unknown metric"):
-        metrics.get("precision")
+        metrics.get("precisionn")

@@ -82,6 +82,12 @@ def _optimizers():
         "adam_piecewise": lambda: o.Adam(
             learning_rate=o.PiecewiseConstantDecay([3, 6], [0.05, 0.01, 0.001])
         ),
+        "adagrad_clipnorm": lambda: o.Adagrad(learning_rate=0.05, clipnorm=1.0),
+        "adamax_clipvalue": lambda: o.Adamax(learning_rate=0.01, clipvalue=0.5),
+        "nadam_cosine": lambda: o.Nadam(  # Nadam carries a scalar state, its momentum product
+            learning_rate=o.CosineDecay(0.01, 100, warmup_target=0.02, warmup_steps=5),
+            global_clipnorm=2.0,
+        ),
     }
 
 
@@ -148,7 +154,7 @@ def test_the_file_is_one_safetensors_file_with_documented_metadata(tmp_path):
     state = json.loads(meta["optimizer_state"])
     assert state["iterations"] == 6 and len(state["params"]) == len(model.parameters())
     tensors = load_file(str(path))  # any safetensors reader opens it
-    assert f"optimizer/{state['params'][0]}/m" in tensors
+    assert f"optimizer/{state['params'][0]}/momentum" in tensors
     assert set(model.state_dict()) <= set(tensors)
 
 

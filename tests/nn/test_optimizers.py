@@ -312,3 +312,345 @@ def test_an_optimizer_made_between_forward_and_backward_takes_the_gradients() ->
     loss.backward()
     opt.step()
     np.testing.assert_allclose(kernel.data, before - 0.1 * kernel.grad, rtol=1e-6)
+
+
+# --- Adagrad, Adamax, Nadam: the formulas by hand, and PyTorch where it runs the same rule ----
+
+
+def test_adagrad_follows_keras():
+    lr, a0, eps = 0.1, 0.1, 1e-7
+    p = _param([1.0, 2.0, 3.0, 4.0])
+    got = _run(optim.Adagrad([p], lr=lr), p)
+    w, acc = np.array([1.0, 2.0, 3.0, 4.0]), np.full(4, a0)
+    for k, g in enumerate(GRADS):
+        acc = acc + g * g
+        w = w - lr * g / np.sqrt(acc + eps)
+        np.testing.assert_allclose(got[k], w, rtol=1e-12)
+    d = optim.get("adagrad", [_param([1.0])])
+    assert (d.lr, d.initial_accumulator_value, d.epsilon) == (0.001, 0.1, 1e-7)
+
+
+def test_adamax_follows_keras():
+    lr, b1, b2, eps = 0.05, 0.9, 0.999, 1e-7
+    p = _param([1.0, 2.0, 3.0, 4.0])
+    got = _run(optim.Adamax([p], lr=lr), p)
+    w, m, u = np.array([1.0, 2.0, 3.0, 4.0]), np.zeros(4), np.zeros(4)
+    for t, g in enumerate(GRADS, start=1):
+        m = b1 * m + (1 - b1) * g
+        u = np.maximum(b2 * u, np.abs(g))
+        w = w - lr * m / ((1 - b1**t) * (u + eps))
+        np.testing.assert_allclose(got[t - 1], w, rtol=1e-12)
+    d = optim.get("adamax", [_param([1.0])])
+    assert (d.lr, d.beta_1, d.beta_2, d.epsilon) == (0.001, 0.9, 0.999, 1e-7)
+
+
+def test_nadam_follows_keras_3():
+    lr, b1, b2, eps = 0.05, 0.9, 0.999, 1e-7
+    p = _param([1.0, 2.0, 3.0, 4.0])
+    got = _run(optim.Nadam([p], lr=lr), p)
+
+    def mu(t):  # Keras 3's momentum schedule: 0.96 ** t
+        return b1 * (1 - 0.5 * 0.96**t)
+
+    w, m, v, prod = np.array([1.0, 2.0, 3.0, 4.0]), np.zeros(4), np.zeros(4), 1.0
+    for t, g in enumerate(GRADS, start=1):
+        prod = prod * mu(t)
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        m_hat = mu(t + 1) * m / (1 - prod * mu(t + 1)) + (1 - mu(t)) * g / (1 - prod)
+        v_hat = v / (1 - b2**t)
+        w = w - lr * m_hat / (np.sqrt(v_hat) + eps)
+        np.testing.assert_allclose(got[t - 1], w, rtol=1e-12)
+    d = optim.get("nadam", [_param([1.0])])
+    assert (d.lr, d.beta_1, d.beta_2, d.epsilon) == (0.001, 0.9, 0.999, 1e-7)
+
+
+def _torch_steps(torch_opt, w0):
+    torch = pytest.importorskip("torch")
+    t = torch.tensor(w0, dtype=torch.float64, requires_grad=True)
+    opt = torch_opt(torch, [t])
+    out = []
+    for g in GRADS:
+        t.grad = torch.tensor(g, dtype=torch.float64)
+        opt.step()
+        out.append(t.detach().numpy().copy())
+    return out
+
+
+@pytest.mark.parametrize(
+    "ours, theirs",
+    [
+        # epsilon 0: Keras adds it inside the square root, PyTorch outside
+        (
+            lambda ps: optim.Adagrad(ps, lr=0.1, epsilon=0.0),
+            lambda torch, ps: torch.optim.Adagrad(ps, lr=0.1, initial_accumulator_value=0.1),
+        ),
+        # epsilon 0: PyTorch puts it inside the maximum
+        (
+            lambda ps: optim.Adamax(ps, lr=0.05, epsilon=0.0),
+            lambda torch, ps: torch.optim.Adamax(ps, lr=0.05, eps=0.0),
+        ),
+        # Keras 3's 0.96 ** t is PyTorch's momentum_decay=1
+        (
+            lambda ps: optim.Nadam(ps, lr=0.05),
+            lambda torch, ps: torch.optim.NAdam(ps, lr=0.05, eps=1e-7, momentum_decay=1.0),
+        ),
+        # epsilon 0: Keras's is the "epsilon hat" of the paper (added before the bias
+        # correction of v), PyTorch's the epsilon of its Algorithm 1
+        (
+            lambda ps: optim.Adam(ps, lr=0.05, epsilon=0.0),
+            lambda torch, ps: torch.optim.Adam(ps, lr=0.05, eps=0.0),
+        ),
+        (
+            lambda ps: optim.AdamW(ps, lr=0.05, epsilon=0.0, weight_decay=0.1),
+            lambda torch, ps: torch.optim.AdamW(ps, lr=0.05, eps=0.0, weight_decay=0.1),
+        ),
+    ],
+    ids=["adagrad", "adamax", "nadam", "adam", "adamw"],
+)
+def test_the_same_steps_as_pytorch_where_the_rule_is_the_same(ours, theirs):
+    w0 = [1.0, 2.0, 3.0, 4.0]
+    expected = _torch_steps(theirs, w0)
+    p = _param(w0)
+    got = _run(ours([p]), p)
+    # PyTorch keeps NAdam's running product of momentum coefficients in float32 (its scalar
+    # dtype), which moves the steps by about 1e-9 relative
+    for a, b in zip(got, expected, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-12)
+
+
+# --- clipping and weight decay, for every optimizer -------------------------------------------
+
+ALL = {
+    "sgd": lambda ps, **kw: optim.SGD(ps, lr=0.1, momentum=0.5, **kw),
+    "rmsprop": lambda ps, **kw: optim.RMSprop(ps, lr=0.01, **kw),
+    "adam": lambda ps, **kw: optim.Adam(ps, lr=0.01, **kw),
+    "adamw": lambda ps, **kw: optim.AdamW(ps, lr=0.01, **kw),
+    "adagrad": lambda ps, **kw: optim.Adagrad(ps, lr=0.1, **kw),
+    "adamax": lambda ps, **kw: optim.Adamax(ps, lr=0.01, **kw),
+    "nadam": lambda ps, **kw: optim.Nadam(ps, lr=0.01, **kw),
+}
+
+
+def _clip_reference(how, limit, grads):
+    """The gradients as Keras's _clip_gradients hands them to the update."""
+    if how == "clipvalue":
+        return [np.clip(g, -limit, limit) for g in grads]
+    if how == "clipnorm":
+        return [g * limit / max(np.linalg.norm(g), limit) for g in grads]
+    total = np.sqrt(sum(np.sum(g * g) for g in grads))
+    return [g * limit / max(total, limit) for g in grads]
+
+
+@pytest.mark.parametrize("name", sorted(ALL))
+@pytest.mark.parametrize(
+    "how, limit", [("clipnorm", 1.5), ("clipvalue", 0.7), ("global_clipnorm", 2.0)]
+)
+@pytest.mark.parametrize("flat", [True, False], ids=["flat", "per_parameter"])
+def test_clipping_hands_the_update_keras_clipped_gradients(name, how, limit, flat):
+    r = np.random.default_rng(1)
+    shapes = [(3, 2), (4,), (2, 2)]
+    init = [r.standard_normal(s) for s in shapes]
+    clipped = [Tensor(a.copy(), requires_grad=True) for a in init]
+    plain = [Tensor(a.copy(), requires_grad=True) for a in init]
+    opt = ALL[name](clipped, **{how: limit})
+    ref = ALL[name](plain)
+    if not flat:  # a parameter whose data was replaced sends every step down the other path
+        clipped[0].data = clipped[0].data.copy()
+        plain[0].data = plain[0].data.copy()
+    assert (opt._flat is not None) == (ref._flat is not None)
+    for _ in range(3):
+        grads = [3 * r.standard_normal(s) for s in shapes]
+        for p, g in zip(clipped, grads, strict=True):
+            p.grad = g
+        for p, g in zip(plain, _clip_reference(how, limit, grads), strict=True):
+            p.grad = g
+        kept = [g.copy() for g in grads]
+        opt.step()
+        ref.step()
+        for g, k in zip(grads, kept, strict=True):
+            np.testing.assert_array_equal(g, k)  # the .grad arrays are only read
+    for a, b in zip(clipped, plain, strict=True):
+        np.testing.assert_allclose(a.data, b.data, rtol=1e-12, atol=1e-14)
+
+
+def test_clipping_leaves_small_gradients_alone_and_zero_switches_it_off():
+    p, q = _param([1.0, 2.0]), _param([1.0, 2.0])
+    a, b = optim.SGD([p], lr=0.1, clipnorm=10.0), optim.SGD([q], lr=0.1)
+    for opt, t in ((a, p), (b, q)):
+        t.grad = np.array([3.0, 4.0])  # norm 5
+        opt.step()
+    np.testing.assert_array_equal(p.data, q.data)
+    off = optim.SGD([_param([0.0])], lr=1.0, clipvalue=0.0)  # Keras: 0 means no clipping
+    off.params[0].grad = np.array([5.0])
+    off.step()
+    assert off.params[0].data[0] == -5.0
+
+
+def test_clip_arguments_are_validated_as_keras_does():
+    ps = [_param([1.0])]
+    with pytest.raises(
+        ValueError, match="only one of `clipnorm`, `clipvalue` and `global_clipnorm`"
+    ):
+        optim.Adam(ps, clipnorm=1.0, global_clipnorm=1.0)
+    with pytest.raises(ValueError, match="Received: clipnorm=1.0, clipvalue=0.5"):
+        optim.SGD(ps, clipnorm=1.0, clipvalue=0.5)
+    with pytest.raises(ValueError, match="clipvalue >= 0. Received: clipvalue=-1"):
+        optim.RMSprop(ps, clipvalue=-1)
+    with pytest.raises(ValueError, match="weight_decay >= 0"):
+        optim.Nadam(ps, weight_decay=-0.1)
+    with pytest.raises(ValueError, match="beta_1 in \\[0, 1\\)"):
+        optim.Adamax(ps, beta_1=1.0)
+    with pytest.raises(ValueError, match="initial_accumulator_value >= 0"):
+        optim.Adagrad(ps, initial_accumulator_value=-1.0)
+    opt = optim.Adam(ps, global_clipnorm=np.float32(2.0), weight_decay=None)
+    assert opt.global_clipnorm == 2.0 and opt.weight_decay == 0.0
+
+
+@pytest.mark.parametrize("name", sorted(ALL))
+def test_weight_decay_is_keras_decoupled_form_before_every_update(name):
+    wd = 0.05
+    r = np.random.default_rng(2)
+    init = [r.standard_normal((3, 2)), r.standard_normal(4)]
+    decayed = [Tensor(a.copy(), requires_grad=True) for a in init]
+    plain = [Tensor(a.copy(), requires_grad=True) for a in init]
+    opt = ALL[name](decayed, weight_decay=wd)
+    ref = ALL[name](plain, weight_decay=0.0)
+    for _ in range(3):
+        grads = [r.standard_normal(a.shape) for a in init]
+        for p, q, g in zip(decayed, plain, grads, strict=True):
+            p.grad, q.grad = g, g
+            q.data[...] -= ref.current_lr() * wd * q.data  # p -= lr * wd * p, then the update
+        opt.step()
+        ref.step()
+    for a, b in zip(decayed, plain, strict=True):
+        np.testing.assert_allclose(a.data, b.data, rtol=1e-12)
+
+
+# --- CosineDecay ------------------------------------------------------------------------------
+
+
+def test_cosine_decay_follows_keras_3():
+    s = optim.CosineDecay(0.1, decay_steps=100, alpha=0.2)
+    for step in (0, 1, 30, 50, 99, 100, 150):
+        c = 0.5 * (1 + np.cos(np.pi * min(step, 100) / 100))
+        assert s(step) == pytest.approx(0.1 * ((1 - 0.2) * c + 0.2), rel=1e-12)
+    assert s(0) == pytest.approx(0.1) and s(100) == pytest.approx(0.02) == s(1000)
+    # Keras's docstring example: warm up from 0 to 0.1 over 1000 steps, then decay over 1000
+    w = optim.CosineDecay(0.0, 1000, warmup_target=0.1, warmup_steps=1000)
+    assert w(0) == 0.0 and w(250) == pytest.approx(0.025) and w(999) == pytest.approx(0.0999)
+    assert w(1000) == pytest.approx(0.1) and w(1500) == pytest.approx(0.05)
+    assert w(2000) == pytest.approx(0.0, abs=1e-15) and w(5000) == w(2000)
+    a = optim.CosineDecay(0.01, 10, alpha=0.1, warmup_target=0.5, warmup_steps=5)
+    assert a(5) == pytest.approx(0.5) and a(15) == pytest.approx(0.05)  # alpha * warmup_target
+    assert a.name == "CosineDecay"
+    with pytest.raises(ValueError, match="decay_steps > 0. Received: decay_steps=0"):
+        optim.CosineDecay(0.1, 0)
+
+
+def test_a_schedule_is_evaluated_at_the_step_count_and_cannot_be_set_to_a_number():
+    sched = optim.CosineDecay(1.0, decay_steps=4)
+    p = _param([0.0])
+    opt = optim.SGD([p], learning_rate=sched)
+    rates = []
+    for _ in range(5):
+        rates.append(opt.current_lr())
+        p.grad = np.array([1.0])
+        opt.step()
+    np.testing.assert_allclose(rates, [sched(i) for i in range(5)])
+    assert p.data[0] == pytest.approx(-sum(rates))
+    with pytest.raises(TypeError, match="LearningRateSchedule"):
+        opt.learning_rate = 0.1
+    opt.learning_rate = optim.ExponentialDecay(0.1, 10, 0.5)  # another schedule is fine
+    plain = optim.SGD([_param([0.0])], lr=0.1)
+    plain.learning_rate = np.float32(0.5)
+    assert plain.lr == 0.5 and type(plain.lr) is float
+
+
+# --- copies, pickles and saved state ----------------------------------------------------------
+
+
+def _small_model(seed=0):
+    nn.set_seed(seed)
+    model = nn.Sequential(
+        [nn.Dense(8, input_dim=3, activation="relu"), nn.Dense(1, activation="sigmoid")]
+    )
+    return model
+
+
+def _xy():
+    r = np.random.default_rng(0)
+    x = r.standard_normal((64, 3)).astype(np.float32)
+    return x, (x.sum(axis=1, keepdims=True) > 0).astype(np.float32)
+
+
+@pytest.mark.parametrize("name", ["adam", "nadam", "sgd", "rmsprop"])
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+def test_a_copied_compiled_model_trains_to_the_same_weights(name, how):
+    import copy
+    import pickle
+
+    x, y = _xy()
+    model = _small_model()
+    model.compile(optimizer=name, loss="binary_crossentropy")
+    model.fit(x, y, epochs=1, verbose=0, seed=0)  # the optimizer has state by now
+    assert model.optimizer._flat is not None
+    twin = copy.deepcopy(model) if how == "deepcopy" else pickle.loads(pickle.dumps(model))
+    assert twin.optimizer._flat is not None
+    assert twin.optimizer.params[0] is twin.layers[0].kernel  # bound to the copy's parameters
+    for m in (model, twin):
+        m.fit(x, y, epochs=2, verbose=0, seed=1)
+    for a, b in zip(model.parameters(), twin.parameters(), strict=True):
+        assert a is not b
+        np.testing.assert_array_equal(a.data, b.data)
+    assert twin.optimizer.iterations == model.optimizer.iterations
+    ours, theirs = model.optimizer.state_dict(), twin.optimizer.state_dict()
+    assert sorted(ours) == sorted(theirs)
+    for key, value in ours.items():
+        np.testing.assert_array_equal(value, theirs[key])
+
+
+def test_a_copied_optimizer_alone_updates_its_own_copies():
+    import copy
+
+    a, b = _param([1.0, 2.0], np.float32), _param([3.0], np.float32)
+    opt = optim.Adam([a, b], lr=0.1)
+    twin = copy.deepcopy(opt)
+    ta, tb = twin.params
+    for p in (a, b, ta, tb):
+        p.grad = np.ones_like(p.data)
+    opt.step()
+    twin.step()
+    np.testing.assert_array_equal(ta.data, a.data)
+    np.testing.assert_array_equal(tb.data, b.data)
+    assert not np.array_equal(ta.data, [1.0, 2.0])
+
+
+def test_state_dict_round_trip_restores_moments_step_count_and_rate():
+    x, y = _xy()
+    model = _small_model()
+    model.compile(optimizer=optim.Nadam(learning_rate=0.01), loss="binary_crossentropy")
+    model.fit(x, y, epochs=1, verbose=0, seed=0)
+    saved_w, saved_opt = model.state_dict(), model.optimizer.state_dict()
+    assert saved_opt["iterations"] == 2 and "0.momentum" in saved_opt and "u_product" in saved_opt
+    model.fit(x, y, epochs=1, verbose=0, seed=1)
+    after = [p.data.copy() for p in model.parameters()]
+    model.optimizer.learning_rate = 0.5
+    model.fit(x, y, epochs=3, verbose=0, seed=5)  # wander off
+    model.load_state_dict(saved_w)
+    model.optimizer.load_state_dict(saved_opt)
+    assert model.optimizer.lr == 0.01 and model.optimizer.iterations == 2
+    model.fit(x, y, epochs=1, verbose=0, seed=1)
+    for p, a in zip(model.parameters(), after, strict=True):
+        np.testing.assert_array_equal(p.data, a)
+    with pytest.raises(ValueError, match="does not fit this optimizer"):
+        optim.Adam([_param([1.0])]).load_state_dict(saved_opt)
+
+
+def test_a_number_as_first_argument_is_the_learning_rate_as_in_keras():
+    opt = nn.optim.Adam(0.05)
+    assert opt.learning_rate == 0.05 and opt.params == []
+    schedule = nn.optim.CosineDecay(0.1, decay_steps=10)
+    assert nn.optim.SGD(schedule).learning_rate is schedule
+    with pytest.raises(TypeError, match="learning rate twice"):
+        nn.optim.RMSprop(0.1, learning_rate=0.2)
