@@ -18,6 +18,7 @@ from .errors import (
     BackwardError,
     DegenerateGradientWarning,
     DTypeError,
+    ForwardModeError,
     GradcheckError,
     IndexingError,
     LinAlgError,
@@ -38,6 +39,7 @@ from .debug import (
     is_anomaly_enabled,
 )
 from .functional import grad, hessian, jacobian, value_and_grad
+from .transforms import checkpoint, hvp, jacfwd, jacrev, jvp, vjp
 from .broadcast import unbroadcast
 from .ops.elementwise import (
     absolute,
@@ -227,6 +229,12 @@ __all__ = [
     "value_and_grad",
     "jacobian",
     "hessian",
+    "vjp",
+    "jvp",
+    "hvp",
+    "jacfwd",
+    "jacrev",
+    "checkpoint",
     "detect_anomaly",
     "is_anomaly_enabled",
     "gradcheck",
@@ -251,6 +259,7 @@ __all__ = [
     "AxisError",
     "DTypeError",
     "BackwardError",
+    "ForwardModeError",
     "GradcheckError",
     "IndexingError",
     "LinAlgError",

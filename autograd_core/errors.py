@@ -29,6 +29,11 @@ class BackwardError(AutogradError, RuntimeError):
     """backward() cannot run: a freed graph, a missing upstream gradient, no graph at all."""
 
 
+class ForwardModeError(AutogradError, RuntimeError):
+    """Forward mode (jvp, jacfwd, hvp) cannot go through an operation: an op without a JVP
+    rule, a custom Function without ``jvp``."""
+
+
 class GradcheckError(AutogradError, AssertionError):
     """Analytic and numerical gradients disagree (raised by gradcheck)."""
 
