@@ -235,7 +235,11 @@ def _tables() -> _Tables:
     # built on first use: the package is imported completely by then
     import autograd_core as ag
 
+    from .ops import composed
+
     by_name = {**_same_names(ag, np), **_same_names(ag.linalg, np.linalg)}
+    # numpy functions written with the engine's ops (ops/composed.py), also by name
+    by_name.update({**_same_names(composed, np), **_same_names(composed, np.linalg)})
     ufuncs = {f: fn for f, fn in by_name.items() if isinstance(f, np.ufunc)}
     plain = {f: fn for f, fn in by_name.items() if not isinstance(f, np.ufunc)}
     # numpy's other names for the same functions
@@ -245,10 +249,17 @@ def _tables() -> _Tables:
         "around": ag.round,
         "ravel": ag.flatten,
         "permute_dims": ag.transpose,
+        "fabs": ag.absolute,
+        "rint": ag.round,
+        "fix": composed.trunc,
+        "radians": composed.deg2rad,
+        "degrees": composed.rad2deg,
+        "empty_like": ag.zeros_like,
     }
     for name, fn in aliases.items():
         if hasattr(np, name):
-            plain[getattr(np, name)] = fn
+            theirs = getattr(np, name)
+            (ufuncs if isinstance(theirs, np.ufunc) else plain)[theirs] = fn
     # where numpy's signature or meaning differs from the function of the same name (the
     # array-API names are numpy 2's)
     written_out = [

@@ -57,31 +57,33 @@ def cases() -> dict[str, tuple[Callable, np.ndarray]]:
     }
 
 
+def _timings(f: Callable, a: np.ndarray, repeats: int) -> dict[str, float]:
+    """The medians of each transform of ``f`` at ``a``, as multiples of ``f`` itself."""
+    v = np.ones_like(a)
+    plain = ag.Tensor(a)
+    u = np.ones(f(plain).shape)
+
+    def recorded() -> Any:
+        return f(ag.Tensor(a, requires_grad=True))
+
+    def one_vjp() -> Any:
+        return ag.vjp(f, a)[1](u)
+
+    fns = {
+        "f": lambda: f(plain),
+        "f recorded": recorded,
+        "jvp": lambda: ag.jvp(f, (a,), (v,)),
+        "vjp": one_vjp,
+        "hvp": lambda: ag.hvp(lambda x: f(x).sum(), a, v),
+    }
+    samples = interleaved(fns, repeats)
+    base = statistics.median(samples["f"])
+    return {k: statistics.median(s) / base for k, s in samples.items()}
+
+
 def measure(repeats: int) -> list[tuple[str, dict[str, float]]]:
-    rows = []
-    for name, (f, a) in cases().items():
-        v = np.ones_like(a)
-        plain = ag.Tensor(a)
-        out = f(plain)
-        u = np.ones(out.shape)
-
-        def recorded() -> Any:
-            return f(ag.Tensor(a, requires_grad=True))
-
-        def one_vjp() -> Any:
-            return ag.vjp(f, a)[1](u)
-
-        fns = {
-            "f": lambda: f(plain),
-            "f recorded": recorded,
-            "jvp": lambda: ag.jvp(f, (a,), (v,)),
-            "vjp": one_vjp,
-            "hvp": lambda: ag.hvp(lambda x: f(x).sum(), a, v),
-        }
-        samples = interleaved(fns, repeats)
-        base = statistics.median(samples["f"])
-        rows.append((name, {k: statistics.median(s) / base for k, s in samples.items()}))
-    return rows
+    """One row of ratios per function of ``cases()``."""
+    return [(name, _timings(f, a, repeats)) for name, (f, a) in cases().items()]
 
 
 def main() -> None:

@@ -895,3 +895,36 @@ def isfinite(x: Array) -> Array:
 def isnan(x: Array) -> Array:
     """Elementwise: nan."""
     return np.isnan(x)
+
+
+@op("isinf", differentiable=False)
+def isinf(x: Array) -> Array:
+    """Elementwise: infinite (either sign)."""
+    return np.isinf(x)
+
+
+# --- logic (boolean results, never recorded) ---------------------------------------------------
+
+
+@op("logical_and", differentiable=False)
+def logical_and(x: Array, y: Array) -> Array:
+    """Elementwise truth of x and y, broadcasting."""
+    return np.logical_and(x, y)
+
+
+@op("logical_or", differentiable=False)
+def logical_or(x: Array, y: Array) -> Array:
+    """Elementwise truth of x or y, broadcasting."""
+    return np.logical_or(x, y)
+
+
+@op("logical_xor", differentiable=False)
+def logical_xor(x: Array, y: Array) -> Array:
+    """Elementwise truth of exactly one of x and y, broadcasting."""
+    return np.logical_xor(x, y)
+
+
+@op("logical_not", differentiable=False)
+def logical_not(x: Array) -> Array:
+    """Elementwise truth of not x."""
+    return np.logical_not(x)

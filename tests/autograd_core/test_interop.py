@@ -5,7 +5,7 @@ differentiable by being handed Tensors."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pytest
@@ -295,3 +295,143 @@ def test_numpy_code_becomes_differentiable(name: str) -> None:
     np.testing.assert_allclose(out.data, expected, rtol=1e-12)
     assert ag.gradcheck(f, [x])
     assert ag.gradgradcheck(f, [x])
+
+
+# --- numpy functions written with the engine's ops (ops/composed.py) --------------------------
+
+
+def _positive(r: np.random.Generator, shape: tuple) -> np.ndarray:
+    return np.abs(r.standard_normal(shape)) + 0.5
+
+
+def _weighted(parts: Any) -> Any:
+    """Several outputs as one, each part scaled differently (so a swap would show)."""
+    return np.concatenate([np.ravel(p) * (i + 1.0) for i, p in enumerate(parts)])
+
+
+_NAN_MASK = np.array([[False, True, False], [False, False, False]])
+
+# name -> (numpy code on its arguments, the arguments' shapes, positive arguments)
+COMPOSED: dict[str, tuple[Callable, list[tuple], bool]] = {
+    "atleast_1d": (lambda a: np.atleast_1d(a) * 2.0, [()], False),
+    "atleast_2d": (lambda a, b: _weighted(np.atleast_2d(a, b)), [(), (3,)], False),
+    "atleast_3d": (lambda a, b, c: _weighted(np.atleast_3d(a, b, c)), [(), (3,), (2, 3)], False),
+    "hstack_1d": (lambda a, b: np.hstack([a, b]), [(2,), (3,)], False),
+    "hstack_2d": (lambda a, b: np.hstack((a, b)), [(2, 3), (2, 1)], False),
+    "vstack": (lambda a, b: np.vstack([a, b]), [(3,), (2, 3)], False),
+    "dstack": (lambda a, b: np.dstack([a, b]), [(2, 3), (2, 3, 2)], False),
+    "column_stack": (lambda a, b: np.column_stack([a, b]), [(3,), (3, 2)], False),
+    "append": (lambda a, b: np.append(a, b), [(2, 2), (3,)], False),
+    "append_axis": (lambda a, b: np.append(a, b, axis=0), [(2, 2), (1, 2)], False),
+    "array_split": (lambda a: _weighted(np.array_split(a, 3)), [(7,)], False),
+    "array_split_at": (lambda a: _weighted(np.array_split(a, [1, 3], axis=1)), [(2, 5)], False),
+    "hsplit": (lambda a: _weighted(np.hsplit(a, 2)), [(2, 4, 2)], False),
+    "vsplit": (lambda a: _weighted(np.vsplit(a, [1])), [(2, 4, 2)], False),
+    "dsplit": (lambda a: _weighted(np.dsplit(a, 2)), [(2, 4, 2)], False),
+    "unstack": (lambda a: _weighted(np.unstack(a, axis=1)), [(2, 3)], False),
+    "broadcast_arrays": (lambda a, b: _weighted(np.broadcast_arrays(a, b)), [(3, 1), (4,)], False),
+    "meshgrid_xy": (lambda a, b: _weighted(np.meshgrid(a, b)), [(3,), (2,)], False),
+    "meshgrid_ij": (lambda a, b: _weighted(np.meshgrid(a, b, indexing="ij")), [(3,), (2,)], False),
+    "fliplr": (np.fliplr, [(2, 3)], False),
+    "flipud": (np.flipud, [(2, 3)], False),
+    "rot90": (lambda a: _weighted([np.rot90(a, k) for k in range(4)]), [(2, 3)], False),
+    "rot90_axes": (lambda a: _weighted([np.rot90(a, -1, (2, 0)), np.rot90(a, 3, (1, 2))]),
+                   [(2, 3, 4)], False),
+    "rollaxis": (lambda a: _weighted([np.rollaxis(a, 2), np.rollaxis(a, 0, 3)]),
+                 [(2, 3, 4)], False),
+    "copy": (lambda a: np.copy(a) * a, [(3,)], False),
+    "real_conj": (lambda a: np.real(a) * np.conj(a) + np.conjugate(a), [(3,)], False),
+    "degrees": (lambda a: np.deg2rad(a) + np.radians(a) * np.rad2deg(a) - np.degrees(a),
+                [(2, 3)], False),
+    "trunc_fix_rint": (lambda a: a * np.trunc(3 * a) + np.fix(2 * a) * np.rint(3 * a) * a,
+                       [(2, 3)], False),
+    "fabs": (np.fabs, [(2, 3)], False),
+    "logaddexp2": (np.logaddexp2, [(2, 3), (3,)], False),
+    "float_power": (np.float_power, [(2, 3), (3,)], True),
+    "select": (lambda a, b: np.select([a > 0.5, a < -0.5], [a * b, b], default=a**2),
+               [(3, 4), (3, 4)], False),
+    "polyval": (np.polyval, [(4,), (5,)], False),
+    "ptp": (lambda a: np.ptp(a, axis=1), [(3, 4)], False),
+    "average": (lambda a: np.average(a, axis=0), [(3, 4)], False),
+    "average_weights": (lambda a, w: np.average(a, axis=1, weights=w), [(2, 3), (3,)], True),
+    "average_full_weights": (lambda a, w: _weighted(np.average(a, weights=w, returned=True)),
+                             [(2, 3), (2, 3)], True),
+    "nansum": (lambda a: np.nansum(np.where(_NAN_MASK, np.nan, a), axis=0), [(2, 3)], False),
+    "nanmean": (lambda a: np.nanmean(np.where(_NAN_MASK, np.nan, a), 1, keepdims=True),
+                [(2, 3)], False),
+    "median_odd": (np.median, [(5,)], False),
+    "median_even": (lambda a: np.median(a, axis=1, keepdims=True), [(3, 4)], False),
+    "median_all": (np.median, [(2, 3)], False),
+    "diff": (lambda a: np.diff(a, 2, axis=0), [(4, 3)], False),
+    "trapezoid": (lambda y: np.trapezoid(y, dx=0.5), [(2, 5)], False),
+    "trapezoid_x": (lambda y, x: np.trapezoid(y, x, axis=0), [(5, 2), (5,)], False),
+    "cumulative_sum": (np.cumulative_sum, [(5,)], False),
+    "cumulative_prod": (lambda a: np.cumulative_prod(a, axis=1), [(2, 3)], False),
+    "vdot": (np.vdot, [(2, 3), (6,)], False),
+    "vecdot": (np.vecdot, [(2, 3), (3,)], False),
+    "linalg_vecdot": (lambda a, b: np.linalg.vecdot(a, b, axis=0), [(3, 2), (3, 1)], False),
+    "matvec": (np.matvec, [(2, 3, 4), (4,)], False),
+    "vecmat": (np.vecmat, [(4,), (2, 4, 3)], False),
+    "cross": (np.cross, [(2, 3), (3,)], False),
+    "cross_axis": (lambda a, b: np.cross(a, b, axis=0), [(3, 2), (3, 2)], False),
+    "linalg_cross": (np.linalg.cross, [(2, 3), (2, 3)], False),
+    "multi_dot": (lambda *ms: np.linalg.multi_dot(ms), [(3,), (3, 4), (4, 2), (2,)], False),
+    "multi_dot_matrices": (lambda a, b, c: np.linalg.multi_dot([a, b, c]),
+                           [(2, 3), (3, 4), (4, 2)], False),
+    "matrix_power": (lambda a: _weighted([np.linalg.matrix_power(a + 3 * np.eye(3), n)
+                                          for n in (0, 1, 3, -2)]), [(3, 3)], False),
+    "vector_norm": (lambda a: _weighted([np.linalg.vector_norm(a),
+                                         np.linalg.vector_norm(a, ord=3, axis=(0, 2)),
+                                         np.linalg.vector_norm(a, axis=1, ord=1, keepdims=True),
+                                         np.linalg.vector_norm(a, axis=(0, 1), keepdims=True)]),
+                    [(2, 3, 2)], False),
+    "matrix_norm": (lambda a: _weighted([np.linalg.matrix_norm(a),
+                                         np.linalg.matrix_norm(a, ord="nuc"),
+                                         np.linalg.matrix_norm(a, ord=1, keepdims=True)]),
+                    [(2, 3, 4)], False),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", list(COMPOSED))
+def test_numpy_functions_written_with_the_engines_ops(name: str) -> None:
+    """Values as numpy's on arrays, a Tensor recorded, gradients as central differences."""
+    f, shapes, positive = COMPOSED[name]
+    rng = np.random.default_rng(7)
+    draw = _positive if positive else lambda r, s: r.standard_normal(s)
+    arrays = [draw(rng, s) for s in shapes]
+    expected = np.asarray(f(*arrays))
+    ts = [Tensor(a, requires_grad=True) for a in arrays]
+    out = f(*ts)
+    assert isinstance(out, Tensor) and out.requires_grad, name
+    assert out.shape == expected.shape and out.dtype == expected.dtype, name
+    np.testing.assert_allclose(out.data, expected, rtol=1e-12, atol=1e-12)
+    assert ag.gradcheck(f, ts)
+
+
+def test_logic_and_copies_stay_tensors() -> None:
+    x = Tensor(np.array([-1.0, 0.0, np.inf, 2.0]), requires_grad=True)
+    for out, expected in (
+        (np.logical_and(x > 0, np.isfinite(x)), [False, False, False, True]),
+        (np.logical_or(x < 0, np.isinf(x)), [True, False, True, False]),
+        (np.logical_xor(x > 0, x > 1), [False, False, False, False]),
+        (np.logical_not(x), [False, True, False, False]),
+    ):
+        assert isinstance(out, Tensor) and out.dtype == bool and not out.requires_grad
+        np.testing.assert_array_equal(out.data, expected)
+    c = np.copy(x)
+    assert isinstance(c, Tensor) and c.grad_fn is not None and not np.shares_memory(c.data, x.data)
+    assert np.atleast_1d(Tensor(2.0)).shape == (1,)
+    empty = np.empty_like(x)
+    assert isinstance(empty, Tensor) and not empty.requires_grad
+
+
+def test_what_the_compositions_refuse_names_it() -> None:
+    x = Tensor(np.ones((2, 3)), requires_grad=True)
+    with pytest.raises(TypeError, match="np.diff: the argument prepend"):
+        np.diff(x, prepend=0.0)
+    with pytest.raises(TypeError, match="np.meshgrid: the argument sparse"):
+        np.meshgrid(x[0], x[1], sparse=True)
+    with pytest.raises(TypeError, match="np.cross: the argument axisa"):
+        np.cross(x, x, axisa=0)
+    with pytest.raises(ag.ShapeError, match="3 components"):
+        np.cross(x[:, :2], x[:, :2])
