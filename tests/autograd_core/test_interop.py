@@ -394,7 +394,8 @@ COMPOSED: dict[str, tuple[Callable, list[tuple], bool]] = {
 
 @pytest.mark.parametrize("name", list(COMPOSED))
 def test_numpy_functions_written_with_the_engines_ops(name: str) -> None:
-    """Values as numpy's on arrays, a Tensor recorded, gradients as central differences."""
+    """Values as numpy's on arrays, a Tensor recorded, gradients and forward-mode tangents as
+    central differences."""
     f, shapes, positive = COMPOSED[name]
     rng = np.random.default_rng(7)
     draw = _positive if positive else lambda r, s: r.standard_normal(s)
@@ -406,6 +407,13 @@ def test_numpy_functions_written_with_the_engines_ops(name: str) -> None:
     assert out.shape == expected.shape and out.dtype == expected.dtype, name
     np.testing.assert_allclose(out.data, expected, rtol=1e-12, atol=1e-12)
     assert ag.gradcheck(f, ts)
+    # forward mode through the same ops: the central difference along a direction
+    vs = [rng.standard_normal(a.shape) for a in arrays]
+    _, tangent = ag.jvp(f, tuple(arrays), tuple(vs))
+    eps = 1e-6
+    plus = f(*[a + eps * v for a, v in zip(arrays, vs, strict=True)])
+    minus = f(*[a - eps * v for a, v in zip(arrays, vs, strict=True)])
+    np.testing.assert_allclose(tangent, (plus - minus) / (2 * eps), rtol=1e-5, atol=1e-7)
 
 
 def test_logic_and_copies_stay_tensors() -> None:

@@ -5,8 +5,10 @@ table (<u, J v> == <J^T u, v>)."""
 
 from __future__ import annotations
 
+import re
 import sys
 import tracemalloc
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -434,3 +436,19 @@ def test_transforms_equal_torch_func() -> None:
     np.testing.assert_allclose(ag.hvp(scalar, x0, v), hvp_t.numpy(), rtol=1e-10)
     hess_t = func.jacfwd(func.jacrev(scalar_t))(t(x0))
     np.testing.assert_allclose(ag.jacfwd(ag.jacrev(scalar))(x0), hess_t.numpy(), rtol=1e-10)
+
+
+# --- the guide's examples run ---------------------------------------------------------------
+
+
+def test_the_guide_runs(capsys: pytest.CaptureFixture) -> None:
+    """docs/transforms.md: its python blocks, in order, in one namespace; every printed
+    ``True`` is a check."""
+    guide = Path(__file__).parents[2] / "docs" / "transforms.md"
+    blocks = re.findall(r"```python\n(.*?)```", guide.read_text(), re.S)
+    assert len(blocks) > 8
+    namespace: dict = {}
+    for block in blocks:
+        exec(compile(block, str(guide), "exec"), namespace)
+    printed = capsys.readouterr().out
+    assert "False" not in printed and printed.count("True") >= 7
