@@ -23,7 +23,9 @@ write. A few entries are written out where numpy's signature or semantics differ
 Anything else (``np.fft.fft``, ``np.add.at``, an ``out=`` argument) raises a TypeError that
 names it: a Tensor never silently becomes a plain array through a numpy function.
 ``np.asarray(t)`` and ``np.array(t)`` are the explicit way out: they give the values, and
-nothing computed from them is recorded.
+nothing computed from them is recorded. (numpy converts a Tensor nested in a list given as
+one array, ``np.sum([t, u])``, that way without asking: it looks for Tensors only among the
+arguments and in the sequences of ``np.concatenate``, ``np.stack`` and the like.)
 """
 
 from __future__ import annotations
