@@ -34,6 +34,11 @@ class InplaceError(BackwardError):
     read-only array), raised at the update itself."""
 
 
+class ForwardModeError(AutogradError, RuntimeError):
+    """Forward mode (jvp, jacfwd, hvp) cannot go through an operation: an op without a JVP
+    rule, a custom Function without ``jvp``."""
+
+
 class GradcheckError(AutogradError, AssertionError):
     """Analytic and numerical gradients disagree (raised by gradcheck)."""
 

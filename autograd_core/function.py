@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from .broadcast import unbroadcast
-from .errors import BackwardError, DTypeError, ShapeError
+from .errors import BackwardError, DTypeError, ForwardModeError, ShapeError
 from .grad_mode import checking_anomalies, grad_enabled, recording
 from .op import Node, Op
 from .tensor import Tensor, _make
@@ -103,6 +103,35 @@ class _FunctionOp(Op):
             grad_enabled.set(previous)
         outs = out if isinstance(out, tuple) else (out,)
         return tuple(np.asarray(o.data if isinstance(o, Tensor) else o) for o in outs)
+
+    def tangent(self, node: Node, d: tuple) -> Any:
+        """The Function's ``jvp`` on arrays: the tangent of each output, from the inputs'."""
+        fn = self.function
+        if fn.jvp is Function.jvp:
+            raise ForwardModeError(
+                f"{fn.__name__} defines no jvp(ctx, *tangents), so forward mode (jvp, jacfwd, "
+                f"hvp) cannot go through it: add one, returning the tangent of each output"
+            )
+        ctx = node.ctx
+        tangents: list = [None] * len(ctx._args)
+        for pos, x, t in zip(ctx._positions, node.inputs, d, strict=True):
+            tangents[pos] = np.zeros(x.shape, x.dtype) if t is None else t.data
+        result = fn.jvp(ctx, *tangents)
+        multi = isinstance(node.out, tuple)
+        outs = result if multi else (result,)
+        arrays: list = [
+            None if r is None else np.asarray(r.data if isinstance(r, Tensor) else r) for r in outs
+        ]
+        if recording():
+            # NOTE: as backward: jvp ran on arrays, so a tangent cannot be differentiated
+            # again; record that it depends on the inputs and tangents, so trying raises
+            reads = tuple(t for t in (*node.inputs, *d) if isinstance(t, Tensor) and t._rg)
+            op = _once_differentiable(fn.__name__)
+            arrays = [
+                None if r is None else _make(r, True, Node(op, reads, _producers(reads), r, {}))
+                for r in arrays
+            ]
+        return tuple(arrays) if multi else arrays[0]
 
     def _backward(self, node: Node, g: Any) -> tuple:
         fn = self.function
@@ -199,11 +228,12 @@ def _once_differentiable(name: str) -> Op:
     def rule(g: Any, out: Any, *inputs: Any) -> tuple:
         raise BackwardError(
             f"{name}.backward works on numpy arrays, so its result cannot be differentiated "
-            f"again (create_graph through {name}). Write {name} from autograd_core operations "
-            f"to get higher derivatives"
+            f"again (create_graph through {name}, or forward mode over its gradient). Write "
+            f"{name} from autograd_core operations to get higher derivatives"
         )
 
     op.vjp(rule)
+    op.jvp(rule)  # forward mode over it needs its derivative just as much
     return op
 
 
@@ -224,6 +254,13 @@ class Function:
     def backward(ctx: Context, *grads: np.ndarray) -> Any:
         """Gradients of the inputs from the gradients of the outputs."""
         raise NotImplementedError("Function subclasses must define backward(ctx, *grads)")
+
+    @staticmethod
+    def jvp(ctx: Context, *tangents: Any) -> Any:
+        """Optional, for forward mode (``jvp``, ``jacfwd``, ``hvp``): the tangent of each
+        output from one tangent per ``forward`` argument (an array for each Tensor argument,
+        zeros where it has none; None for the others), as PyTorch's ``Function.jvp``."""
+        raise NotImplementedError("define jvp(ctx, *tangents) to use forward mode")
 
     @classmethod
     def _op(cls) -> _FunctionOp:

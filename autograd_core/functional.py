@@ -1,9 +1,10 @@
 """Functional transforms, as in JAX and HIPS autograd: ``grad``, ``value_and_grad``,
 ``jacobian``, ``hessian``. They compose: ``hessian(f)`` is ``jacobian(grad(f))``.
 
-Arguments may be numpy arrays, Python numbers or Tensors. Results are ndarrays for array
-arguments; for a Tensor argument that requires grad they are Tensors still connected to its
-graph, which is what lets the transforms nest.
+Arguments may be numpy arrays, Python numbers or Tensors. Each result is the kind of its
+argument: an ndarray for an array or a number, a Tensor for a Tensor, still connected to its
+graph when that Tensor requires grad, which is what lets the transforms nest (the transforms
+of ``autograd_core.transforms`` follow the same rule).
 """
 
 from __future__ import annotations
@@ -45,17 +46,18 @@ def _prepare(given: tuple, nums: tuple) -> tuple[list, list, bool]:
         if isinstance(a, Tensor) and a._rg:
             connected.append(True)
         else:
-            t = Tensor(a.data if isinstance(a, Tensor) else a)
-            if t.dtype.kind != "f":
-                t = (
-                    t.astype(np.float64)
-                    if isinstance(a, np.ndarray)
-                    else Tensor(t.data.astype(float))
-                )
-            t.requires_grad = True
-            args[i] = t
+            args[i] = _leaf(a)
             connected.append(False)
     return args, connected, recording() and any(connected)
+
+
+def _leaf(a: Any) -> Tensor:
+    """A new floating-point leaf that requires grad, holding the values of ``a``."""
+    t = Tensor(a.data if isinstance(a, Tensor) else a)
+    if t.dtype.kind != "f":
+        t = Tensor(t.data.astype(np.float64))  # integers are differentiated in float64
+    t.requires_grad = True
+    return t
 
 
 def _output(fname: str, out: Any) -> Tensor:
@@ -85,8 +87,9 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
             gs = gradients(out, inputs, create_graph=create, retain_graph=create)
         else:
             gs = tuple(np.zeros(t.shape, dtype=t.dtype) for t in inputs)
-        gs = tuple(_result(g, c) for g, c in zip(gs, connected, strict=True))
-        value = out if any(connected) else out.data
+        tensors = [isinstance(args[i], Tensor) for i in nums]
+        gs = tuple(_result(g, t) for g, t in zip(gs, tensors, strict=True))
+        value = out if any(connected) else out.detach() if any(tensors) else out.data
         return value, (gs[0] if isinstance(argnums, int) else gs)
 
     return wrapped
@@ -103,8 +106,9 @@ def grad(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
     return wrapped
 
 
-def _result(g: Any, connected: bool) -> Any:
-    if connected:
+def _result(g: Any, tensor: bool) -> Any:
+    """``g`` as the kind its argument was: a Tensor (kept connected if it is) or an array."""
+    if tensor:
         return g if isinstance(g, Tensor) else Tensor(g)
     return g.data if isinstance(g, Tensor) else g
 
@@ -136,7 +140,7 @@ def jacobian(f: Callable, argnums: int = 0) -> Callable:
             return stack(rows).reshape(shape) if rows else Tensor(np.zeros(shape, x.dtype))
         arrays = [r.data if isinstance(r, Tensor) else r for r in rows]
         jac = np.stack(arrays).reshape(shape) if arrays else np.zeros(shape, x.dtype)
-        return Tensor(jac) if connected[0] else jac
+        return _result(jac, isinstance(args[nums[0]], Tensor))
 
     return wrapped
 

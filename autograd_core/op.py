@@ -13,6 +13,11 @@ def cube(x):
 @cube.vjp(uses_out=True)   # the rule reads the forward's output: it is handed as `out`
 def _(g, out, x):
     return (g * 3.0 * out / x,)
+
+@cube.jvp                  # forward mode: the output's tangent from the inputs' tangents
+def _(d, out, x):
+    (dx,) = d
+    return dx * 3.0 * out / x
 ```
 
 What a rule reads is declared, so that backward can refuse an array that changed since the
@@ -29,7 +34,14 @@ from typing import Any, Callable
 import numpy as np
 
 from .dtypes import get_default_dtype
-from .errors import AutogradError, BackwardError, DTypeError, IndexingError, ShapeError
+from .errors import (
+    AutogradError,
+    BackwardError,
+    DTypeError,
+    ForwardModeError,
+    IndexingError,
+    ShapeError,
+)
 from .grad_mode import checking_anomalies, grad_enabled, recording
 from .graph import Node
 from .tensor import Tensor, _make
@@ -38,6 +50,7 @@ from .versions import OPERAND, owner, pins
 _new = object.__new__
 
 VjpRule = Callable[..., tuple]
+JvpRule = Callable[..., Any]
 
 
 def _no_rule(g: Any, out: Any, *inputs: Any, **kwargs: Any) -> tuple:
@@ -58,6 +71,7 @@ class Op:
         self.reads: Any = None
         self.may_pin = True  # False when the rule reads no input (then nothing is pinned)
         self.differentiable = differentiable
+        self.jvp_rule: JvpRule | None = None
         self.__doc__ = forward.__doc__
         self.__wrapped__ = forward
 
@@ -86,6 +100,42 @@ class Op:
         if reads is None:
             return range(len(inputs))
         return reads(*inputs) if callable(reads) else reads
+
+    def jvp(self, rule: JvpRule | str) -> Any:
+        """Register the JVP rule ``rule(d, out, *inputs, **kwargs) -> the output's tangent``,
+        for forward mode. ``d`` holds one tangent per input (None where an input has none,
+        never all None); the rule may return None for a zero tangent, and a tangent in any
+        shape that broadcasts to the output's. Use as ``@name.jvp``, or name how the JVP
+        follows from the op itself:
+
+        - ``"self_adjoint"``: one input, a symmetric Jacobian (an elementwise function, a
+          softmax): the VJP rule applied to the tangent is the JVP.
+        - ``"linear"``: linear in all its inputs together (reshape, sum, concatenate): the op
+          applied to the tangents (zeros for the inputs without one).
+        - ``"multilinear"``: linear in each input on its own (multiply, matmul, einsum): the
+          sum of the op with one input replaced by its tangent.
+        """
+        if isinstance(rule, str):
+            rule = _derived_jvp(self, rule)
+        self.jvp_rule = rule
+        return rule
+
+    def tangent(self, node: Node, d: tuple) -> Any:
+        """The rule's tangent of ``node``'s output, given one tangent per input (forward mode).
+
+        Recording is on when the forward pass is differentiated again (a nested transform):
+        ``out`` is then connected to ``node``, as in ``backward``.
+        """
+        rule = self.jvp_rule
+        if rule is None:
+            raise ForwardModeError(
+                f"'{self.name}' has no JVP rule (register one with @<op>.jvp), so forward mode "
+                f"(jvp, jacfwd, hvp) cannot go through it"
+            )
+        out = _make(node.out, True, node) if recording() else _make(node.out)
+        if node.kwargs:
+            return rule(d, out, *node.inputs, **node.kwargs)
+        return rule(d, out, *node.inputs)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Tensor:
         # NOTE: every op, forward and inside a plain backward's rules, comes through here, so
@@ -203,6 +253,40 @@ class ViewOp(Op):
             if rec:  # its history may have to follow an in-place change of the base
                 link_view(x, t)
         return t
+
+
+def _derived_jvp(op: Op, kind: str) -> JvpRule:
+    """The JVP rules that follow from an op's VJP rule or from the op itself (see Op.jvp)."""
+
+    def self_adjoint(d: tuple, out: Tensor, x: Tensor, **kwargs: Any) -> Any:
+        # J^T = J: the VJP rule turns a tangent into J d as it turns g into J^T g
+        return op.rule(d[0], out, x, **kwargs)[0]
+
+    def linear(d: tuple, out: Tensor, *xs: Tensor, **kwargs: Any) -> Any:
+        # f(x + e dx) = f(x) + e f(dx)
+        zeros = [_make(np.zeros(x.shape, x.dtype)) for x in xs]
+        return op(*[z if t is None else t for t, z in zip(d, zeros, strict=True)], **kwargs)
+
+    def multilinear(d: tuple, out: Tensor, *xs: Tensor, **kwargs: Any) -> Any:
+        # the product rule: one term per input, the others held
+        terms = [op(*xs[:i], t, *xs[i + 1 :], **kwargs) for i, t in enumerate(d) if t is not None]
+        return tangent_sum(*terms)
+
+    rules = {"self_adjoint": self_adjoint, "linear": linear, "multilinear": multilinear}
+    if kind not in rules:
+        raise ValueError(
+            f"jvp: a rule, or one of 'self_adjoint', 'linear', 'multilinear'. Received {kind!r}"
+        )
+    return rules[kind]
+
+
+def tangent_sum(*terms: Any) -> Any:
+    """The sum of tangents, where None stands for a zero one (None if all are)."""
+    total = None
+    for t in terms:
+        if t is not None:
+            total = t if total is None else total + t
+    return total
 
 
 def op(name: str, differentiable: bool = True, view: bool = False) -> Callable[[Callable], Op]:

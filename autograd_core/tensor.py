@@ -58,8 +58,6 @@ class Tensor:
     _vt: Any
     _base: tuple
     _views: list
-    # numpy hands `ndarray + Tensor` over to Tensor.__radd__ instead of converting us.
-    __array_ufunc__ = None
     __array_priority__ = 1000
 
     def __init__(
@@ -201,9 +199,6 @@ class Tensor:
     def __iter__(self):
         return (self[i] for i in range(len(self)))
 
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        return self.data if dtype is None else self.data.astype(dtype)
-
     def __bool__(self) -> bool:
         return bool(self.data)
 
@@ -225,6 +220,25 @@ class Tensor:
         if self.name:
             extra += f", name={self.name!r}"
         return f"Tensor({body}{extra})"
+
+    # --- numpy's protocols (autograd_core/interop.py) --------------------------------------
+    # numpy functions and ufuncs applied to Tensors (np.sin(t), np.sum(t), a @ t, a + t) run
+    # as the engine's ops and are recorded; np.asarray(t) and np.array(t) give the values.
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        """The values, for ``np.asarray(t)`` (shared) and ``np.array(t)`` (a copy): the
+        explicit way out of the graph, since nothing computed from them is recorded."""
+        if dtype is not None and np.dtype(dtype) != self.data.dtype:
+            if copy is False:
+                raise ValueError(f"converting a {self.data.dtype} Tensor to {dtype} needs a copy")
+            return self.data.astype(dtype)
+        return self.data.copy() if copy else self.data
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        return array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: tuple, kwargs: dict) -> Any:
+        return array_function(func, types, args, kwargs)
 
     # --- conversion -------------------------------------------------------------------------
 
@@ -724,3 +738,4 @@ from .ops.indexing import argsort, diagonal, take, trace  # noqa: E402
 from .ops.linalg import dot, matmul  # noqa: E402
 from .engine import backward as _backward  # noqa: E402  (bound once, not per call)
 from .inplace import copy_ as _copy_, setitem as _setitem, update as _update  # noqa: E402
+from .interop import array_function, array_ufunc  # noqa: E402

@@ -37,6 +37,9 @@ def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
     return (g * out * (1.0 - out),)
 
 
+sigmoid.jvp("self_adjoint")
+
+
 @op("tanh")
 def tanh(x: Array) -> Array:
     """Elementwise hyperbolic tangent."""
@@ -47,6 +50,9 @@ def tanh(x: Array) -> Array:
 def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
     # d tanh(x)/dx = 1 - tanh(x)**2
     return (g * (1.0 - out * out),)
+
+
+tanh.jvp("self_adjoint")
 
 
 @op("relu")
@@ -61,6 +67,9 @@ def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
     return (g * _make(x.data > 0),)
 
 
+relu.jvp("self_adjoint")
+
+
 @op("leaky_relu")
 def _leaky_relu(x: Array, negative_slope: float = 0.01) -> Array:
     return np.where(x > 0, x, x * negative_slope)
@@ -73,6 +82,9 @@ def _(g: Tensor, out: Tensor, x: Tensor, negative_slope: float = 0.01) -> tuple:
     return (g * _make(slope),)
 
 
+_leaky_relu.jvp("self_adjoint")
+
+
 @op("softplus")
 def softplus(x: Array) -> Array:
     """Elementwise log(1 + exp(x)), stable for large |x|."""
@@ -83,6 +95,9 @@ def softplus(x: Array) -> Array:
 def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
     # d softplus(x)/dx = sigmoid(x)
     return (g * sigmoid(x),)
+
+
+softplus.jvp("self_adjoint")
 
 
 @op("softmax")
@@ -100,6 +115,9 @@ def _(g: Tensor, out: Tensor, x: Tensor, axis: int) -> tuple:
     return (out * (g - (g * out).sum(axis=axis, keepdims=True)),)
 
 
+_softmax.jvp("self_adjoint")  # J = diag(s) - s s^T is symmetric
+
+
 @op("log_softmax")
 def _log_softmax(x: Array, axis: int) -> Array:
     # NOTE: x - logsumexp(x) directly, rather than log(softmax(x)), which gives -inf when
@@ -113,6 +131,13 @@ def _log_softmax(x: Array, axis: int) -> Array:
 def _(g: Tensor, out: Tensor, x: Tensor, axis: int) -> tuple:
     # d log_softmax: g - softmax(x) * sum(g)  along the axis, with softmax = exp(out)
     return (g - out.exp() * g.sum(axis=axis, keepdims=True),)
+
+
+@_log_softmax.jvp
+def _(d: tuple, out: Tensor, x: Tensor, axis: int) -> Tensor:
+    # d log_softmax = dx - sum(softmax(x) * dx)  along the axis
+    (dx,) = d
+    return dx - (out.exp() * dx).sum(axis=axis, keepdims=True)
 
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
@@ -174,6 +199,9 @@ def _(g: Tensor, out: Tensor, x: Tensor, approximate: bool = False) -> tuple:
     return (g * (cdf + x * pdf),)
 
 
+_gelu.jvp("self_adjoint")
+
+
 def gelu(x: Any, approximate: bool = False) -> Tensor:
     """Gaussian error linear unit x * Phi(x), Phi the standard normal CDF (with the erf);
     ``approximate=True`` gives the tanh form, as PyTorch's ``approximate="tanh"``."""
@@ -200,6 +228,9 @@ def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
     return (g * (s * (1.0 + x * (1.0 - s))),)
 
 
+silu.jvp("self_adjoint")
+
+
 swish = silu
 
 
@@ -215,6 +246,9 @@ def _(g: Tensor, out: Tensor, x: Tensor, alpha: float = 1.0) -> tuple:
     # d elu/dx = 1 for x > 0, else alpha * exp(x)   (alpha at x == 0, as PyTorch)
     positive = x.data > 0
     return (g * where(positive, 1.0, exp(where(positive, 0.0, x)) * alpha),)
+
+
+_elu.jvp("self_adjoint")
 
 
 def elu(x: Any, alpha: float = 1.0) -> Tensor:
@@ -236,6 +270,9 @@ def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
     return (g * slope,)
 
 
+selu.jvp("self_adjoint")
+
+
 @op("softsign")
 def softsign(x: Array) -> Array:
     """Elementwise x / (1 + |x|)."""
@@ -247,6 +284,9 @@ def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
     # d softsign/dx = 1 / (1 + |x|)**2
     d = absolute(x) + 1.0
     return (g / (d * d),)
+
+
+softsign.jvp("self_adjoint")
 
 
 @op("log_sigmoid")
@@ -264,6 +304,9 @@ def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
     return (g * sigmoid(-x),)
 
 
+log_sigmoid.jvp("self_adjoint")
+
+
 @op("hard_sigmoid")
 def hard_sigmoid(x: Array) -> Array:
     """Piecewise-linear sigmoid, Keras 3's: relu6(x + 3) / 6 (0 below -3, 1 above 3)."""
@@ -275,6 +318,9 @@ def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
     # d/dx = 1/6 for -3 < x < 3, else 0   NOTE: 0 at the corners, as PyTorch's hardsigmoid
     inside = (x.data > -3.0) & (x.data < 3.0)
     return (g * _make((inside / 6.0).astype(g.dtype)),)
+
+
+hard_sigmoid.jvp("self_adjoint")
 
 
 @op("relu6")
@@ -289,6 +335,9 @@ def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
     return (g * _make((x.data > 0) & (x.data < 6)),)
 
 
+relu6.jvp("self_adjoint")
+
+
 @op("mish")
 def mish(x: Array) -> Array:
     """Elementwise x * tanh(softplus(x))."""
@@ -300,3 +349,6 @@ def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
     # d/dx x tanh(sp(x)) = t + x (1 - t**2) sigmoid(x),  t = tanh(softplus(x))
     t = tanh(softplus(x))
     return (g * (t + x * (1.0 - t * t) * sigmoid(x)),)
+
+
+mish.jvp("self_adjoint")

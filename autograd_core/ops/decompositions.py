@@ -19,7 +19,7 @@ from ..errors import BackwardError, DegenerateGradientWarning, LinAlgError, Shap
 from ..op import Tensor, _make, as_tensors, op
 from ._axes import normalize_axes, normalize_axis
 from .elementwise import absolute, power, sign, where
-from .indexing import tril
+from .indexing import diagonal, tril
 from .reduce import _expand, _kept_shape, _others_product
 from .reduce import max as _amax
 from .reduce import min as _amin
@@ -178,6 +178,12 @@ def _(g: Tensor, out: Tensor, a: Tensor) -> tuple:
     return (-(t @ g @ t),)
 
 
+@_inv.jvp
+def _(d: tuple, out: Tensor, a: Tensor) -> Tensor:
+    # d inv(A) = -inv(A) dA inv(A)
+    return -(out @ d[0] @ out)
+
+
 def inv(a: Any) -> Tensor:
     """The inverse of (a batch of) square matrices, as ``np.linalg.inv``."""
     return _inv(_matrices("inv", a))
@@ -195,9 +201,20 @@ def _(g: Tensor, out: Tensor, a: Tensor) -> tuple:
     # through inv, is exact everywhere); else the adjugate from an SVD, which is finite and
     # exact at a singular matrix too, where inv does not exist (its second derivative is
     # exact while the singular values are distinct).
+    return (g[..., None, None] * _det_slope(a, out),)
+
+
+@_det.jvp
+def _(d: tuple, out: Tensor, a: Tensor) -> Tensor:
+    # d det(A) = tr(adj(A) dA) = sum(adj(A)^T * dA)
+    return _sum(_det_slope(a, out) * d[0], (-2, -1))
+
+
+def _det_slope(a: Tensor, out: Tensor) -> Tensor:
+    """d det(A)/dA = adj(A)^T."""
     if _far_from_singular(a.data, out.data):
-        return (g[..., None, None] * (out[..., None, None] * inv(a).mT),)
-    return (g[..., None, None] * _adjugate(a).mT,)
+        return out[..., None, None] * inv(a).mT
+    return _adjugate(a).mT
 
 
 def _far_from_singular(a: Array, d: Array) -> bool:
@@ -242,6 +259,18 @@ def _(g: Tensor, out: Tensor, a: Tensor) -> tuple:
     return (g[..., 1:2, None] * inv(a).mT,)
 
 
+@_slogdet.jvp
+def _(d: tuple, out: Tensor, a: Tensor) -> Tensor:
+    # d log|det A| = tr(inv(A) dA); the sign's tangent is 0
+    if (out.data[..., 0] == 0).any():
+        raise LinAlgError(
+            f"slogdet: the derivative of log|det| at a singular matrix is infinite. Received "
+            f"shape {a.shape}"
+        )
+    dlog = _sum(inv(a).mT * d[0], (-2, -1))[..., None]
+    return concatenate([_make(np.zeros(dlog.shape, dlog.dtype)), dlog], axis=-1)
+
+
 def slogdet(a: Any) -> SlogdetResult:
     """``(sign, logabsdet)`` of the determinant, as ``np.linalg.slogdet``: ``sign`` is not
     differentiable, ``logabsdet`` is (its gradient is ``inv(a)^T``)."""
@@ -268,6 +297,19 @@ def _(g: Tensor, out: Tensor, a: Tensor, b: Tensor) -> tuple:
     if vector:
         gb = gb[..., 0]
     return ga, (gb if b._rg else None)
+
+
+@_solve.jvp
+def _(d: tuple, out: Tensor, a: Tensor, b: Tensor) -> Tensor:
+    # x = inv(A) b:  dx = inv(A) (db - dA x)
+    da, db = d
+    vector = b.ndim == 1
+    rhs = None if db is None else expand_dims(db, -1) if vector else db
+    if da is not None:
+        shift = da @ (expand_dims(out, -1) if vector else out)
+        rhs = -shift if rhs is None else rhs - shift
+    dx = _solve(a, rhs)
+    return dx[..., 0] if vector else dx
 
 
 def solve(a: Any, b: Any) -> Tensor:
@@ -320,6 +362,18 @@ def _(g: Tensor, out: Tensor, a: Tensor, upper: bool = False) -> tuple:
     return ((gs + gs.mT) * 0.5,)
 
 
+@_cholesky.jvp
+def _(d: tuple, out: Tensor, a: Tensor, upper: bool = False) -> Tensor:
+    # S = L L^T:  dL = L Phi(L^-1 dS L^-T), Phi = the lower triangle with half the diagonal,
+    # dS = (dA + dA^T) / 2 (the input is read symmetrized)
+    low = out.mT if upper else out
+    ds = (d[0] + d[0].mT) * 0.5
+    y = _solve(low, ds)  # L^-1 dS
+    x = _solve(low, y.mT).mT  # L^-1 dS L^-T
+    dlow = low @ (tril(x) - x * (_eye(x.shape[-1], x.dtype) * 0.5))
+    return dlow.mT if upper else dlow
+
+
 def cholesky(a: Any, upper: bool = False) -> Tensor:
     """Lower (or with ``upper=True`` upper) Cholesky factor of symmetric positive definite
     matrices, as ``np.linalg.cholesky``. Raises ``LinAlgError`` (a ValueError) naming the
@@ -360,6 +414,25 @@ def _(g: Tensor, out: Tensor, a: Tensor) -> tuple:
         f = _inverse_gaps("eigh", gap, skew, scale, size, n, "eigenvectors")
         inner = inner + f * skew
     return (v @ inner @ v.mT,)
+
+
+@_eigh.jvp
+def _(d: tuple, out: Tensor, a: Tensor) -> Tensor:
+    # S = V diag(w) V^T, K = V^T dS V:  dw = diag(K),  dV = V (F * K) with
+    # F_ij = 1 / (w_j - w_i) off the diagonal and 0 on it (dS = (dA + dA^T) / 2)
+    n = a.shape[-1]
+    w, v = _unpack(out, [(n,), (n, n)])
+    k = v.mT @ ((d[0] + d[0].mT) * 0.5) @ v
+    dw = diagonal(k, 0, -2, -1)
+    off = k * _make(1.0 - np.eye(n, dtype=k.dtype))
+    gap = expand_dims(w, -2) - expand_dims(w, -1)  # gap_ij = w_j - w_i
+    scale = np.abs(w.data).max(axis=-1)
+    size = np.abs(k.data).max(axis=(-2, -1))
+    # NOTE: for (nearly) equal w_i, w_j the term is 0/0 when the perturbation does not
+    # split them (K_ij = 0): taken as 0, as in the VJP
+    f = _inverse_gaps("eigh", gap, off, scale, size, n, "eigenvectors")
+    dv = v @ (f * off)
+    return concatenate([dw, reshape(dv, dv.shape[:-2] + (n * n,))], axis=-1)
 
 
 def eigh(a: Any, UPLO: str = "L") -> EighResult:
@@ -410,6 +483,67 @@ def _(g: Tensor, out: Tensor, a: Tensor, full_matrices: bool = False) -> tuple:
         u, gu = u[..., :, :k], gu[..., :, :k]
         vh, gvh = vh[..., :k, :], gvh[..., :k, :]
     return (_svd_grad(gs, gu, gvh, s, u, vh, m, n),)
+
+
+@_svd.jvp
+def _(d: tuple, out: Tensor, a: Tensor, full_matrices: bool = False) -> Tensor:
+    m, n = a.shape[-2:]
+    k = min(m, n)
+    s, u, vh = _unpack(out, _svd_shapes(m, n, full_matrices))
+    full = full_matrices and m != n
+    if full:
+        u, vh = u[..., :, :k], vh[..., :k, :]
+    ds, du, dvh = _svd_tangent(d[0], s, u, vh, m, n)
+    if full:
+        # NOTE: the columns of U (rows of Vh) beyond min(m, n) complete a basis in any way at
+        # all: their tangent is not defined, and is nan (the backward raises instead when
+        # they are needed; here it cannot know). Slice them off, or use full_matrices=False.
+        if m > n:
+            du = concatenate([du, _nan(du.shape[:-1] + (m - k,), du.dtype)], axis=-1)
+        else:
+            dvh = concatenate([dvh, _nan(dvh.shape[:-2] + (n - k, n), dvh.dtype)], axis=-2)
+    batch = a.shape[:-2]
+    return concatenate([reshape(t, batch + (-1,)) for t in (ds, du, dvh)], axis=-1)
+
+
+def _nan(shape: tuple, dtype: np.dtype) -> Tensor:
+    return _make(np.full(shape, np.nan, dtype=dtype))
+
+
+def _svd_tangent(
+    da: Tensor, s: Tensor, u: Tensor, vh: Tensor, m: int, n: int
+) -> tuple[Tensor, Tensor, Tensor]:
+    """The tangents of S, U and Vh (reduced) of A = U diag(S) Vh, given that of A."""
+    # P = U^T dA V:  dS = diag(P),  dU = U Cu + (I - U U^T) dA V S^-1,
+    # dV = V Cv + (I - V V^T) dA^T U S^-1, with, off the diagonal,
+    # Cu_ij = (P_ij s_j + s_i P_ji) / (s_j^2 - s_i^2),
+    # Cv_ij = (s_i P_ij + P_ji s_j) / (s_j^2 - s_i^2)
+    # NOTE: written, as the VJP, as sym / (2 (s_j - s_i)) +- skew / (2 (s_i + s_j)) with
+    # sym = P + P^T (0 off the diagonal for a perturbation that keeps equal values equal),
+    # skew = P - P^T: each 0/0 in a term of its own
+    k = min(m, n)
+    v = vh.mT
+    p = u.mT @ da @ v
+    ds = diagonal(p, 0, -2, -1)
+    off = _make(1.0 - np.eye(k, dtype=p.dtype))
+    sym, skew = (p + p.mT) * off, p - p.mT
+    scale = s.data.max(axis=-1) if k else np.zeros(s.shape[:-1], s.dtype)
+    size = np.maximum(np.abs(sym.data), np.abs(skew.data)).max(axis=(-2, -1), initial=0.0)
+    sj, si = expand_dims(s, -2), expand_dims(s, -1)
+    args = (scale, size, max(m, n), "singular vectors")
+    first = _inverse_gaps("svd", sj - si, sym, *args) * sym
+    second = _inverse_gaps("svd", sj + si, skew, *args) * skew
+    du = u @ ((first + second) * 0.5)
+    dv = v @ ((first - second) * 0.5)
+    if m > k:  # U has fewer columns than rows: the part of dA V outside U
+        dav = da @ v
+        rest = dav - u @ (u.mT @ dav)
+        du = du + rest * _inverse_values(s, rest, scale, float(np.abs(dav.data).max()), m, -2)
+    if n > k:
+        dau = da.mT @ u
+        rest = dau - v @ (v.mT @ dau)
+        dv = dv + rest * _inverse_values(s, rest, scale, float(np.abs(dau.data).max()), n, -2)
+    return ds, du, dv.mT
 
 
 def _svd_shapes(m: int, n: int, full_matrices: bool) -> list[tuple]:
@@ -497,6 +631,13 @@ def _(g: Tensor, out: Tensor, a: Tensor) -> tuple:
     return ((u * expand_dims(g, -2)) @ vh,)
 
 
+@_svdvals.jvp
+def _(d: tuple, out: Tensor, a: Tensor) -> Tensor:
+    # d s_i = u_i^T dA v_i
+    u, _, vh = svd(a, full_matrices=False)
+    return _sum(u * (d[0] @ vh.mT), -2)
+
+
 def svdvals(a: Any) -> Tensor:
     """Singular values, descending (as ``np.linalg.svdvals``)."""
     return _svdvals(_matrices("svdvals", a, square=False))
@@ -562,6 +703,40 @@ def _(g: Tensor, out: Tensor, a: Tensor, mode: str = "reduced") -> tuple:
     return (concatenate([gx, q @ gv], axis=-1),)
 
 
+@_qr.jvp
+def _(d: tuple, out: Tensor, a: Tensor, mode: str = "reduced") -> Tensor:
+    m, n = a.shape[-2:]
+    k = min(m, n)
+    q, r = _unpack(out, _qr_shapes(m, n, mode))
+    (da,) = d
+    if mode == "complete" and m > n:
+        dq, dr = _qr_tangent(da, q[..., :, :n], r[..., :n, :])
+        # NOTE: the columns of Q beyond n complete the basis in any way: their tangent is not
+        # defined (nan, as svd's); R's rows below n are 0 whatever A is
+        dq = concatenate([dq, _nan(dq.shape[:-1] + (m - n,), dq.dtype)], axis=-1)
+        dr = concatenate([dr, _make(np.zeros(dr.shape[:-2] + (m - n, n), dr.dtype))], axis=-2)
+    elif m >= n:
+        dq, dr = _qr_tangent(da, q, r)
+    else:  # a wide A = [X | Y]: X = Q U is a square QR, Y = Q V, so dV = Q^T (dY - dQ V)
+        dq, du = _qr_tangent(da[..., :, :k], q, r[..., :, :k])
+        dv = q.mT @ (da[..., :, k:] - dq @ r[..., :, k:])
+        dr = concatenate([du, dv], axis=-1)
+    batch = a.shape[:-2]
+    return concatenate([reshape(dq, batch + (-1,)), reshape(dr, batch + (-1,))], axis=-1)
+
+
+def _qr_tangent(da: Tensor, q: Tensor, r: Tensor) -> tuple[Tensor, Tensor]:
+    """The tangents of Q and R of A = QR (m >= n), given that of A."""
+    # C = Q^T dA R^-1 splits into a skew part Q^T dQ = Omega and an upper triangular part
+    # dR R^-1 = C - Omega, with Omega = tril(C, -1) - tril(C, -1)^T; then
+    # dQ = dA R^-1 - Q (C - Omega)
+    dar = _solve(r.mT, da.mT).mT  # dA R^-1
+    c = q.mT @ dar
+    low = tril(c, -1)
+    upper = c - (low - low.mT)
+    return dar - q @ upper, upper @ r
+
+
 def _qr_grad(gq: Tensor, gr: Tensor, q: Tensor, r: Tensor) -> Tensor:
     """The gradient of A = QR (m >= n, Q with orthonormal columns, R upper triangular)."""
     # C = Q^T dA R^-1 splits into skew (Q^T dQ) and upper triangular (dR R^-1) parts, so
@@ -599,6 +774,18 @@ def _vector_norm(x: Array, ord: float, axes: tuple, keepdims: bool) -> Array:
 @_vector_norm.vjp(uses_out=True)
 def _(g: Tensor, out: Tensor, x: Tensor, ord: float, axes: tuple, keepdims: bool) -> tuple:
     # d ||x||_p/dx_i = sign(x_i) |x_i|^(p-1) / ||x||^(p-1)   (x_i / ||x|| for p = 2)
+    return (_expand(g, x, axes, keepdims) * _norm_slope(out, x, ord, axes, keepdims),)
+
+
+@_vector_norm.jvp
+def _(d: tuple, out: Tensor, x: Tensor, ord: float, axes: tuple, keepdims: bool) -> Tensor:
+    # d ||x||_p = sum(d||x||_p/dx_i dx_i)
+    slope = _norm_slope(out, x, ord, axes, keepdims)
+    return _sum(slope * d[0], axes, keepdims)
+
+
+def _norm_slope(out: Tensor, x: Tensor, ord: float, axes: tuple, keepdims: bool) -> Tensor:
+    """d ||x||_p/dx_i for every element of x."""
     # NOTE: 0 for an all-zero slice, as PyTorch: the subgradient of least norm at 0 (and
     # 0 for a zero x_i when p < 1, where the slope is infinite)
     kept = out if keepdims else out.reshape(_kept_shape(x.shape, axes))
@@ -613,7 +800,7 @@ def _(g: Tensor, out: Tensor, x: Tensor, ord: float, axes: tuple, keepdims: bool
         slope = sign(x) * power(mag, ord - 1.0) / power(safe, ord - 1.0)
     if zero.any():
         slope = where(zero, 0.0, slope)
-    return (_expand(g, x, axes, keepdims) * slope,)
+    return slope
 
 
 def _vector(x: Tensor, ord: Any, axes: tuple, keepdims: bool) -> Tensor:

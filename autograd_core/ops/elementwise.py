@@ -12,10 +12,15 @@ from typing import Any
 import numpy as np
 
 from ..dtypes import as_dtype
-from ..op import Tensor, _make, as_tensors, op
+from ..op import Tensor, _make, as_tensors, op, tangent_sum
 from ..versions import each_other
 
 Array = np.ndarray
+
+
+def _constant_jvp(d: tuple, out: Tensor, *inputs: Tensor, **kwargs: Any) -> None:
+    # a piecewise-constant op (floor, sign, x // y): its tangent is 0, given as None
+    return None
 
 
 # --- arithmetic -------------------------------------------------------------------------------
@@ -33,6 +38,13 @@ def _(g: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple:
     return g, g
 
 
+@add.jvp
+def _(d: tuple, out: Tensor, x: Tensor, y: Tensor) -> Tensor:
+    # d(x + y) = dx + dy
+    dx, dy = d
+    return tangent_sum(dx, dy)
+
+
 @op("subtract")
 def subtract(x: Array, y: Array) -> Array:
     """x - y, broadcasting."""
@@ -45,6 +57,13 @@ def _(g: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple:
     return g, (-g if y._rg else None)
 
 
+@subtract.jvp
+def _(d: tuple, out: Tensor, x: Tensor, y: Tensor) -> Tensor:
+    # d(x - y) = dx - dy
+    dx, dy = d
+    return dx if dy is None else -dy if dx is None else dx - dy
+
+
 @op("multiply")
 def multiply(x: Array, y: Array) -> Array:
     """x * y, broadcasting."""
@@ -55,6 +74,9 @@ def multiply(x: Array, y: Array) -> Array:
 def _(g: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple:
     # d(x * y)/dx = y, d(x * y)/dy = x
     return (g * y if x._rg else None), (g * x if y._rg else None)
+
+
+multiply.jvp("multilinear")
 
 
 @op("divide")
@@ -71,6 +93,16 @@ def _(g: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple:
     return gx, gy
 
 
+@divide.jvp
+def _(d: tuple, out: Tensor, x: Tensor, y: Tensor) -> Tensor:
+    # d(x / y) = dx / y - x dy / y**2 = (dx - out dy) / y
+    dx, dy = d
+    if dy is None:
+        return dx / y
+    shift = out * dy
+    return (-shift if dx is None else dx - shift) / y
+
+
 @op("negative")
 def negative(x: Array) -> Array:
     """-x."""
@@ -83,6 +115,9 @@ def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
     return (-g,)
 
 
+negative.jvp("linear")
+
+
 @op("power")
 def power(x: Array, y: Array) -> Array:
     """x ** y, broadcasting."""
@@ -92,26 +127,41 @@ def power(x: Array, y: Array) -> Array:
 @power.vjp(uses_out=True)
 def _(g: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple:
     # d(x**y)/dx = y * x**(y - 1);  d(x**y)/dy = x**y * log(x)
-    gx = None
-    if x._rg:
-        # NOTE: at x == 0 and y == 0 the gradient is 0 (as PyTorch), not 0 * 0**-1 = nan:
-        # those elements take the exponent 1 instead. At x == 0 with 0 < y < 1 it is inf
-        # (as PyTorch), without numpy's divide-by-zero warning.
-        e = y - 1.0
-        both_zero = (x.data == 0.0) & (y.data == 0.0)
-        if both_zero.any():
-            e = where(both_zero, 1.0, e)
-        with np.errstate(divide="ignore"):
-            gx = g * y * x**e
-    gy = None
-    if y._rg:
-        # NOTE: at x == 0 as PyTorch: 0 for y >= 0 (the limit of x**y log x), -inf for y < 0
-        # (x**y = inf times log 0 = -inf), without numpy's warnings; x < 0 has no real log: nan.
-        positive = x > 0.0
-        at_zero = where(y < 0.0, -np.inf, 0.0)
-        safe_log = where(positive, log(where(positive, x, 1.0)), where(x == 0.0, at_zero, np.nan))
-        gy = g * (out * safe_log)
+    gx = g * _power_slope_x(x, y) if x._rg else None
+    gy = g * _power_slope_y(out, x, y) if y._rg else None
     return gx, gy
+
+
+@power.jvp
+def _(d: tuple, out: Tensor, x: Tensor, y: Tensor) -> Tensor:
+    # d(x**y) = y x**(y - 1) dx + x**y log(x) dy
+    dx, dy = d
+    tx = None if dx is None else dx * _power_slope_x(x, y)
+    ty = None if dy is None else dy * _power_slope_y(out, x, y)
+    return tangent_sum(tx, ty)
+
+
+def _power_slope_x(x: Tensor, y: Tensor) -> Tensor:
+    """d(x**y)/dx = y * x**(y - 1)."""
+    # NOTE: at x == 0 and y == 0 the derivative is 0 (as PyTorch), not 0 * 0**-1 = nan:
+    # those elements take the exponent 1 instead. At x == 0 with 0 < y < 1 it is inf
+    # (as PyTorch), without numpy's divide-by-zero warning.
+    e = y - 1.0
+    both_zero = (x.data == 0.0) & (y.data == 0.0)
+    if both_zero.any():
+        e = where(both_zero, 1.0, e)
+    with np.errstate(divide="ignore"):
+        return y * x**e
+
+
+def _power_slope_y(out: Tensor, x: Tensor, y: Tensor) -> Tensor:
+    """d(x**y)/dy = x**y * log(x)."""
+    # NOTE: at x == 0 as PyTorch: 0 for y >= 0 (the limit of x**y log x), -inf for y < 0
+    # (x**y = inf times log 0 = -inf), without numpy's warnings; x < 0 has no real log: nan.
+    positive = x > 0.0
+    at_zero = where(y < 0.0, -np.inf, 0.0)
+    safe_log = where(positive, log(where(positive, x, 1.0)), where(x == 0.0, at_zero, np.nan))
+    return out * safe_log
 
 
 @op("floor_divide")
@@ -126,6 +176,9 @@ def _(g: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple:
     return (_zeros_like(g) if x._rg else None), (_zeros_like(g) if y._rg else None)
 
 
+floor_divide.jvp(_constant_jvp)
+
+
 @op("mod")
 def mod(x: Array, y: Array) -> Array:
     """x % y with the sign of y, as ``np.mod`` (= ``np.remainder``), broadcasting."""
@@ -137,6 +190,16 @@ def _(g: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple:
     # x % y = x - y * (x // y):  d/dx = 1, d/dy = -(x // y)  (PyTorch's remainder gradients)
     gy = -(g * floor_divide(x, y)) if y._rg else None
     return g, gy
+
+
+@mod.jvp
+def _(d: tuple, out: Tensor, x: Tensor, y: Tensor) -> Tensor:
+    # d(x % y) = dx - (x // y) dy
+    dx, dy = d
+    if dy is None:
+        return dx
+    shift = floor_divide(x, y) * dy
+    return -shift if dx is None else dx - shift
 
 
 remainder = mod
@@ -157,6 +220,9 @@ def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
     return (g * out,)
 
 
+exp.jvp("self_adjoint")
+
+
 @op("log")
 def log(x: Array) -> Array:
     """Elementwise natural logarithm."""
@@ -169,6 +235,9 @@ def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
     return (g / x,)
 
 
+log.jvp("self_adjoint")
+
+
 @op("log1p")
 def log1p(x: Array) -> Array:
     """Elementwise log(1 + x), accurate for small x."""
@@ -179,6 +248,9 @@ def log1p(x: Array) -> Array:
 def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
     # d(log(1 + x))/dx = 1 / (1 + x)
     return (g / (x + 1.0),)
+
+
+log1p.jvp("self_adjoint")
 
 
 @op("sqrt")
@@ -195,6 +267,9 @@ def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
         return (g * 0.5 / out,)
 
 
+sqrt.jvp("self_adjoint")
+
+
 @op("absolute")
 def absolute(x: Array) -> Array:
     """Elementwise |x|."""
@@ -205,6 +280,9 @@ def absolute(x: Array) -> Array:
 def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
     # d|x|/dx = sign(x)   NOTE: 0 at x == 0, as PyTorch
     return (g * sign(x),)
+
+
+absolute.jvp("self_adjoint")
 
 
 @op("sign")
@@ -219,6 +297,9 @@ def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
     return (_zeros_like(g),)
 
 
+sign.jvp(_constant_jvp)
+
+
 @op("sin")
 def sin(x: Array) -> Array:
     """Elementwise sine."""
@@ -231,6 +312,9 @@ def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
     return (g * cos(x),)
 
 
+sin.jvp("self_adjoint")
+
+
 @op("cos")
 def cos(x: Array) -> Array:
     """Elementwise cosine."""
@@ -241,6 +325,9 @@ def cos(x: Array) -> Array:
 def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
     # d(cos x)/dx = -sin x
     return (-(g * sin(x)),)
+
+
+cos.jvp("self_adjoint")
 
 
 # --- more exponentials and logarithms ---------------------------------------------------------
@@ -261,6 +348,9 @@ def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
     return (g * (out + 1.0),)
 
 
+expm1.jvp("self_adjoint")
+
+
 @op("exp2")
 def exp2(x: Array) -> Array:
     """Elementwise 2**x."""
@@ -271,6 +361,9 @@ def exp2(x: Array) -> Array:
 def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
     # d(2**x)/dx = 2**x log 2
     return (g * (out * _LN2),)
+
+
+exp2.jvp("self_adjoint")
 
 
 @op("log2")
@@ -286,6 +379,9 @@ def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
         return (g / (x * _LN2),)
 
 
+log2.jvp("self_adjoint")
+
+
 @op("log10")
 def log10(x: Array) -> Array:
     """Elementwise base-10 logarithm."""
@@ -297,6 +393,9 @@ def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
     # d log10(x)/dx = 1 / (x log 10)
     with np.errstate(divide="ignore"):
         return (g / (x * _LN10),)
+
+
+log10.jvp("self_adjoint")
 
 
 @op("logaddexp")
@@ -317,6 +416,17 @@ def _(g: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple:
     return gx, gy
 
 
+@logaddexp.jvp
+def _(d: tuple, out: Tensor, x: Tensor, y: Tensor) -> Tensor:
+    # d logaddexp(x, y) = sigmoid(x - y) dx + sigmoid(y - x) dy
+    from .activation import sigmoid
+
+    dx, dy = d
+    tx = None if dx is None else dx * sigmoid(x - y)
+    ty = None if dy is None else dy * sigmoid(y - x)
+    return tangent_sum(tx, ty)
+
+
 @op("reciprocal")
 def reciprocal(x: Array) -> Array:
     """Elementwise 1 / x (integer division for integers, as ``np.reciprocal``)."""
@@ -327,6 +437,9 @@ def reciprocal(x: Array) -> Array:
 def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
     # d(1/x)/dx = -1/x**2 = -out**2
     return (-(g * (out * out)),)
+
+
+reciprocal.jvp("self_adjoint")
 
 
 # --- trigonometric and hyperbolic -------------------------------------------------------------
@@ -344,6 +457,9 @@ def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
     return (g * (1.0 + out * out),)
 
 
+tan.jvp("self_adjoint")
+
+
 @op("arcsin")
 def arcsin(x: Array) -> Array:
     """Elementwise inverse sine, in [-pi/2, pi/2]."""
@@ -356,6 +472,9 @@ def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
     # inf at |x| == 1, as PyTorch, without numpy's divide-by-zero warning
     with np.errstate(divide="ignore"):
         return (g / sqrt((1.0 - x) * (1.0 + x)),)
+
+
+arcsin.jvp("self_adjoint")
 
 
 @op("arccos")
@@ -371,6 +490,9 @@ def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
         return (-(g / sqrt((1.0 - x) * (1.0 + x))),)
 
 
+arccos.jvp("self_adjoint")
+
+
 @op("arctan")
 def arctan(x: Array) -> Array:
     """Elementwise inverse tangent, in (-pi/2, pi/2)."""
@@ -383,6 +505,9 @@ def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
     return (g / (1.0 + x * x),)
 
 
+arctan.jvp("self_adjoint")
+
+
 @op("arctan2")
 def arctan2(x1: Array, x2: Array) -> Array:
     """The angle of the point (x2, x1) in (-pi, pi], broadcasting, as ``np.arctan2``."""
@@ -392,12 +517,25 @@ def arctan2(x1: Array, x2: Array) -> Array:
 @arctan2.vjp
 def _(g: Tensor, out: Tensor, x1: Tensor, x2: Tensor) -> tuple:
     # d/dx1 = x2 / (x1**2 + x2**2),  d/dx2 = -x1 / (x1**2 + x2**2)
-    # NOTE: 0 at the origin, as PyTorch: both numerators are 0 there, over a safe 1.
-    r2 = x1 * x1 + x2 * x2
-    r2 = where(r2 == 0.0, 1.0, r2)
+    r2 = _safe_radius2(x1, x2)
     g1 = g * x2 / r2 if x1._rg else None
     g2 = -(g * x1) / r2 if x2._rg else None
     return g1, g2
+
+
+@arctan2.jvp
+def _(d: tuple, out: Tensor, x1: Tensor, x2: Tensor) -> Tensor:
+    # d arctan2(x1, x2) = (x2 dx1 - x1 dx2) / (x1**2 + x2**2)
+    d1, d2 = d
+    t1 = None if d1 is None else x2 * d1
+    t2 = None if d2 is None else x1 * d2
+    return tangent_sum(t1, None if t2 is None else -t2) / _safe_radius2(x1, x2)
+
+
+def _safe_radius2(x1: Tensor, x2: Tensor) -> Tensor:
+    # NOTE: 0 at the origin, as PyTorch: both numerators are 0 there, over a safe 1.
+    r2 = x1 * x1 + x2 * x2
+    return where(r2 == 0.0, 1.0, r2)
 
 
 @op("hypot")
@@ -415,6 +553,15 @@ def _(g: Tensor, out: Tensor, x1: Tensor, x2: Tensor) -> tuple:
     return (g * x1 / r if x1._rg else None), (g * x2 / r if x2._rg else None)
 
 
+@hypot.jvp
+def _(d: tuple, out: Tensor, x1: Tensor, x2: Tensor) -> Tensor:
+    # d hypot(x1, x2) = (x1 dx1 + x2 dx2) / hypot   (0 at the origin, as the VJP)
+    d1, d2 = d
+    t1 = None if d1 is None else x1 * d1
+    t2 = None if d2 is None else x2 * d2
+    return tangent_sum(t1, t2) / where(out == 0.0, 1.0, out)
+
+
 @op("sinh")
 def sinh(x: Array) -> Array:
     """Elementwise hyperbolic sine."""
@@ -425,6 +572,9 @@ def sinh(x: Array) -> Array:
 def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
     # d sinh(x)/dx = cosh(x)
     return (g * cosh(x),)
+
+
+sinh.jvp("self_adjoint")
 
 
 @op("cosh")
@@ -439,6 +589,9 @@ def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
     return (g * sinh(x),)
 
 
+cosh.jvp("self_adjoint")
+
+
 @op("arcsinh")
 def arcsinh(x: Array) -> Array:
     """Elementwise inverse hyperbolic sine."""
@@ -449,6 +602,9 @@ def arcsinh(x: Array) -> Array:
 def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
     # d arcsinh(x)/dx = 1 / sqrt(x**2 + 1)
     return (g / sqrt(x * x + 1.0),)
+
+
+arcsinh.jvp("self_adjoint")
 
 
 @op("arccosh")
@@ -464,6 +620,9 @@ def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
         return (g / sqrt((x - 1.0) * (x + 1.0)),)
 
 
+arccosh.jvp("self_adjoint")
+
+
 @op("arctanh")
 def arctanh(x: Array) -> Array:
     """Elementwise inverse hyperbolic tangent (|x| < 1)."""
@@ -475,6 +634,9 @@ def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
     # d arctanh(x)/dx = 1 / (1 - x**2) = 1 / ((1 - x)(1 + x)); inf at |x| == 1
     with np.errstate(divide="ignore"):
         return (g / ((1.0 - x) * (1.0 + x)),)
+
+
+arctanh.jvp("self_adjoint")
 
 
 # --- rounding (piecewise constant: gradient 0) ------------------------------------------------
@@ -510,6 +672,8 @@ def _step_vjp(g: Tensor, out: Tensor, x: Tensor, **kwargs: Any) -> tuple:
 floor.vjp(_step_vjp)
 ceil.vjp(_step_vjp)
 _round.vjp(_step_vjp)
+for _step in (floor, ceil, _round):
+    _step.jvp(_constant_jvp)
 
 
 def _zeros_like(g: Tensor) -> Tensor:
@@ -539,6 +703,9 @@ def _(g: Tensor, out: Tensor, x: Tensor, lo: Any = None, hi: Any = None) -> tupl
     if hi is not None:
         inside &= x.data <= hi
     return (g * _make(inside),)
+
+
+_clip.jvp("self_adjoint")
 
 
 def clip(x: Any, lo: Any = None, hi: Any = None) -> Tensor:
@@ -579,6 +746,14 @@ def _(g: Tensor, out: Tensor, cond: Tensor, x: Tensor, y: Tensor) -> tuple:
     return None, gx, gy
 
 
+@_where.jvp
+def _(d: tuple, out: Tensor, cond: Tensor, x: Tensor, y: Tensor) -> Tensor:
+    # d where(c, x, y) = where(c, dx, dy)
+    _, dx, dy = d
+    zero = _make(np.zeros((), dtype=out.dtype))
+    return where(cond, zero if dx is None else dx, zero if dy is None else dy)
+
+
 def where(cond: Any, x: Any, y: Any) -> Tensor:
     """Elements of ``x`` where ``cond`` holds, else of ``y`` (``cond`` is not differentiated)."""
     if not isinstance(cond, Tensor):
@@ -601,6 +776,12 @@ def _(g: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple:
     return (g * _make(share) if x._rg else None), (g * _make(1.0 - share) if y._rg else None)
 
 
+@maximum.jvp
+def _(d: tuple, out: Tensor, x: Tensor, y: Tensor) -> Tensor:
+    # d max(x, y) = dx where x > y, dy where x < y, their mean at a tie
+    return _shared_tangent(d, _tie_share(x.data > y.data, x.data == y.data, out.dtype))
+
+
 @op("minimum")
 def minimum(x: Array, y: Array) -> Array:
     """Elementwise minimum; ties share the gradient equally (as PyTorch)."""
@@ -614,8 +795,21 @@ def _(g: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple:
     return (g * _make(share) if x._rg else None), (g * _make(1.0 - share) if y._rg else None)
 
 
+@minimum.jvp
+def _(d: tuple, out: Tensor, x: Tensor, y: Tensor) -> Tensor:
+    # d min(x, y) = dx where x < y, dy where x > y, their mean at a tie
+    return _shared_tangent(d, _tie_share(x.data < y.data, x.data == y.data, out.dtype))
+
+
 def _tie_share(wins: Array, ties: Array, dtype: np.dtype) -> Array:
     return wins.astype(dtype) + 0.5 * ties.astype(dtype)
+
+
+def _shared_tangent(d: tuple, share: Array) -> Tensor:
+    dx, dy = d
+    tx = None if dx is None else dx * _make(share)
+    ty = None if dy is None else dy * _make(1.0 - share)
+    return tangent_sum(tx, ty)
 
 
 # --- dtype ------------------------------------------------------------------------------------
@@ -630,6 +824,12 @@ def _astype(x: Array, dtype: np.dtype, copy: bool = False) -> Array:
 def _(g: Tensor, out: Tensor, x: Tensor, dtype: np.dtype, copy: bool = False) -> tuple:
     # the cast is the identity on values; the gradient goes back in the input's dtype
     return (astype(g, x.dtype),)
+
+
+@_astype.jvp
+def _(d: tuple, out: Tensor, x: Tensor, dtype: np.dtype, copy: bool = False) -> Tensor:
+    # the tangent is cast as the values are
+    return astype(d[0], dtype)
 
 
 def astype(x: Any, dtype: Any, copy: bool = False) -> Tensor:
@@ -696,3 +896,36 @@ def isfinite(x: Array) -> Array:
 def isnan(x: Array) -> Array:
     """Elementwise: nan."""
     return np.isnan(x)
+
+
+@op("isinf", differentiable=False)
+def isinf(x: Array) -> Array:
+    """Elementwise: infinite (either sign)."""
+    return np.isinf(x)
+
+
+# --- logic (boolean results, never recorded) ---------------------------------------------------
+
+
+@op("logical_and", differentiable=False)
+def logical_and(x: Array, y: Array) -> Array:
+    """Elementwise truth of x and y, broadcasting."""
+    return np.logical_and(x, y)
+
+
+@op("logical_or", differentiable=False)
+def logical_or(x: Array, y: Array) -> Array:
+    """Elementwise truth of x or y, broadcasting."""
+    return np.logical_or(x, y)
+
+
+@op("logical_xor", differentiable=False)
+def logical_xor(x: Array, y: Array) -> Array:
+    """Elementwise truth of exactly one of x and y, broadcasting."""
+    return np.logical_xor(x, y)
+
+
+@op("logical_not", differentiable=False)
+def logical_not(x: Array) -> Array:
+    """Elementwise truth of not x."""
+    return np.logical_not(x)

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import DTypeError, ShapeError
-from ..op import Tensor, _make, as_tensors, op
+from ..op import Tensor, _make, as_tensors, op, tangent_sum
 from .activation import _stable_sigmoid, log_softmax, sigmoid, softmax
 
 Array = np.ndarray
@@ -38,6 +38,9 @@ def _(g: Tensor, out: Tensor, a: Tensor, b: Tensor) -> tuple:
     return (g @ b if a._rg else None), (_outer_sum(g, a) if b._rg else None)
 
 
+_matmul_nt.jvp("multilinear")
+
+
 @op("matmul_tn")
 def _matmul_tn(a: Array, b: Array) -> Array:
     return a.T @ b
@@ -47,6 +50,9 @@ def _matmul_tn(a: Array, b: Array) -> Array:
 def _(g: Tensor, out: Tensor, a: Tensor, b: Tensor) -> tuple:
     # d(a^T b)/da = b g^T, d(a^T b)/db = a g
     return (_matmul_nt(b, g) if a._rg else None), (a @ g if b._rg else None)
+
+
+_matmul_tn.jvp("multilinear")
 
 
 # --- linear -----------------------------------------------------------------------------------
@@ -76,6 +82,14 @@ def _linear_grads(g: Tensor, x: Tensor, kernel: Tensor, bias: tuple) -> tuple:
     return (gx, gk, g) if bias else (gx, gk)
 
 
+def _linear_tangent(d: tuple, x: Tensor, kernel: Tensor) -> Tensor:
+    """The tangent of ``z = x @ kernel + bias``: dx @ kernel + x @ dkernel + dbias."""
+    dx, dk, *db = d
+    return tangent_sum(
+        dx @ kernel if dx is not None else None, x @ dk if dk is not None else None, *db
+    )
+
+
 @op("linear")
 def _linear(x: Array, kernel: Array, *bias: Array) -> Array:
     return _affine(x, kernel, bias)
@@ -84,6 +98,11 @@ def _linear(x: Array, kernel: Array, *bias: Array) -> Array:
 @_linear.vjp(reads=(0, 1))  # the bias only by its shape
 def _(g: Tensor, out: Tensor, x: Tensor, kernel: Tensor, *bias: Tensor) -> tuple:
     return _linear_grads(g, x, kernel, bias)
+
+
+@_linear.jvp
+def _(d: tuple, out: Tensor, x: Tensor, kernel: Tensor, *bias: Tensor) -> Tensor:
+    return _linear_tangent(d, x, kernel)
 
 
 @op("linear_relu")
@@ -98,6 +117,11 @@ def _(g: Tensor, out: Tensor, x: Tensor, kernel: Tensor, *bias: Tensor) -> tuple
     return _linear_grads(g * _make(out.data > 0), x, kernel, bias)
 
 
+@_linear_relu.jvp
+def _(d: tuple, out: Tensor, x: Tensor, kernel: Tensor, *bias: Tensor) -> Tensor:
+    return _linear_tangent(d, x, kernel) * _make(out.data > 0)
+
+
 @op("linear_sigmoid")
 def _linear_sigmoid(x: Array, kernel: Array, *bias: Array) -> Array:
     return _stable_sigmoid(_affine(x, kernel, bias))
@@ -107,6 +131,11 @@ def _linear_sigmoid(x: Array, kernel: Array, *bias: Array) -> Array:
 def _(g: Tensor, out: Tensor, x: Tensor, kernel: Tensor, *bias: Tensor) -> tuple:
     # sigmoid'(z) = s (1 - s), from the output s
     return _linear_grads(g * out * (1.0 - out), x, kernel, bias)
+
+
+@_linear_sigmoid.jvp
+def _(d: tuple, out: Tensor, x: Tensor, kernel: Tensor, *bias: Tensor) -> Tensor:
+    return _linear_tangent(d, x, kernel) * out * (1.0 - out)
 
 
 @op("linear_tanh")
@@ -119,6 +148,11 @@ def _linear_tanh(x: Array, kernel: Array, *bias: Array) -> Array:
 def _(g: Tensor, out: Tensor, x: Tensor, kernel: Tensor, *bias: Tensor) -> tuple:
     # tanh'(z) = 1 - t**2, from the output t
     return _linear_grads(g * (1.0 - out * out), x, kernel, bias)
+
+
+@_linear_tanh.jvp
+def _(d: tuple, out: Tensor, x: Tensor, kernel: Tensor, *bias: Tensor) -> Tensor:
+    return _linear_tangent(d, x, kernel) * (1.0 - out * out)
 
 
 _LINEAR = {
@@ -186,6 +220,13 @@ def _spread(g: Tensor, losses_shape: tuple, reduction: str) -> Tensor:
     return g
 
 
+def _reduce_tangent(t: Tensor, reduction: str) -> Tensor:
+    """The tangent of the reduced losses, from the tangent of each element's loss."""
+    if reduction == "mean":
+        return t.mean()
+    return t.sum() if reduction == "sum" else t
+
+
 @op("softmax_cross_entropy")
 def _softmax_ce(logits: Array, targets: Array, reduction: str) -> Array:
     # NOTE: -sum(t * log softmax(z)) = sum(t) * logsumexp(z) - sum(t * z), with the max
@@ -213,6 +254,24 @@ def _(g: Tensor, out: Tensor, logits: Tensor, targets: Tensor, reduction: str) -
         gz = (softmax(logits) * targets.sum(axis=-1, keepdims=True) - targets) * per
     gt = -log_softmax(logits) * per if targets._rg else None
     return gz, gt
+
+
+@_softmax_ce.jvp
+def _(d: tuple, out: Tensor, logits: Tensor, targets: Tensor, reduction: str) -> Tensor:
+    # d loss = sum((softmax(z) sum(t) - t) dz) - sum(log_softmax(z) dt)  over the classes
+    dz, dt = d
+    tz = tt = None
+    if dz is not None:
+        if targets.dtype.kind in "iu":
+            onehot = np.zeros(logits.shape, dtype=logits.dtype)
+            np.put_along_axis(onehot, targets.data[..., None], 1, axis=-1)
+            slope = softmax(logits) - _make(onehot)
+        else:
+            slope = softmax(logits) * targets.sum(axis=-1, keepdims=True) - targets
+        tz = (slope * dz).sum(axis=-1)
+    if dt is not None:
+        tt = -(log_softmax(logits) * dt).sum(axis=-1)
+    return _reduce_tangent(tangent_sum(tz, tt), reduction)
 
 
 def softmax_cross_entropy(logits: Any, targets: Any, reduction: str = "mean") -> Tensor:
@@ -289,6 +348,15 @@ def _(g: Tensor, out: Tensor, logits: Tensor, targets: Tensor, reduction: str) -
     return gz, gy
 
 
+@_sigmoid_ce.jvp
+def _(d: tuple, out: Tensor, logits: Tensor, targets: Tensor, reduction: str) -> Tensor:
+    # d loss = (sigmoid(z) - y) dz - z dy
+    dz, dy = d
+    tz = (sigmoid(logits) - targets) * dz if dz is not None else None
+    ty = -(logits * dy) if dy is not None else None
+    return _reduce_tangent(tangent_sum(tz, ty), reduction)
+
+
 def binary_cross_entropy_with_logits(logits: Any, targets: Any, reduction: str = "mean") -> Tensor:
     """Sigmoid then binary cross-entropy, fused and stable, as PyTorch's
     ``F.binary_cross_entropy_with_logits``; ``targets`` has the shape of ``logits``;
@@ -325,6 +393,18 @@ def _(g: Tensor, out: Tensor, p: Tensor, y: Tensor, eps: float, reduction: str) 
     return gp, gy
 
 
+@_bce.jvp
+def _(d: tuple, out: Tensor, p: Tensor, y: Tensor, eps: float, reduction: str) -> Tensor:
+    # d loss = (q - y) / (q (1 - q)) dp (inside the clip range) + (log(1 - q) - log q) dy
+    dp, dy = d
+    tp = _bce_dp(p, y, eps=eps) * dp if dp is not None else None
+    ty = None
+    if dy is not None:
+        q = p.clip(eps, 1.0 - eps)
+        ty = ((1.0 - q).log() - q.log()) * dy
+    return _reduce_tangent(tangent_sum(tp, ty), reduction)
+
+
 @op("binary_cross_entropy_dp")
 def _bce_dp(p: Array, y: Array, eps: float) -> Array:
     # the local derivative d/dp of binary_cross_entropy, in one numpy pass: the rule of
@@ -346,6 +426,18 @@ def _(g: Tensor, out: Tensor, p: Tensor, y: Tensor, eps: float) -> tuple:
     gp = g * inside * (s - (q - y) * (1.0 - 2.0 * q)) / (s * s) if p._rg else None
     gy = -(g * inside) / s if y._rg else None
     return gp, gy
+
+
+@_bce_dp.jvp
+def _(d: tuple, out: Tensor, p: Tensor, y: Tensor, eps: float) -> Tensor:
+    # the same partial derivatives as the VJP's, times the tangents
+    dp, dy = d
+    inside = _make(((p.data >= eps) & (p.data <= 1.0 - eps)).astype(p.dtype))
+    q = p.clip(eps, 1.0 - eps)
+    s = q * (1.0 - q)
+    tp = (s - (q - y) * (1.0 - 2.0 * q)) / (s * s) * dp if dp is not None else None
+    ty = -dy / s if dy is not None else None
+    return inside * tangent_sum(tp, ty)
 
 
 def binary_cross_entropy(

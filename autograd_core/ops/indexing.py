@@ -42,6 +42,9 @@ def _(g: Tensor, out: Tensor, x: Tensor, indices: Array, axis: int) -> tuple:
     return (_scatter_add(g, shape=x.shape, index=index, basic=False),)
 
 
+_take.jvp("linear")
+
+
 def take(x: Any, indices: Any, axis: int | None = None, mode: str = "raise") -> Tensor:
     """Elements at ``indices`` along ``axis`` (of the flattened tensor when None), as
     ``np.take``; ``mode`` "raise" (negative indices count from the end), "wrap" or "clip"."""
@@ -89,6 +92,9 @@ def _(g: Tensor, out: Tensor, x: Tensor, indices: Array, axis: int) -> tuple:
     return (_scatter_add(g, shape=x.shape, index=index, basic=False),)
 
 
+_take_along_axis.jvp("linear")
+
+
 def take_along_axis(x: Any, indices: Any, axis: int | None = -1) -> Tensor:
     """Elements at ``indices`` (same number of dimensions as ``x``) along ``axis``, as
     ``np.take_along_axis`` (the flattened tensor and 1-D indices when None)."""
@@ -122,6 +128,13 @@ def _(g: Tensor, out: Tensor, x: Tensor, axis: int) -> tuple:
     order = np.argsort(x.data, axis=axis, kind="stable")
     index = _along_axis(order, x.shape, axis)
     return (_scatter_add(g, shape=x.shape, index=index, basic=True),)  # a permutation
+
+
+@_sort.jvp
+def _(d: tuple, out: Tensor, x: Tensor, axis: int) -> Tensor:
+    # each tangent goes along with its value, through the permutation of the (stable) sort
+    order = np.argsort(x.data, axis=axis, kind="stable")
+    return _take_along_axis(d[0], indices=order, axis=axis)
 
 
 def _sort_axis(name: str, x: Tensor, axis: int | None) -> tuple:
@@ -171,6 +184,9 @@ def _(g: Tensor, out: Tensor, x: Tensor, offset: int, axis1: int, axis2: int) ->
     return (_diag_embed(g, shape=x.shape, offset=offset, axis1=axis1, axis2=axis2),)
 
 
+_diagonal.jvp("linear")
+
+
 @op("diag_embed")
 def _diag_embed(g: Array, shape: tuple, offset: int, axis1: int, axis2: int) -> Array:
     out = np.zeros(shape, dtype=g.dtype)
@@ -186,6 +202,9 @@ def _(
 ) -> tuple:
     # the adjoint of placing on a diagonal is reading it
     return (_diagonal(g, offset=offset, axis1=axis1, axis2=axis2),)
+
+
+_diag_embed.jvp("linear")
 
 
 def _diagonal_axes(name: str, x: Tensor, axis1: int, axis2: int) -> tuple:
@@ -235,6 +254,9 @@ def _(g: Tensor, out: Tensor, x: Tensor, k: int) -> tuple:
     return (_tril(g, k=k),)
 
 
+_tril.jvp("linear")
+
+
 @op("triu")
 def _triu(x: Array, k: int) -> Array:
     return np.triu(x, k)
@@ -244,6 +266,9 @@ def _triu(x: Array, k: int) -> Array:
 def _(g: Tensor, out: Tensor, x: Tensor, k: int) -> tuple:
     # the same mask, upper triangle
     return (_triu(g, k=k),)
+
+
+_triu.jvp("linear")
 
 
 def _triangle_input(name: str, x: Any) -> Tensor:

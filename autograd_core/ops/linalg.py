@@ -49,6 +49,9 @@ def _(g: Tensor, out: Tensor, x: Tensor, y: Tensor) -> tuple:
     return gx, gy
 
 
+matmul.jvp("multilinear")
+
+
 # --- einsum -----------------------------------------------------------------------------------
 
 _LETTERS = string.ascii_letters  # numpy's labels: a-z are 0-25 in the sublist form, A-Z 26-51
@@ -98,6 +101,9 @@ def _(g: Tensor, out: Tensor, *operands: Tensor, subscripts: str, optimize: Any 
                 args.append(_make(np.ones(x.shape[pos], dtype=x.dtype)))
         grads.append(_einsum(*args, subscripts=",".join(subs) + "->" + term, optimize=optimize))
     return tuple(grads)
+
+
+_einsum.jvp("multilinear")
 
 
 def _sublist_subscripts(args: tuple) -> tuple[str, list]:

@@ -48,6 +48,9 @@ def _(g: Tensor, out: Tensor, x: Tensor, axes: tuple, keepdims: bool) -> tuple:
     return (_expand(g, x, axes, keepdims),)
 
 
+_sum.jvp("linear")
+
+
 def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     """Sum over ``axis`` (all axes when None), as ``np.sum``."""
     x = _as_tensor(x)
@@ -68,6 +71,9 @@ def _(g: Tensor, out: Tensor, x: Tensor, axes: tuple, keepdims: bool) -> tuple:
     return (_expand(g / n, x, axes, keepdims),)
 
 
+_mean.jvp("linear")
+
+
 def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     """Mean over ``axis`` (all axes when None), as ``np.mean``."""
     x = _as_tensor(x)
@@ -78,12 +84,22 @@ def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
 
 
 def _extremum_vjp(g: Tensor, out: Tensor, x: Tensor, axes: tuple, keepdims: bool) -> tuple:
-    # d max(x)/dx_i = 1 at the maximum, 0 elsewhere   NOTE: ties share it equally, as
-    # PyTorch's amax/amin, so the gradient still sums to g.
+    # d max(x)/dx_i = 1 at the maximum, 0 elsewhere
+    return (_expand(g, x, axes, keepdims) * _extremum_share(out, x, axes, keepdims),)
+
+
+def _extremum_jvp(d: tuple, out: Tensor, x: Tensor, axes: tuple, keepdims: bool) -> Tensor:
+    # d max(x) = the tangent at the maximum (the mean of those at tied maxima)
+    return _sum(d[0] * _extremum_share(out, x, axes, keepdims), axes=axes, keepdims=keepdims)
+
+
+def _extremum_share(out: Tensor, x: Tensor, axes: tuple, keepdims: bool) -> Tensor:
+    """The share of each element in the slope of its slice's maximum (or minimum)."""
+    # NOTE: ties share it equally, as PyTorch's amax/amin, so the gradient still sums to g.
     kept = out.data if keepdims else out.data.reshape(_kept_shape(x.shape, axes))
     hit = x.data == kept
     share = hit / hit.sum(axis=axes, keepdims=True)
-    return (_expand(g, x, axes, keepdims) * _make(share.astype(x.dtype)),)
+    return _make(share.astype(x.dtype))
 
 
 @op("max")
@@ -92,6 +108,7 @@ def _max(x: Array, axes: tuple, keepdims: bool) -> Array:
 
 
 _max.vjp(_extremum_vjp, uses_out=True)
+_max.jvp(_extremum_jvp)
 
 
 @op("min")
@@ -100,6 +117,7 @@ def _min(x: Array, axes: tuple, keepdims: bool) -> Array:
 
 
 _min.vjp(_extremum_vjp, uses_out=True)
+_min.jvp(_extremum_jvp)
 
 
 def _reduce_nonempty(name: str, x: Tensor, axis: Any) -> tuple:
@@ -140,6 +158,18 @@ def _std(x: Array, axes: tuple, keepdims: bool, ddof: int) -> Array:
 @_std.vjp(uses_out=True)
 def _(g: Tensor, out: Tensor, x: Tensor, axes: tuple, keepdims: bool, ddof: int) -> tuple:
     # d std(x)/dx_i = (x_i - mean(x)) / ((n - ddof) * std(x))
+    return (_expand(g, x, axes, keepdims) * _std_slope(out, x, axes, keepdims, ddof),)
+
+
+@_std.jvp
+def _(d: tuple, out: Tensor, x: Tensor, axes: tuple, keepdims: bool, ddof: int) -> Tensor:
+    # d std = sum((x_i - mean(x)) dx_i) / ((n - ddof) * std)
+    slope = _std_slope(out, x, axes, keepdims, ddof)
+    return _sum(d[0] * slope, axes=axes, keepdims=keepdims)
+
+
+def _std_slope(out: Tensor, x: Tensor, axes: tuple, keepdims: bool, ddof: int) -> Tensor:
+    """d std(x)/dx_i, for every element of x."""
     # NOTE: 0 where std == 0 (all values of the slice equal), as PyTorch: the formula is 0/0
     # there, and std's slope is 1 in every direction that spreads the values apart, so 0 is
     # the subgradient of least norm (sqrt(var) would give 0 * inf = nan).
@@ -147,8 +177,7 @@ def _(g: Tensor, out: Tensor, x: Tensor, axes: tuple, keepdims: bool, ddof: int)
     kept = out if keepdims else out.reshape(_kept_shape(x.shape, axes))
     flat = kept.data == 0
     scale = where(flat, 0.0, 1.0 / (where(flat, 1.0, kept) * float(n - ddof)))
-    d = x - mean(x, axes, keepdims=True)
-    return (_expand(g, x, axes, keepdims) * d * scale,)
+    return (x - mean(x, axes, keepdims=True)) * scale
 
 
 def std(x: Any, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
@@ -178,6 +207,13 @@ def _(g: Tensor, out: Tensor, x: Tensor, axes: tuple, keepdims: bool) -> tuple:
     # d logsumexp(x)/dx_i = exp(x_i - logsumexp(x)) = softmax(x)_i
     kept = out if keepdims else out.reshape(_kept_shape(x.shape, axes))
     return (_expand(g, x, axes, keepdims) * (x - kept).exp(),)
+
+
+@_logsumexp.jvp
+def _(d: tuple, out: Tensor, x: Tensor, axes: tuple, keepdims: bool) -> Tensor:
+    # d logsumexp(x) = sum(softmax(x)_i dx_i)
+    kept = out if keepdims else out.reshape(_kept_shape(x.shape, axes))
+    return _sum(d[0] * (x - kept).exp(), axes=axes, keepdims=keepdims)
 
 
 def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
@@ -262,14 +298,24 @@ def _prod(x: Array, axes: tuple, keepdims: bool) -> Array:
 @_prod.vjp(uses_out=True)
 def _(g: Tensor, out: Tensor, x: Tensor, axes: tuple, keepdims: bool) -> tuple:
     # d prod(x)/dx_i = the product of the other elements of x_i's slice
-    spread = _expand(g, x, axes, keepdims)
+    return (_expand(g, x, axes, keepdims) * _prod_slope(out, x, axes, keepdims),)
+
+
+@_prod.jvp
+def _(d: tuple, out: Tensor, x: Tensor, axes: tuple, keepdims: bool) -> Tensor:
+    # d prod(x) = sum(dx_i * the product of the others)
+    return _sum(d[0] * _prod_slope(out, x, axes, keepdims), axes=axes, keepdims=keepdims)
+
+
+def _prod_slope(out: Tensor, x: Tensor, axes: tuple, keepdims: bool) -> Tensor:
+    """For each element, the product of the other elements of its slice over ``axes``."""
     if out.data.all():
         kept = out if keepdims else out.reshape(_kept_shape(x.shape, axes))
-        return (spread * (kept / x),)
+        return kept / x
     # NOTE: a zero product (a zero in the slice, or an underflow) makes prod / x_i 0/0 or 0:
     # multiply the products of the elements before and after i instead (exact with one zero
     # or several, and written in ops, so the second derivative is exact too).
-    return (spread * _others_product(x, axes),)
+    return _others_product(x, axes)
 
 
 def _others_product(x: Tensor, axes: tuple) -> Tensor:
@@ -312,6 +358,9 @@ def _(g: Tensor, out: Tensor, x: Tensor, axis: int) -> tuple:
     return (_reverse_cumsum(g, axis),)
 
 
+_cumsum.jvp("linear")
+
+
 @op("cumprod")
 def _cumprod(x: Array, axis: int) -> Array:
     return np.cumprod(x, axis=axis)
@@ -323,6 +372,12 @@ def _(g: Tensor, out: Tensor, x: Tensor, axis: int) -> tuple:
     # grad_i = sum_{k >= i} g_k out_k / x_i  where x_i != 0
     # (as PyTorch: a product that underflows to 0 with no zero factor loses its digits here)
     return (_cumprod_grad(g, x, out, axis),)
+
+
+@_cumprod.jvp
+def _(d: tuple, out: Tensor, x: Tensor, axis: int) -> Tensor:
+    # d cumprod(x)_k = sum_{i <= k} dx_i prod_{j <= k, j != i} x_j
+    return _cumprod_tangent(d[0], x, out, axis)
 
 
 def _cumprod_grad(g: Tensor, x: Tensor, out: Tensor, axis: int) -> Tensor:
@@ -347,6 +402,29 @@ def _cumprod_grad(g: Tensor, x: Tensor, out: Tensor, axis: int) -> Tensor:
     x_at_zero = sum(where(at, x, 0.0), (axis,), keepdims=True)
     after = x_at_zero * _cumprod_grad(g, lifted, lifted_out, axis)
     return where(before, head, where(at, at_zero, after))
+
+
+def _cumprod_tangent(dx: Tensor, x: Tensor, out: Tensor, axis: int) -> Tensor:
+    """The tangent of ``out = cumprod(x)``, exact with zeros, in ops (for the second order)."""
+    zero = x.data == 0
+    if not zero.any():
+        return out * _cumsum(dx / x, axis=axis)
+    # NOTE: with zeros, split each slice at its first zero z, as _cumprod_grad does. Before z
+    # the formula above holds. From z on, every product holds the factor x_z: the terms
+    # without it are dx_z times the products with x_z replaced by 1, and those with it are
+    # x_z times the same tangent for the slice with that 1 (one zero fewer, and dx_z
+    # dropped): 0 in value, but not in its derivative by x_z.
+    n = x.shape[axis]
+    first = np.where(zero.any(axis=axis, keepdims=True), zero.argmax(axis=axis, keepdims=True), n)
+    index = np.arange(n).reshape([n if a == axis else 1 for a in range(x.ndim)])
+    before, at = index < first, index == first
+    head = out * _cumsum(dx / where(before, x, 1.0), axis=axis)
+    lifted = where(at, 1.0, x)
+    lifted_out = cumprod(lifted, axis)
+    x_at_zero = sum(where(at, x, 0.0), (axis,), keepdims=True)
+    dx_at_zero = sum(where(at, dx, 0.0), (axis,), keepdims=True)
+    rest = _cumprod_tangent(where(at, 0.0, dx), lifted, lifted_out, axis)
+    return where(before, head, dx_at_zero * lifted_out + x_at_zero * rest)
 
 
 def _cumulative_axis(name: str, x: Tensor, axis: Any) -> tuple:

@@ -36,6 +36,9 @@ def _(g: Tensor, out: Tensor, x: Tensor, shape: tuple) -> tuple:
     return (g.reshape(x.shape),)
 
 
+_reshape.jvp("linear")
+
+
 def reshape(x: Any, shape: Any) -> Tensor:
     """The same data in a new shape; one dimension may be -1 (as ``np.reshape``)."""
     x = _as_tensor(x)
@@ -96,6 +99,9 @@ def _(g: Tensor, out: Tensor, x: Tensor, axes: tuple) -> tuple:
     return (_transpose(g, axes=tuple(np.argsort(axes).tolist())),)
 
 
+_transpose.jvp("linear")
+
+
 def transpose(x: Any, axes: Sequence[int] | None = None) -> Tensor:
     """Permute the axes (reverse them when ``axes`` is None), as ``np.transpose``."""
     x = _as_tensor(x)
@@ -138,6 +144,9 @@ def _(g: Tensor, out: Tensor, x: Tensor, axes: tuple) -> tuple:
     return (_flip(g, axes=axes),)
 
 
+_flip.jvp("linear")
+
+
 def flip(x: Any, axis: Any = None) -> Tensor:
     """Reverse the order of elements along ``axis`` (all axes when None), as ``np.flip``."""
     x = _as_tensor(x)
@@ -162,6 +171,9 @@ def _broadcast_to(x: Array, shape: tuple) -> Array:
 def _(g: Tensor, out: Tensor, x: Tensor, shape: tuple) -> tuple:
     # each input value was copied along the new axes: the engine sums the gradient back
     return (g,)
+
+
+_broadcast_to.jvp("linear")
 
 
 def broadcast_to(x: Any, shape: Any) -> Tensor:
@@ -209,6 +221,9 @@ def _(g: Tensor, out: Tensor, x: Tensor, index: tuple, basic: bool) -> tuple:
     return (_scatter_add(g, shape=x.shape, index=index, basic=basic),)
 
 
+_getitem.jvp("linear")
+
+
 @op("scatter_add")
 def _scatter_add(g: Array, shape: tuple, index: tuple, basic: bool) -> Array:
     out = np.zeros(shape, dtype=g.dtype)
@@ -223,6 +238,9 @@ def _scatter_add(g: Array, shape: tuple, index: tuple, basic: bool) -> Array:
 def _(g: Tensor, out: Tensor, x: Tensor, shape: tuple, index: tuple, basic: bool) -> tuple:
     # the adjoint of scattering is gathering
     return (_getitem(g, index=index, basic=basic),)
+
+
+_scatter_add.jvp("linear")
 
 
 def getitem(x: Any, index: Any) -> Tensor:
@@ -255,6 +273,10 @@ def _(g: Tensor, out: Tensor, x: Tensor, value: Tensor, index: tuple, basic: boo
     return gx, gv
 
 
+# linear in (x, value) together: the tangent is dx with dv written at `index`
+_setitem.jvp("linear")
+
+
 # --- joining ----------------------------------------------------------------------------------
 
 
@@ -276,6 +298,9 @@ def _(g: Tensor, out: Tensor, *xs: Tensor, axis: int) -> tuple:
             grads.append(None)
         start = stop
     return tuple(grads)
+
+
+_concatenate.jvp("linear")
 
 
 def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
@@ -306,6 +331,9 @@ def _(g: Tensor, out: Tensor, *xs: Tensor, axis: int) -> tuple:
     # input i became slice i along the new axis
     lead = (slice(None),) * axis
     return tuple(g[lead + (i,)] if x._rg else None for i, x in enumerate(xs))
+
+
+_stack.jvp("linear")
 
 
 def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
@@ -361,6 +389,9 @@ def _(g: Tensor, out: Tensor, x: Tensor, shift: Any, axis: Any) -> tuple:
     return (_roll(g, shift=back, axis=axis),)
 
 
+_roll.jvp("linear")
+
+
 def roll(x: Any, shift: Any, axis: Any = None) -> Tensor:
     """Shift elements cyclically by ``shift`` along ``axis`` (of the flattened tensor when
     None), as ``np.roll``; several shifts and axes (repeats allowed) add up."""
@@ -401,6 +432,9 @@ def _(g: Tensor, out: Tensor, x: Tensor, reps: tuple) -> tuple:
     return (summed.reshape(x.shape),)
 
 
+_tile.jvp("linear")
+
+
 def tile(x: Any, reps: Any) -> Tensor:
     """Repeat the whole tensor ``reps`` times along each axis, as ``np.tile``."""
     x = _as_tensor(x)
@@ -425,6 +459,9 @@ def _(g: Tensor, out: Tensor, x: Tensor, repeats: Any, axis: int) -> tuple:
     source = np.repeat(np.arange(x.shape[axis]), repeats)
     index = (slice(None),) * axis + (source,)
     return (_scatter_add(g, shape=x.shape, index=index, basic=False),)
+
+
+_repeat.jvp("linear")
 
 
 def repeat(x: Any, repeats: Any, axis: int | None = None) -> Tensor:
@@ -483,6 +520,15 @@ def _(
         for n, w in zip(x.shape, pad_width, strict=True)
     ]
     return (_scatter_add(g, shape=x.shape, index=np.ix_(*source), basic=False),)
+
+
+@_pad.jvp
+def _(
+    d: tuple, out: Tensor, x: Tensor, pad_width: tuple, mode: str, constant_values: Any = 0
+) -> Tensor:
+    # the padding copies values of x (or is a constant): the tangent is padded the same way,
+    # with zeros for a constant
+    return _pad(d[0], pad_width=pad_width, mode=mode)
 
 
 def pad(x: Any, pad_width: Any, mode: str = "constant", constant_values: Any = 0) -> Tensor:

@@ -34,3 +34,6 @@ def erf(x: Array) -> Array:
 def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
     # d erf(x)/dx = 2/sqrt(pi) * exp(-x**2)
     return (g * (exp(-(x * x)) * _TWO_OVER_SQRT_PI),)
+
+
+erf.jvp("self_adjoint")

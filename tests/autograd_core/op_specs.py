@@ -1333,6 +1333,11 @@ SPECS_BY_NAME = {s.name: s for s in OP_SPECS}
 ND_SPECS: list[OpSpec] = [
     OpSpec("isfinite", ag.isfinite, np.isfinite, 1, unary(), (with_specials,)),
     OpSpec("isnan", ag.isnan, np.isnan, 1, unary(), (with_specials,)),
+    OpSpec("isinf", ag.isinf, np.isinf, 1, unary(), (with_specials,)),
+    OpSpec("logical_and", ag.logical_and, np.logical_and, 2, broadcasting(2), (sparse, sparse)),
+    OpSpec("logical_or", ag.logical_or, np.logical_or, 2, broadcasting(2), (sparse, sparse)),
+    OpSpec("logical_xor", ag.logical_xor, np.logical_xor, 2, broadcasting(2), (sparse, sparse)),
+    OpSpec("logical_not", ag.logical_not, np.logical_not, 1, unary(), (sparse,)),
     OpSpec("any", _method("any"), _reduce("any"), 1, reduction, (sparse,)),
     OpSpec(
         "all",
