@@ -40,11 +40,14 @@ def _label(x: Tensor) -> str:
     return f"{name!r}, " if name else ""
 
 
-def _operand(x: Tensor, other: Any) -> Tensor:
+def _operand(x: Tensor, other: Any, what: str) -> Tensor:
     """``other`` as a Tensor; a Python scalar takes ``x``'s dtype, as in ``x + 2.0``."""
     if isinstance(other, Tensor):
         return other
-    return as_tensors((x, other))[1]
+    try:
+        return as_tensors((x, other))[1]
+    except DTypeError as e:  # not a number (x += "text"): name the update
+        raise DTypeError(f"{what}: {e}") from None
 
 
 def _root(x: Tensor) -> tuple[Tensor, bool]:
@@ -117,7 +120,7 @@ def _check_result(x: Tensor, res: np.ndarray, what: str) -> None:
 def update(x: Tensor, op: Op, other: Any, symbol: str) -> Tensor:
     """``x <symbol>= other``: ``x`` becomes ``op(x, other)``, in place. Returns ``x``."""
     what = f"{op.name}_ (x {symbol}= ...)"
-    y = _operand(x, other)
+    y = _operand(x, other, what)
     if not (recording() and (x._rg or y._rg)):
         if recording() and getattr(x, "_base", None) is not None:
             _check_allowed(x, what)  # a no_grad view of a tensor that requires grad
@@ -150,7 +153,7 @@ def update(x: Tensor, op: Op, other: Any, symbol: str) -> Tensor:
 def setitem(x: Tensor, index: Any, value: Any) -> None:
     """``x[index] = value`` (``value`` broadcast to the indexed part, as numpy does)."""
     what = f"setitem (x[...] = value, x of shape {x.shape})"
-    v = _operand(x, value)
+    v = _operand(x, value, what)
     index = _normalize_index(index)
     basic = _is_basic(index)
     if not (recording() and (x._rg or v._rg)):

@@ -172,7 +172,10 @@ class Op:
                     args = as_tensors(args)
                 out = self.forward(*[t._data for t in args], **kwargs)
                 rg = any([t._rg for t in args])
-        except AutogradError:
+        except AutogradError as e:
+            if type(e) is DTypeError and self.name not in str(e):
+                # an operand that is no number (t + "text"): say which op it was given to
+                raise DTypeError(f"{self.name}: {e}") from None
             raise
         except (ValueError, TypeError, IndexError) as e:
             raise forward_error(self.name, args, e) from None
