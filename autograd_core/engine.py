@@ -221,7 +221,10 @@ def backward_step(
         xdata = x._data
         if gi.shape != xdata.shape:
             gi = unbroadcast(gi, xdata.shape, f"vjp of '{node.name}' returned a gradient")
-        if gi.dtype != xdata.dtype:
+        # NOTE: numpy's builtin dtypes are singletons: `is` settles the common case before
+        # the comparison (a call into numpy)
+        d = gi.dtype
+        if d is not xdata.dtype and d != xdata.dtype:
             gi = _cast(gi, xdata.dtype, node)
         if each is not None:
             each.append(gi)

@@ -25,6 +25,7 @@ from autograd_core.errors import ShapeError
 from autograd_core.tensor import _make
 
 EPSILON = 1e-7
+_lowest, _highest = np.minimum.reduce, np.maximum.reduce
 _REDUCTIONS = {
     "mean": "mean",
     "sum_over_batch_size": "mean",
@@ -73,16 +74,22 @@ def _same_rank(name: str, t: np.ndarray, p: Tensor | np.ndarray) -> np.ndarray:
 def _target(name: str, y_true: Any, p: Tensor) -> Tensor:
     """The target as a Tensor of ``p``'s shape and dtype (a float64 target never promotes a
     float32 loss)."""
-    if isinstance(y_true, Tensor) and y_true.requires_grad:
-        if y_true.shape != p.shape:
-            _same_rank(name, y_true.data, p)  # raises unless only a trailing 1 differs
-            return y_true.reshape(p.shape)
-        return y_true
-    if isinstance(y_true, Tensor) and y_true.shape == p.shape and y_true.dtype == p.dtype:
-        return y_true  # as given, so that its name shows in drawn graphs
-    t = _same_rank(name, _target_array(y_true), p)
-    if t.dtype != p.dtype:
-        t = t.astype(p.dtype)
+    pd = p._data  # NOTE: the arrays, not the Tensor properties (a call each), every step
+    if isinstance(y_true, Tensor):
+        yd = y_true._data
+        if y_true.requires_grad:
+            if yd.shape != pd.shape:
+                _same_rank(name, yd, pd)  # raises unless only a trailing 1 differs
+                return y_true.reshape(pd.shape)
+            return y_true
+        if yd.shape == pd.shape and yd.dtype == pd.dtype:
+            return y_true  # as given, so that its name shows in drawn graphs
+        t = yd
+    else:
+        t = np.asarray(y_true)
+    t = _same_rank(name, t, pd)
+    if t.dtype != pd.dtype:
+        t = t.astype(pd.dtype)
     return _make(t)
 
 
@@ -101,7 +108,13 @@ def _reduce(per_sample: Tensor, reduction: str) -> Tensor:
 
 def check_probability_targets(name: str, t: np.ndarray) -> None:
     """Raise unless every target lies in [0, 1] (binary and categorical cross-entropy)."""
-    if t.size and (t.dtype.kind in "iuf") and (t.min() < 0 or t.max() > 1):
+    # NOTE: the ufuncs' reductions directly: t.min() and t.max() each go through a Python
+    # wrapper in numpy, and every loss call checks its targets
+    if (
+        t.size
+        and t.dtype.kind in "iuf"
+        and (_lowest(t, axis=None) < 0 or _highest(t, axis=None) > 1)
+    ):
         raise ValueError(
             f"{name}: targets must lie in [0, 1] (0/1 labels or probabilities). Received "
             f"values from {t.min()} to {t.max()}. Class indices need "
@@ -158,7 +171,7 @@ def softmax_cross_entropy(y_true: Any, logits: Any, reduction: str = "mean") -> 
     """Categorical cross-entropy of one-hot (or soft) targets given logits, as one op."""
     z = _pred(logits)
     y = _target("categorical_crossentropy", y_true, z)
-    check_probability_targets("categorical_crossentropy", y.data)
+    check_probability_targets("categorical_crossentropy", y._data)
     return _softmax_ce(z, y, reduction)
 
 
@@ -173,7 +186,7 @@ def sigmoid_cross_entropy(y_true: Any, logits: Any, reduction: str = "mean") -> 
     """Binary cross-entropy of 0/1 targets given logits, as one op."""
     z = _pred(logits)
     y = _target("binary_crossentropy", y_true, z)
-    check_probability_targets("binary_crossentropy", y.data)
+    check_probability_targets("binary_crossentropy", y._data)
     return binary_crossentropy(y, z, from_logits=True, reduction=reduction)
 
 
@@ -204,7 +217,7 @@ def binary_crossentropy(
     """
     p = _pred(y_pred)
     y = _target("binary_crossentropy", y_true, p)
-    check_probability_targets("binary_crossentropy", y.data)
+    check_probability_targets("binary_crossentropy", y._data)
     # Each form is one op with its own derivative rule (fewer graph nodes, same values).
     # Rows have equal length, so the mean of the per-sample means is the op's own mean.
     mean = reduction in ("mean", "sum_over_batch_size")
@@ -228,7 +241,7 @@ def categorical_crossentropy(
     """
     p = _pred(y_pred)
     y = _target("categorical_crossentropy", y_true, p)
-    check_probability_targets("categorical_crossentropy", y.data)
+    check_probability_targets("categorical_crossentropy", y._data)
     if from_logits:
         return _softmax_ce(p, y, reduction)
     q = p / p.sum(axis=-1, keepdims=True)

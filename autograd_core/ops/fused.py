@@ -172,15 +172,19 @@ def linear(x: Any, kernel: Any, bias: Any = None, activation: str | None = None)
     The kernel is laid out as Keras's Dense kernel (in, out), the transpose of PyTorch's
     ``F.linear`` weight.
     """
-    fused = _LINEAR.get(activation) if isinstance(activation, (str, type(None))) else None
-    if fused is None:
+    try:
+        fused = _LINEAR[activation]
+    except (KeyError, TypeError):  # (TypeError: an unhashable activation)
         raise ValueError(
             f"linear: activation must be None, 'relu', 'sigmoid' or 'tanh'. Received: "
             f"activation={activation!r}"
-        )
+        ) from None
     if type(x) is not Tensor or type(kernel) is not Tensor:
         x, kernel = as_tensors((x, kernel))
-    xs, ks = x.data.shape, kernel.data.shape  # the arrays': Tensor properties cost a call
+    # NOTE: the arrays' shapes and dtypes through the `_data` slot: the `data` property costs
+    # a call, and Dense (every layer of a model) comes through here
+    xd, kd = x._data, kernel._data
+    xs, ks = xd.shape, kd.shape
     if len(ks) != 2 or not xs or xs[-1] != ks[0]:
         raise ShapeError(
             f"linear: expects x of shape (..., in) and kernel of shape (in, out). Received "
@@ -190,13 +194,14 @@ def linear(x: Any, kernel: Any, bias: Any = None, activation: str | None = None)
         return fused(x, kernel)
     if type(bias) is not Tensor:
         (bias,) = as_tensors((bias,))
-    if bias.data.shape != ks[1:]:
+    bd = bias._data
+    if bd.shape != ks[1:]:
         raise ShapeError(
             f"linear: expects a bias of shape ({ks[1]},) for a kernel of shape {ks}. "
             f"Received bias {bias.shape}"
         )
-    dtype = x.data.dtype
-    if bias.data.dtype != dtype and dtype == kernel.data.dtype:
+    dtype = xd.dtype
+    if bd.dtype is not dtype and bd.dtype != dtype and dtype == kd.dtype:
         bias = bias.astype(dtype)  # `out += bias` must not fail on float64 + float32
     return fused(x, kernel, bias)
 
@@ -363,13 +368,14 @@ def binary_cross_entropy_with_logits(logits: Any, targets: Any, reduction: str =
     ``reduction`` is "mean", "sum" or "none" (one value per element)."""
     logits, targets = as_tensors((logits, targets))
     _check_reduction("binary_cross_entropy_with_logits", reduction)
-    if targets.shape != logits.shape:
+    z, t = logits._data, targets._data  # (the slots: the Tensor properties cost a call each)
+    if t.shape != z.shape:
         raise ShapeError(
             f"binary_cross_entropy_with_logits: targets must have the shape of the logits. "
-            f"Received logits {logits.shape} and targets {targets.shape}"
+            f"Received logits {z.shape} and targets {t.shape}"
         )
-    if targets.dtype != logits.dtype:
-        targets = targets.astype(logits.dtype)
+    if t.dtype != z.dtype:
+        targets = targets.astype(z.dtype)
     return _sigmoid_ce(logits, targets, reduction=reduction)
 
 
@@ -448,13 +454,14 @@ def binary_cross_entropy(
     ``probs``; ``reduction`` is "mean", "sum" or "none" (one value per element)."""
     probs, targets = as_tensors((probs, targets))
     _check_reduction("binary_cross_entropy", reduction)
-    if targets.shape != probs.shape:
+    p, t = probs._data, targets._data  # (the slots: the Tensor properties cost a call each)
+    if t.shape != p.shape:
         raise ShapeError(
             f"binary_cross_entropy: targets must have the shape of the probabilities. "
-            f"Received probs {probs.shape} and targets {targets.shape}"
+            f"Received probs {p.shape} and targets {t.shape}"
         )
-    if targets.dtype != probs.dtype:
-        targets = targets.astype(probs.dtype)
+    if t.dtype != p.dtype:
+        targets = targets.astype(p.dtype)
     return _bce(probs, targets, eps=float(eps), reduction=reduction)
 
 

@@ -37,9 +37,14 @@ def _as_tensor(x: Any) -> Tensor:
     return x if type(x) is Tensor or isinstance(x, Tensor) else Tensor(x)
 
 
+_add_reduce: Any = np.add.reduce  # (numpy's stubs reject a tuple of axes here)
+
+
 @op("sum")
 def _sum(x: Array, axes: tuple, keepdims: bool) -> Array:
-    return x.sum(axis=axes, keepdims=keepdims)  # the method skips np.sum's Python wrapper
+    # NOTE: the ufunc's reduction itself: np.sum and the ndarray.sum method both reach it
+    # through a Python wrapper (numpy's _methods._sum), and every loss comes through here
+    return _add_reduce(x, axes, None, None, keepdims)
 
 
 @_sum.vjp(reads=())

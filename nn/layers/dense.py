@@ -10,8 +10,12 @@ from autograd_core import Tensor, linear
 from autograd_core.errors import ShapeError
 
 from .. import activations, initializers, regularizers
-from ..fusion import is_fused
+from ..fusion import _fused, is_fused
 from .base import Layer
+
+# NOTE: the switch's reader, bound once (as autograd_core.grad_mode does for grad mode):
+# every call of every Dense reads it
+_fused_now = _fused.get
 
 # relu, sigmoid and tanh run inside the linear op (one graph node per layer)
 _FUSED = ("relu", "sigmoid", "tanh")
@@ -124,14 +128,15 @@ class Dense(Layer):
         return linear(x, self.kernel, self.bias)
 
     def _check_input(self, x: Tensor) -> None:
-        if x.data.shape[-1:] != (self.input_dim,):
+        xs = x._data.shape  # (the slot: the `data` property costs a call)
+        if not xs or xs[-1] != self.input_dim:
             raise ShapeError(
                 f"Dense layer {self.name!r} expects inputs whose last dimension is "
                 f"{self.input_dim} (its input_dim). Received: input of shape {tuple(x.shape)}"
             )
 
     def forward(self, x: Tensor) -> Tensor:
-        if self._fused_activation is not None and is_fused():
+        if self._fused_activation is not None and _fused_now():
             self._check_input(x)
             return linear(x, self.kernel, self.bias, self._fused_activation)
         return self.activation(self.logits(x))

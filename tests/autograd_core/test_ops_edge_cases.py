@@ -666,6 +666,59 @@ def test_erf_is_accurate_to_1e_15_over_the_whole_real_line() -> None:
     assert ag.erf(Tensor(np.array([0.5], dtype=np.float32))).dtype == np.float32
 
 
+# --- Python numbers as operands (their arrays are cached) -------------------------------------
+
+
+def test_python_numbers_give_the_same_values_and_dtypes_as_before_and_stay_constant():
+    x32 = ag.Tensor(np.array([1.0, -2.0], np.float32), requires_grad=True)
+    x64 = ag.Tensor(np.array([1.0, -2.0]), requires_grad=True)
+    for _ in range(2):  # the second time from the cache
+        assert (x32 * 0.5).dtype == np.float32 and (x64 * 0.5).dtype == np.float64
+        assert (2 - x32).dtype == np.float32 and (x64 / 4).dtype == np.float64
+        np.testing.assert_array_equal((x32 * 0.5).data, [0.5, -1.0])
+        np.testing.assert_array_equal((3 - x64).data, [2.0, 5.0])
+    y = 1.5 * x32 - 1.5
+    const = y.grad_fn.inputs[1]
+    assert not const.requires_grad and const.grad_fn is None
+    with pytest.raises(ValueError, match="read-only"):
+        const.data[...] = 7.0  # a cached number cannot be changed through a graph
+    y.sum().backward()
+    np.testing.assert_array_equal(x32.grad, [1.5, 1.5])
+    np.testing.assert_array_equal((x32 * 0.5).data, [0.5, -1.0])
+
+
+def test_python_numbers_keep_the_sign_of_zero_nan_and_the_default_dtype():
+    x = ag.Tensor(np.array([1.0, 2.0]))
+    with np.errstate(divide="ignore"):
+        np.testing.assert_array_equal((x / 0.0).data, [np.inf, np.inf])
+        np.testing.assert_array_equal((x / -0.0).data, [-np.inf, -np.inf])
+        np.testing.assert_array_equal((x / 0.0).data, [np.inf, np.inf])
+    assert np.isnan((x * float("nan")).data).all()
+    assert (x * True).dtype == np.float64 and (x * 1).dtype == np.float64
+    i = ag.Tensor(np.array([1, 2]))
+    assert (i * 2).dtype == i.dtype  # an integer tensor: not from the float cache
+    x32 = ag.Tensor(np.array([1.0, 2.0], np.float32))
+    before = ag.get_default_dtype()
+    try:
+        ag.set_default_dtype(np.float64)
+        assert (x32 * 0.5).dtype == np.float32  # the tensor's dtype, not the default
+        assert (ag.Tensor(0.5) * 0.5).dtype == np.float64
+    finally:
+        ag.set_default_dtype(before)
+    assert (ag.Tensor(0.5) * 0.5).dtype == before
+
+
+def test_many_different_numbers_do_not_grow_the_cache_without_bound():
+    import importlib
+
+    op_module = importlib.import_module("autograd_core.op")
+
+    x = ag.Tensor(np.ones(2, np.float32))
+    for k in range(3 * op_module._CACHED_MAX):
+        assert (x * (1.0 + k)).data[0] == np.float32(1.0 + k)
+    assert len(op_module._cached_scalars) <= op_module._CACHED_MAX
+
+
 @pytest.mark.parametrize(
     "fn, formula",
     [

@@ -234,6 +234,51 @@ def test_binary_targets_outside_unit_interval_are_refused():
         losses.binary_crossentropy(np.array([[2], [1], [0]]), p, from_logits=True)
 
 
+@pytest.mark.parametrize("as_tensor", [False, True], ids=["array", "Tensor"])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda y, p: losses.binary_crossentropy(y, p),
+        lambda y, p: losses.binary_crossentropy(y, p, from_logits=True),
+        lambda y, p: losses.BinaryCrossentropy().call_logits(y, p),
+        lambda y, p: losses.categorical_crossentropy(y, p),
+        lambda y, p: losses.categorical_crossentropy(y, p, from_logits=True),
+        lambda y, p: losses.CategoricalCrossentropy().call_logits(y, p),
+    ],
+    ids=["bce", "bce-logits", "bce-fused", "cce", "cce-logits", "cce-fused"],
+)
+def test_every_target_check_raises_on_every_call(call, as_tensor):
+    # the checks run on every call, also after a good call with the same arrays (nothing
+    # is remembered about an array its owner may change in place)
+    p = Tensor(np.full((3, 2), 0.5, dtype=np.float32), requires_grad=True)
+    y = np.array([[0.0, 1.0], [1.0, 0.0], [0.0, 1.0]], dtype=np.float32)
+    wrap = Tensor if as_tensor else (lambda a: a)
+    call(wrap(y), p).backward()
+    y[1, 0] = 2.0  # in place, in the very array that passed
+    with pytest.raises(ValueError, match=r"\[0, 1\].*to 2\.0"):
+        call(wrap(y), p)
+    y[1, 0] = -0.5
+    with pytest.raises(ValueError, match=r"\[0, 1\].*from -0\.5"):
+        call(wrap(y), p)
+    y[1, 0] = 1.0
+    with pytest.raises(ValueError, match=r"y_true has shape \(3, 3\).*\(3, 2\)"):
+        call(wrap(np.zeros((3, 3), np.float32)), p)
+    with pytest.raises(ValueError, match=r"y_true has shape \(2, 2\)"):
+        call(wrap(y[:2]), p)
+    call(wrap(y), p)  # and good targets pass again
+
+
+def test_mse_shape_checks_raise_for_arrays_and_tensors():
+    p = Tensor(np.zeros((4, 2), dtype=np.float32))
+    for wrap in (np.asarray, Tensor):
+        with pytest.raises(ValueError, match=r"mse: y_true has shape \(4, 3\)"):
+            losses.mse(wrap(np.zeros((4, 3), np.float32)), p)
+    q = Tensor(np.zeros((4, 1), dtype=np.float32))
+    t = Tensor(np.zeros((4, 2), dtype=np.float32), requires_grad=True)
+    with pytest.raises(ValueError, match=r"mse: y_true has shape \(4, 2\)"):
+        losses.mse(t, q)  # a target that requires grad is checked too
+
+
 def test_no_silent_broadcast_between_column_and_row_shapes():
     p = Tensor(np.zeros((5, 1), dtype=np.float32))
     # (5,) against (5, 1) is aligned to (5, 1), as Keras does, not broadcast to (5, 5)
