@@ -16,6 +16,7 @@ from .errors import (
     AutogradError,
     AxisError,
     BackwardError,
+    CompileError,
     DegenerateGradientWarning,
     DTypeError,
     GradcheckError,
@@ -43,6 +44,8 @@ from .debug import (
     is_anomaly_enabled,
 )
 from .functional import grad, hessian, jacobian, value_and_grad
+from . import jit
+from .jit import CompiledFunction, compile, record_call
 from .broadcast import unbroadcast
 from .ops.elementwise import (
     absolute,
@@ -218,6 +221,11 @@ def __dir__() -> list:
 __all__ = [
     "__version__",
     "Tensor",
+    "compile",
+    "CompiledFunction",
+    "CompileError",
+    "record_call",
+    "jit",
     "Function",
     "Context",
     "no_grad",

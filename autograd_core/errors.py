@@ -34,6 +34,11 @@ class InplaceError(BackwardError):
     read-only array), raised at the update itself."""
 
 
+class CompileError(AutogradError, RuntimeError):
+    """A function ``ag.compile`` cannot trace into a faithful replay (a Python decision on a
+    tensor's value, an in-place update, a custom Function); the message names the line."""
+
+
 class GradcheckError(AutogradError, AssertionError):
     """Analytic and numerical gradients disagree (raised by gradcheck)."""
 

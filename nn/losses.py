@@ -39,7 +39,10 @@ _REDUCTIONS = {
 def _pred(y_pred: Any) -> Tensor:
     if isinstance(y_pred, Tensor):
         return y_pred
-    return Tensor(np.asarray(y_pred, dtype=ag.get_default_dtype()))
+    a = np.asarray(y_pred)
+    if a.dtype.kind in "biuf" and a.dtype != ag.get_default_dtype():
+        return Tensor(a).astype(ag.get_default_dtype())  # an op, for compiled steps
+    return Tensor(np.asarray(a, dtype=ag.get_default_dtype()))
 
 
 def _target_array(y_true: Any) -> np.ndarray:
@@ -81,7 +84,7 @@ def _target(name: str, y_true: Any, p: Tensor) -> Tensor:
         return y_true  # as given, so that its name shows in drawn graphs
     t = _same_rank(name, _target_array(y_true), p)
     if t.dtype != p.dtype:
-        t = t.astype(p.dtype)
+        return _make(t).astype(p.dtype)  # an op: a compiled step converts each new batch
     return _make(t)
 
 

@@ -58,7 +58,19 @@ def relu(x: Array) -> Array:
 @relu.vjp
 def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
     # d relu(x)/dx = 1 for x > 0, else 0   NOTE: 0 at x == 0, as PyTorch
-    return (g * _make(x.data > 0),)
+    return (relu_grad(g, x),)
+
+
+@op("relu_grad")
+def relu_grad(g: Array, x: Array) -> Array:
+    """``g`` where ``x > 0``, else 0: the gradient through a ReLU (x its input or output)."""
+    return g * (x > 0)
+
+
+@relu_grad.vjp(reads=(1,))
+def _(gg: Tensor, out: Tensor, g: Tensor, x: Tensor) -> tuple:
+    # linear in g, with the same mask; the mask is constant in x (almost everywhere)
+    return relu_grad(gg, x), None
 
 
 @op("leaky_relu")

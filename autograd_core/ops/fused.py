@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import DTypeError, ShapeError
 from ..op import Tensor, _make, as_tensors, op
-from .activation import _stable_sigmoid, log_softmax, sigmoid, softmax
+from .activation import _stable_sigmoid, log_softmax, relu_grad, sigmoid, softmax
 
 Array = np.ndarray
 
@@ -62,7 +62,7 @@ def _affine(x: Array, kernel: Array, bias: tuple) -> Array:
 def _outer_sum(a: Tensor, b: Tensor) -> Tensor:
     """``a^T b`` for batches of rows: the sum over every leading axis of the outer products of
     ``a[..., :]`` and ``b[..., :]``."""
-    if a.data.ndim != 2:  # a single row, or several leading axes
+    if a._data.ndim != 2:  # a single row, or several leading axes
         a, b = a.reshape(-1, a.shape[-1]), b.reshape(-1, b.shape[-1])
     return _matmul_tn(a, b)
 
@@ -95,7 +95,7 @@ def _linear_relu(x: Array, kernel: Array, *bias: Array) -> Array:
 @_linear_relu.vjp(uses_out=True, reads=(0, 1))
 def _(g: Tensor, out: Tensor, x: Tensor, kernel: Tensor, *bias: Tensor) -> tuple:
     # relu'(z) = [z > 0] = [out > 0]   NOTE: 0 at z == 0, as PyTorch
-    return _linear_grads(g * _make(out.data > 0), x, kernel, bias)
+    return _linear_grads(relu_grad(g, out), x, kernel, bias)
 
 
 @op("linear_sigmoid")
@@ -146,7 +146,7 @@ def linear(x: Any, kernel: Any, bias: Any = None, activation: str | None = None)
         )
     if type(x) is not Tensor or type(kernel) is not Tensor:
         x, kernel = as_tensors((x, kernel))
-    xs, ks = x.data.shape, kernel.data.shape  # the arrays': Tensor properties cost a call
+    xs, ks = x._data.shape, kernel._data.shape  # the arrays': Tensor properties cost a call
     if len(ks) != 2 or not xs or xs[-1] != ks[0]:
         raise ShapeError(
             f"linear: expects x of shape (..., in) and kernel of shape (in, out). Received "
@@ -156,13 +156,13 @@ def linear(x: Any, kernel: Any, bias: Any = None, activation: str | None = None)
         return fused(x, kernel)
     if type(bias) is not Tensor:
         (bias,) = as_tensors((bias,))
-    if bias.data.shape != ks[1:]:
+    if bias._data.shape != ks[1:]:
         raise ShapeError(
             f"linear: expects a bias of shape ({ks[1]},) for a kernel of shape {ks}. "
             f"Received bias {bias.shape}"
         )
-    dtype = x.data.dtype
-    if bias.data.dtype != dtype and dtype == kernel.data.dtype:
+    dtype = x._data.dtype
+    if bias._data.dtype != dtype and dtype == kernel._data.dtype:
         bias = bias.astype(dtype)  # `out += bias` must not fail on float64 + float32
     return fused(x, kernel, bias)
 

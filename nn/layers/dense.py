@@ -124,7 +124,7 @@ class Dense(Layer):
         return linear(x, self.kernel, self.bias)
 
     def _check_input(self, x: Tensor) -> None:
-        if x.data.shape[-1:] != (self.input_dim,):
+        if x.shape[-1:] != (self.input_dim,):
             raise ShapeError(
                 f"Dense layer {self.name!r} expects inputs whose last dimension is "
                 f"{self.input_dim} (its input_dim). Received: input of shape {tuple(x.shape)}"
