@@ -12,10 +12,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from . import graph
 from .broadcast import unbroadcast
 from .errors import BackwardError, DTypeError, ShapeError
 from .grad_mode import checking_anomalies, grad_enabled, recording, tracing
-from . import graph
 from .graph import Node, backward_order, node_outputs
 from .tensor import Tensor, _make
 from .versions import changed, memory_changed, memory_versions_since, versions_since

@@ -20,6 +20,7 @@ and ``x.copy_(v)`` change ``x`` itself, the same object, and every tensor sharin
 from __future__ import annotations
 
 import weakref
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -28,7 +29,7 @@ from . import versions
 from .errors import AutogradError, DTypeError, IndexingError, InplaceError, ShapeError
 from .grad_mode import recording, tracing
 from .graph import Node
-from .op import Op, as_tensors, constant, forward_error
+from .op import Op, as_tensors, forward_error
 from .ops.elementwise import astype
 from .ops.shape import _getitem, _is_basic, _normalize_index, _reshape, _setitem, _transpose
 from .tensor import Tensor, _make
@@ -228,6 +229,10 @@ def _husk(t: Tensor) -> Tensor:
 _checked: dict[int, tuple] = {}  # id(root) -> (weak ref to it, nodes known not to hold it)
 
 
+def _unchecked(key: int, _ref: Any = None) -> None:
+    _checked.pop(key, None)
+
+
 def _unlink(x: Tensor, old: Tensor, start: Node) -> None:
     """Before ``x`` (and its bases and views) take a new history: the nodes recorded from its
     previous state, in the graph the new history reads, get that previous state instead.
@@ -255,7 +260,7 @@ def _unlink(x: Tensor, old: Tensor, start: Node) -> None:
     if entry is None or entry[0]() is not root:
         seen: Any = weakref.WeakSet()
         key = id(root)
-        _checked[key] = (weakref.ref(root, lambda _, key=key: _checked.pop(key, None)), seen)
+        _checked[key] = (weakref.ref(root, partial(_unchecked, key)), seen)
     else:
         seen = entry[1]
     stack = list(start.parents)

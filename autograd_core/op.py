@@ -33,7 +33,7 @@ from .errors import AutogradError, BackwardError, DTypeError, IndexingError, Sha
 from .grad_mode import checking_anomalies, grad_enabled, recording, tracing
 from .graph import Node
 from .tensor import Tensor, _make
-from .versions import OPERAND, each_other, owner, pins
+from .versions import OPERAND, owner, pins
 
 _new = object.__new__
 
@@ -61,9 +61,7 @@ class Op:
         self.__doc__ = forward.__doc__
         self.__wrapped__ = forward
 
-    def vjp(
-        self, rule: VjpRule | None = None, *, uses_out: bool = False, reads: Any = None
-    ) -> Any:
+    def vjp(self, rule: VjpRule | None = None, *, uses_out: bool = False, reads: Any = None) -> Any:
         """Register the VJP rule ``rule(g, out, *inputs, **kwargs) -> one gradient per input``.
 
         ``uses_out=True`` says the rule reads ``out``, the forward's result; otherwise it is

@@ -113,7 +113,8 @@ class Tensor:
         _set_data,
         doc="The values, an np.ndarray (shared with the array the tensor was made from). "
         "Assigning it (``t.data = a``, also ``t.data *= 2``) counts as an in-place write: "
-        "a graph that saved the tensor raises at backward. Writing into the array it returns "
+        "a graph that saved the tensor raises at backward (an array of exactly the same "
+        "values, shape and dtype is no change). Writing into the array it returns "
         "(``t.data[0] = 5``) is not seen: use ``t[0] = 5`` inside ``no_grad()``, ``copy_``, "
         "or ``ag.increment_version(t)`` after the write.",
     )

@@ -2,8 +2,8 @@
 
 Three pieces, none of which costs the recording of an op more than a couple of loads:
 
-- **The write clock** (``graph.write_clock``). Every write that goes through the library (an in-place
-  operator, ``x[idx] = v``, ``t.data = a``, ``t.data *= 2``, ``copy_``,
+- **The write clock** (``graph.write_clock``). Every write that goes through the library (an
+  in-place operator, ``x[idx] = v``, ``t.data = a``, ``t.data *= 2``, ``copy_``,
   ``increment_version``) advances it. A Node copies the clock when it is recorded; at
   backward, a node whose copy still equals the clock has seen no write at all since it was
   recorded, and nothing more is checked. Only after some write does a node look at the
@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import sys
 import weakref
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -82,13 +83,13 @@ def _memory_record(o: Any) -> _Writes:
         rec = _Writes()
         _memory[key] = rec
         try:
-            rec.ref = weakref.ref(o, lambda _, key=key, rec=rec: _forget(key, rec))
+            rec.ref = weakref.ref(o, partial(_forget, key, rec))
         except TypeError:  # a bytearray or another buffer without weak references
             rec.ref = o  # kept alive, so that its id is not reused
     return rec
 
 
-def _forget(key: int, rec: _Writes) -> None:
+def _forget(key: int, rec: _Writes, _ref: Any = None) -> None:
     if _memory.get(key) is rec:
         del _memory[key]
 
@@ -125,18 +126,41 @@ def version(t: Any) -> int:
 
 
 def replaced(t: Any, new: np.ndarray) -> None:
-    """Record ``t.data = new`` (before it is made): the version goes up by one."""
+    """Record ``t.data = new`` (before it is made): the version goes up by one, unless
+    ``new`` holds exactly the values ``t`` holds now (an optimizer moving its parameters into
+    one flat buffer): then nothing a graph reads has changed, and the version stays."""
     before = version(t)
     rec = tensor_record(t)
     if rec is None:
         rec = _Writes()
         t._vt = rec
+    old = t._data
+    if _same_values(old, new):
+        rec.offset = before - memory_version(new) - rec.count
+        return
     c = tick()
     rec.add(c)
     rec.offset = before + 1 - memory_version(new) - rec.count
-    old = t._data
     if old.shape != new.shape or old.dtype != new.dtype:
         rec.reshaped = c
+
+
+_UINT = {2: np.uint16, 4: np.uint32, 8: np.uint64}
+
+
+def _same_values(old: np.ndarray, new: np.ndarray) -> bool:
+    """Whether ``new`` holds exactly ``old``'s values: same shape, dtype and bits (-0.0 is not
+    0.0; a NaN is itself)."""
+    if old.shape != new.shape or old.dtype != new.dtype:
+        return False
+    if old.dtype.kind == "f":
+        u = _UINT.get(old.dtype.itemsize)
+        if u is None:
+            return False  # (long double: counted as a change)
+        old, new = old.view(u), new.view(u)
+    # NOTE: the first element alone first: an update changes it, and the common assignment
+    # `w.data = w.data - lr * g` then costs no comparison of the whole array
+    return old.size == 0 or bool(old.flat[0] == new.flat[0] and (old == new).all())
 
 
 def changed(t: Any, stamp: int) -> bool:
@@ -235,7 +259,7 @@ def guard(arr: np.ndarray) -> Guard | None:
         g = Guard()
         _guards[key] = g
         try:
-            g.ref = weakref.ref(o, lambda _, key=key, g=g: _drop_guard(key, g))
+            g.ref = weakref.ref(o, partial(_drop_guard, key, g))
         except TypeError:  # a buffer without weak references: kept, so its id stays unique
             g.ref = o
     for r in g.arrays:
@@ -253,7 +277,7 @@ def guard_of(arr: np.ndarray) -> Guard | None:
     return _guards.get(id(owner(arr)))
 
 
-def _drop_guard(key: int, g: Guard) -> None:
+def _drop_guard(key: int, g: Guard, _ref: Any = None) -> None:
     if _guards.get(key) is g:
         del _guards[key]
 

@@ -151,6 +151,9 @@ _SQRT_HALF = math.sqrt(0.5)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _GELU_CUBIC = 0.044715
+# NOTE: tanh(sqrt(2/pi) (x + 0.044715 x**3)) is exactly +-1 in float64 for |x| >= 10, so the
+# tanh form cubes x clipped there: the same result, and no overflow of x**3 in float16.
+_GELU_SATURATED = 10.0
 # SELU's constants, from Klambauer et al. (2017), as in PyTorch and Keras
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
@@ -158,8 +161,10 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 
 @op("gelu")
 def _gelu(x: Array, approximate: bool = False) -> Array:
+    x = as_float(x)  # (x**3 of a large integer wraps around)
     if approximate:
-        inner = _SQRT_2_OVER_PI * (x + _GELU_CUBIC * (x * x * x))
+        xc = np.clip(x, -_GELU_SATURATED, _GELU_SATURATED)
+        inner = _SQRT_2_OVER_PI * (xc + _GELU_CUBIC * (xc * xc * xc))
         return 0.5 * x * (1.0 + np.tanh(inner))
     return 0.5 * x * (1.0 + erf.forward(x * _SQRT_HALF))
 
@@ -169,8 +174,10 @@ def _(g: Tensor, out: Tensor, x: Tensor, approximate: bool = False) -> tuple:
     if approximate:
         # gelu = x/2 (1 + t), t = tanh(k (x + c x**3)):
         # d/dx = (1 + t)/2 + x/2 (1 - t**2) k (1 + 3 c x**2)
-        x2 = x * x
-        t = tanh((x + x2 * x * _GELU_CUBIC) * _SQRT_2_OVER_PI)
+        # (x clipped as in the forward: there t = +-1 and the slope is 0 either way)
+        xc = x.clip(-_GELU_SATURATED, _GELU_SATURATED)
+        x2 = xc * xc
+        t = tanh((xc + x2 * xc * _GELU_CUBIC) * _SQRT_2_OVER_PI)
         slope = (1.0 - t * t) * ((1.0 + x2 * (3.0 * _GELU_CUBIC)) * _SQRT_2_OVER_PI)
         return (g * ((1.0 + t) * 0.5 + x * slope * 0.5),)
     # gelu = x Phi(x):  d/dx = Phi(x) + x phi(x), Phi the normal CDF, phi its density
@@ -259,6 +266,7 @@ def log_sigmoid(x: Array) -> Array:
     """Elementwise log(sigmoid(x)) = -softplus(-x), stable for large |x|."""
     # NOTE: min(x, 0) - log1p(exp(-|x|)): exp never sees a positive argument, and
     # log(sigmoid(x)) would give log(0) = -inf for x << 0
+    x = as_float(x)  # (-|x| of an unsigned integer wraps around)
     return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
 
 

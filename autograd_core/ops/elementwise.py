@@ -12,10 +12,10 @@ from typing import Any
 import numpy as np
 
 from ..dtypes import as_dtype
-from ..op import Tensor, _make, as_tensors, each_other, op
+from ..op import Tensor, _make, as_tensors, op
+from ..versions import each_other
 
 Array = np.ndarray
-
 
 
 # --- arithmetic -------------------------------------------------------------------------------

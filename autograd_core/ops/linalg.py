@@ -9,12 +9,12 @@ from typing import Any
 import numpy as np
 
 from ..errors import ShapeError
-from ..op import Tensor, _make, as_tensors, each_other, op
+from ..op import Tensor, _make, as_tensors, op
+from ..versions import each_other
 from ._axes import normalize_axis
 from .shape import reshape, transpose
 
 Array = np.ndarray
-
 
 
 @op("matmul")

@@ -32,7 +32,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
-from autograd_core import Tensor, get_default_dtype, graph_scope, no_grad
+from autograd_core import Tensor, get_default_dtype, graph_scope, increment_version, no_grad
 from autograd_core.grad_mode import recording, tracing
 from autograd_core.jit import add_guard, note_cleared, record_call, register_context
 
@@ -243,6 +243,8 @@ class Module:
         arrays = check_state(weights, state, strict, where=type(self).__name__)
         for name, arr in arrays.items():
             weights[name].data[...] = arr
+        # a graph recorded before the load reads the old values: it must raise at backward
+        increment_version(*(weights[name] for name in arrays))
 
     def get_weights(self) -> list[np.ndarray]:
         """Copies of the weights' arrays (parameters and buffers), in ``named_weights`` order

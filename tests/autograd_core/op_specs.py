@@ -29,6 +29,17 @@ Shapes = tuple[tuple[int, ...], ...]
 Domain = Callable[[np.ndarray], np.ndarray]
 
 
+def _erf(x: np.ndarray) -> np.ndarray:
+    """scipy's erf in numpy's result dtype: scipy has no float16 loops and answers float64
+    where a numpy ufunc (and the op) keeps float16."""
+    return special.erf(x).astype(np.result_type(x.dtype, np.float16))
+
+
+def _expit(x: np.ndarray) -> np.ndarray:
+    """scipy's logistic function in numpy's result dtype (float16 stays float16)."""
+    return special.expit(x).astype(np.result_type(x.dtype, np.float16))
+
+
 # --- input domains: each maps raw float64 values drawn from [-2, 2] into the op's domain -------
 
 
@@ -844,7 +855,7 @@ OP_SPECS: list[OpSpec] = [
     OpSpec("arcsinh", ag.arcsinh, np.arcsinh, 1, unary(), R),
     OpSpec("arccosh", ag.arccosh, np.arccosh, 1, unary(), (above_one,)),
     OpSpec("arctanh", ag.arctanh, np.arctanh, 1, unary(), (unit,)),
-    OpSpec("erf", ag.erf, special.erf, 1, unary(), R),
+    OpSpec("erf", ag.erf, _erf, 1, unary(), R),
     OpSpec("sign", ag.sign, np.sign, 1, unary(), (nonzero,)),
     OpSpec("floor", ag.floor, np.floor, 1, unary(), (beside_grid,)),
     OpSpec("ceil", ag.ceil, np.ceil, 1, unary(), (beside_grid,)),
@@ -881,7 +892,7 @@ OP_SPECS: list[OpSpec] = [
     OpSpec(
         "gelu",
         ag.gelu,
-        lambda x: 0.5 * x * (1.0 + special.erf(x / np.sqrt(2.0))),
+        lambda x: 0.5 * x * (1.0 + _erf(x / math.sqrt(2.0))),
         1,
         unary(),
         R,
@@ -889,13 +900,13 @@ OP_SPECS: list[OpSpec] = [
     OpSpec(
         "gelu_tanh",
         lambda x: ag.gelu(x, approximate=True),
-        lambda x: 0.5 * x * (1.0 + np.tanh(np.sqrt(2.0 / np.pi) * (x + 0.044715 * x**3))),
+        lambda x: 0.5 * x * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x**3))),
         1,
         unary(),
         R,
     ),
-    OpSpec("silu", ag.silu, lambda x: x * special.expit(x), 1, unary(), R),
-    OpSpec("swish", ag.swish, lambda x: x * special.expit(x), 1, unary(), R),
+    OpSpec("silu", ag.silu, lambda x: x * _expit(x), 1, unary(), R),
+    OpSpec("swish", ag.swish, lambda x: x * _expit(x), 1, unary(), R),
     OpSpec(
         "elu",
         lambda x, alpha: ag.elu(x, alpha),
@@ -913,7 +924,7 @@ OP_SPECS: list[OpSpec] = [
         (nonzero,),
     ),
     OpSpec("softsign", ag.softsign, lambda x: x / (1.0 + np.abs(x)), 1, unary(), (nonzero,)),
-    OpSpec("log_sigmoid", ag.log_sigmoid, lambda x: np.log(special.expit(x)), 1, unary(), R),
+    OpSpec("log_sigmoid", ag.log_sigmoid, lambda x: np.log(_expit(x)), 1, unary(), R),
     OpSpec(
         "hard_sigmoid",
         ag.hard_sigmoid,

@@ -897,7 +897,11 @@ def test_a_no_grad_generator_receives_thrown_exceptions_and_closes_in_its_mode()
 
 @pytest.mark.parametrize(
     "preset, shown",
-    [(np.ones(2), "has shape (2,)"), (np.ones((3, 1)), "has shape (3, 1)"), ([1.0, 2.0, 3.0], "list")],
+    [
+        (np.ones(2), "has shape (2,)"),
+        (np.ones((3, 1)), "has shape (3, 1)"),
+        ([1.0, 2.0, 3.0], "list"),
+    ],
 )
 def test_a_preset_grad_of_the_wrong_shape_raises_naming_the_tensor(preset, shown) -> None:
     w = Tensor(np.ones(3), requires_grad=True, name="w")

@@ -135,6 +135,7 @@ def _check(name: str, ours: Callable[[], Any], ref: Callable[[], Any], dtype: bo
 
 OPERAND_KWARGS = {"p"}  # keyword arguments of the table that reach an op as an operand
 
+
 def _same_as_reference(spec: Any, inputs: list, kwargs: dict, out: Tensor) -> None:
     """``out`` against the table's reference: its dtype against numpy's for float inputs
     (the references are written for floats: `np.maximum(x, 0.0)`), its values against the
@@ -163,6 +164,10 @@ def _same_as_reference(spec: Any, inputs: list, kwargs: dict, out: Tensor) -> No
         # an infinite input may give nan where the reference's formula gives a number (or
         # the reverse: inf - inf in a max-shift, as PyTorch's): garbage in, not compared
         mask &= np.isfinite(ours)
+    if plain is not None and plain.shape == ours.shape and plain.dtype.kind in "fc":
+        # where numpy itself overflows in the input's dtype (a float16 product), the op may
+        # too: the limit is the dtype's, and numpy's answer is no better there
+        mask &= np.isfinite(plain) | np.isfinite(ours)
     tol = {2: 2e-2, 4: 1e-4}.get(ours.dtype.itemsize, 1e-8)
     np.testing.assert_allclose(
         ours.astype(np.float64)[mask], ref[mask], rtol=tol, atol=tol, err_msg=spec.name
@@ -230,7 +235,7 @@ def test_fuzz_every_op_in_the_table(spec: Any, data: Any) -> None:
     shapes, kwargs = data.draw(spec.case(), label="shapes, kwargs")
     inputs = [data.draw(arrays(st.just(s)), label=f"input {i}") for i, s in enumerate(shapes)]
     if not all(a.dtype.kind in "biuf" for a in inputs):
-        for i, a in enumerate(inputs):
+        for a in inputs:
             if a.dtype.kind not in "biuf":
                 with pytest.raises(ag.DTypeError):
                     Tensor(a)

@@ -418,4 +418,3 @@ def test_inplace_sequence_matches_pytorch(seq: Callable) -> None:
 
 def test_there_are_about_thirty_sequences() -> None:
     assert len(SEQUENCES) >= 30
-

@@ -664,3 +664,30 @@ def test_erf_is_accurate_to_1e_15_over_the_whole_real_line() -> None:
     assert np.signbit(ag.erf(Tensor(np.array(-0.0))).data)
     assert np.isnan(ag.erf(Tensor(np.array(np.nan))).data)
     assert ag.erf(Tensor(np.array([0.5], dtype=np.float32))).dtype == np.float32
+
+
+@pytest.mark.parametrize(
+    "fn, formula",
+    [
+        (
+            lambda x: ag.gelu(x, approximate=True),
+            lambda x: 0.5 * x * (1.0 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x**3))),
+        ),
+        (ag.log_sigmoid, lambda x: -np.log1p(np.exp(-x))),
+        (ag.silu, lambda x: x / (1.0 + np.exp(-x))),
+    ],
+    ids=["gelu_tanh", "log_sigmoid", "silu"],
+)
+@pytest.mark.parametrize("dtype", [np.int32, np.uint8])
+def test_activations_of_integer_arrays_compute_in_float(fn: Any, formula: Any, dtype) -> None:
+    # x**3 of an int32 wraps around; -|x| of a uint8 does too: both must not reach the result
+    x = np.array([1, 7, 200], dtype=dtype)
+    out = fn(Tensor(x))
+    assert out.dtype.kind == "f"
+    np.testing.assert_allclose(out.data, formula(x.astype(np.float64)), rtol=1e-3, atol=1e-3)
+
+
+@pytest.mark.parametrize("name", ["erf", "gelu", "silu", "log_sigmoid", "gelu_tanh"])
+def test_float16_activations_stay_float16(name: str) -> None:
+    fn = {"gelu_tanh": lambda x: ag.gelu(x, approximate=True)}.get(name) or getattr(ag, name)
+    assert fn(Tensor(np.linspace(-2, 2, 5).astype(np.float16))).dtype == np.float16

@@ -41,6 +41,39 @@ def test_data_assignment_between_forward_and_backward_raises() -> None:
         y.backward()
 
 
+def test_assigning_an_array_of_the_same_values_is_no_change() -> None:
+    # what an optimizer does binding its parameters into one flat buffer; PyTorch too lets
+    # `p.data = ...` pass between forward and backward
+    t = _leaf()
+    y = (t * t).sum()
+    buffer = np.zeros(6)
+    buffer[3:] = t.data
+    t.data = buffer[3:]
+    assert t.version == 0
+    y.backward()
+    np.testing.assert_array_equal(t.grad, [2.0, 4.0, 6.0])
+    # a write into the new memory is seen as any other
+    y = (t * t).sum()
+    buffer *= 2
+    ag.increment_version(t)
+    with pytest.raises(BackwardError, match="is at version 1; it was at version 0"):
+        y.backward()
+
+
+@pytest.mark.parametrize(
+    "new",
+    [np.array([-0.0, 2.0, 3.0]), np.array([1.0, 2.0, 3.0], dtype=np.float32)],
+    ids=["negative zero", "another dtype"],
+)
+def test_values_that_only_look_the_same_are_a_change(new) -> None:
+    t = Tensor(np.array([0.0, 2.0, 3.0]), requires_grad=True)
+    y = (t * t).sum()
+    t.data = new
+    assert t.version == 1
+    with pytest.raises(BackwardError, match="multiply"):
+        y.backward()
+
+
 def test_data_assignment_that_changes_the_shape_raises_even_where_values_are_not_read() -> None:
     t = _leaf()
     y = (t + 1.0).sum()  # add reads no values, but the gradient needs t's shape

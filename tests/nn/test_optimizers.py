@@ -3,11 +3,13 @@ no writes to gradients, schedules and lookup by name."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
 import nn
-from autograd_core import Tensor
+from autograd_core import BackwardError, Tensor
 from nn import optim
 
 
@@ -245,3 +247,68 @@ def test_a_parameter_whose_data_is_replaced_keeps_being_updated():
     opt.step()
     np.testing.assert_array_equal(a.data, np.zeros(3))
     np.testing.assert_array_equal(b.data, -np.ones(2))
+
+
+# --- writes to the parameters between a forward and its backward ------------------------------
+
+
+def _recorded_loss():
+    nn.set_seed(0)
+    model = nn.Sequential([nn.Dense(3, input_dim=2), nn.Dense(1)])
+    x = np.ones((4, 2), dtype=np.float32)
+    return model, nn.losses.mse(np.zeros((4, 1), dtype=np.float32), model(x))
+
+
+def test_an_optimizer_step_between_forward_and_backward_raises_naming_op_shape_versions():
+    model, loss = _recorded_loss()
+    opt = optim.Adam(model.parameters(), learning_rate=0.1)
+    loss.backward(retain_graph=True)
+    opt.step()
+    with pytest.raises(BackwardError) as e:
+        loss.backward()
+    msg = str(e.value)
+    assert re.search(r"input 1 \('dense(_\d+)?/kernel'\) of 'linear' \(shape \(3, 1\)", msg)
+    assert re.search(r"is at version 1; it was at version 0", msg)
+
+
+def test_load_state_dict_between_forward_and_backward_raises() -> None:
+    model, loss = _recorded_loss()
+    state = {k: v * 2 for k, v in model.state_dict().items()}
+    model.load_state_dict(state)
+    with pytest.raises(BackwardError, match=r"'linear' \(shape \(3, 1\).*version 1; .*version 0"):
+        loss.backward()
+    # a graph recorded after the load trains as usual
+    x = np.ones((4, 2), dtype=np.float32)
+    nn.losses.mse(np.zeros((4, 1), dtype=np.float32), model(x)).backward()
+    assert model.layers[0].kernel.grad is not None
+
+
+def test_a_subclassed_model_trains_its_first_batch_with_an_optimizer_bound_late() -> None:
+    # the optimizer of a model that builds on its first call binds to the new parameters
+    # (moving them into its flat buffer) only after that call's backward
+    class Two(nn.Model):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b = nn.Dense(4, activation="relu"), nn.Dense(1)
+
+        def call(self, x, training=False):
+            return self.b(self.a(x))
+
+    nn.set_seed(0)
+    model = Two()
+    model.compile(optimizer="sgd", loss="mse")
+    x = np.random.default_rng(0).standard_normal((8, 3)).astype(np.float32)
+    before = model.train_on_batch(x, np.zeros((8, 1), dtype=np.float32))
+    after = model.train_on_batch(x, np.zeros((8, 1), dtype=np.float32))
+    assert np.isfinite(before).all() and after < before
+
+
+def test_an_optimizer_made_between_forward_and_backward_takes_the_gradients() -> None:
+    # (making it moves the parameters into one flat buffer, values unchanged: no write)
+    model, loss = _recorded_loss()
+    kernel = model.layers[1].kernel
+    before = kernel.data.copy()
+    opt = optim.SGD(model.parameters(), learning_rate=0.1)
+    loss.backward()
+    opt.step()
+    np.testing.assert_allclose(kernel.data, before - 0.1 * kernel.grad, rtol=1e-6)
