@@ -16,6 +16,7 @@ from .errors import (
     AutogradError,
     AxisError,
     BackwardError,
+    CompileError,
     DegenerateGradientWarning,
     DTypeError,
     ForwardModeError,
@@ -45,6 +46,8 @@ from .debug import (
 )
 from .functional import grad, hessian, jacobian, value_and_grad
 from .transforms import checkpoint, hvp, jacfwd, jacrev, jvp, vjp
+from . import jit
+from .jit import CompiledFunction, compile, record_call
 from .broadcast import unbroadcast
 from .ops.elementwise import (
     absolute,
@@ -225,6 +228,11 @@ def __dir__() -> list:
 __all__ = [
     "__version__",
     "Tensor",
+    "compile",
+    "CompiledFunction",
+    "CompileError",
+    "record_call",
+    "jit",
     "Function",
     "Context",
     "no_grad",

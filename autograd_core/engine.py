@@ -15,7 +15,7 @@ import numpy as np
 from . import graph
 from .broadcast import unbroadcast
 from .errors import BackwardError, DTypeError, ShapeError
-from .grad_mode import checking_anomalies, grad_enabled, recording
+from .grad_mode import checking_anomalies, grad_enabled, recording, tracing
 from .graph import Node, backward_order, node_outputs
 from .tensor import Tensor, _make
 from .versions import changed, memory_changed, memory_versions_since, versions_since
@@ -33,7 +33,20 @@ def backward(
             root_grad = _make(root_grad)
     else:
         root_grad = _initial_grad(tensor, grad, create_graph, "backward")
+    if tracing() is not None:  # ag.compile: the root's gradient is a step of the program
+        _trace_root(root_grad, grad, create_graph)
     run_backward(tensor, root_grad, retain_graph or create_graph, create_graph)
+
+
+def _trace_root(root_grad: Any, grad: Any, create_graph: bool) -> None:
+    from .jit import trace
+
+    if create_graph:
+        trace.refuse("backward(create_graph=True)")
+    if grad is None:
+        trace.trace_ones(root_grad)
+    else:
+        trace.trace_initial(root_grad, grad)
 
 
 def gradients(
@@ -158,7 +171,8 @@ def _walk(
     """Hand each node's gradient on to its inputs, in backward order: the sums of every
     consumer's share (fan-out) gather in ``grads`` (nodes) and ``leaf_grads`` (leaves)."""
     grads: dict = {start: root_grad}
-    anomaly = checking_anomalies()
+    # (set while ag.compile traces too: backward_step then records each rule)
+    anomaly = checking_anomalies() or tracing() is not None
     for node in backward_order(start):
         g = grads.pop(node, None)
         if g is not None:
@@ -197,8 +211,14 @@ def backward_step(
         if node.stamp < 0:
             raise _released_error(node)
         _check_saved(node)
-    raw = node.op.backward(node, g)
-    if anomaly:
+    if not anomaly:
+        raw = node.op.backward(node, g)
+    elif tracing() is not None:
+        from .jit.trace import trace_rule  # (jit imports the engine)
+
+        raw = trace_rule(node, g)
+    else:
+        raw = node.op.backward(node, g)
         from .debug.anomaly import check_backward  # (debug/ imports the engine)
 
         check_backward(node, raw)
@@ -220,12 +240,20 @@ def backward_step(
             gi = gi._data
         xdata = x._data
         if gi.shape != xdata.shape:
+            wide = gi
             gi = unbroadcast(gi, xdata.shape, f"vjp of '{node.name}' returned a gradient")
+            if anomaly and tracing() is not None:
+                _trace_glue(unbroadcast, "unbroadcast", gi, wide, shape=xdata.shape)
         # NOTE: numpy's builtin dtypes are singletons: `is` settles the common case before
         # the comparison (a call into numpy)
         d = gi.dtype
         if d is not xdata.dtype and d != xdata.dtype:
+            wide = gi
             gi = _cast(gi, xdata.dtype, node)
+            if anomaly and tracing() is not None:
+                from .jit.trace import _as_dtype
+
+                _trace_glue(_as_dtype, "cast", gi, wide, dtype=xdata.dtype)
         if each is not None:
             each.append(gi)
         elif p is None:
@@ -301,7 +329,17 @@ def _add(a: Any, b: Any) -> Any:
     """a + b for two gradients (arrays or Tensors), always an array or a Tensor."""
     s = a + b
     # NOTE: numpy returns a scalar, not a 0-d array, for the sum of two 0-d arrays
-    return np.asarray(s) if isinstance(s, np.generic) else s
+    if isinstance(s, np.generic):
+        s = np.asarray(s)
+    if tracing() is not None and type(s) is np.ndarray:
+        _trace_glue(_add, "add", s, a, b)
+    return s
+
+
+def _trace_glue(fn: Any, what: str, out: Any, *arrays: Any, **kwargs: Any) -> None:
+    from .jit.trace import trace_glue  # (jit imports the engine)
+
+    trace_glue(fn, what, out, *arrays, **kwargs)
 
 
 def _run_hooks(hooks: list, g: Any) -> Any:
@@ -353,6 +391,10 @@ def _present_grad(t: Tensor, g: Any) -> Any:
 
 def _deliver(leaf_grads: dict, create_graph: bool) -> None:
     """Add each leaf's gradient to its ``.grad``, never sharing an array between two leaves."""
+    if tracing() is not None:
+        from .jit.trace import trace_deliver  # (jit imports the engine)
+
+        return trace_deliver(leaf_grads)
     given: set = set()
     for leaf, g in leaf_grads.items():
         if leaf._hooks:

@@ -39,6 +39,11 @@ class ForwardModeError(AutogradError, RuntimeError):
     rule, a custom Function without ``jvp``."""
 
 
+class CompileError(AutogradError, RuntimeError):
+    """A function ``ag.compile`` cannot trace into a faithful replay (a Python decision on a
+    tensor's value, an in-place update, a custom Function); the message names the line."""
+
+
 class GradcheckError(AutogradError, AssertionError):
     """Analytic and numerical gradients disagree (raised by gradcheck)."""
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from .broadcast import unbroadcast
 from .errors import BackwardError, DTypeError, ForwardModeError, ShapeError
-from .grad_mode import checking_anomalies, grad_enabled, recording
+from .grad_mode import checking_anomalies, grad_enabled, recording, tracing
 from .op import Node, Op
 from .tensor import Tensor, _make
 from .versions import pins
@@ -273,6 +273,10 @@ class Function:
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         """Run ``forward`` on the arrays of the arguments and record the call."""
+        if tracing() is not None:
+            from .jit.trace import refuse  # (jit imports the engine)
+
+            refuse(f"a custom Function ({cls.__name__}.apply)")
         needs = tuple(isinstance(a, Tensor) and a._rg for a in args)
         ctx = Context(cls.__name__, needs)
         arrays = [a._data if isinstance(a, Tensor) else a for a in args]

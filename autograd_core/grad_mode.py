@@ -22,6 +22,8 @@ grad_enabled: ContextVar[bool] = ContextVar("autograd_core.grad_enabled", defaul
 current_scope: ContextVar[Any] = ContextVar("autograd_core.graph_scope", default=None)
 #: whether ``detect_anomaly`` is on (ops then record where they were created)
 anomaly_enabled: ContextVar[bool] = ContextVar("autograd_core.anomaly", default=False)
+#: the trace ``autograd_core.jit`` is recording in this thread, or None (see ``jit.trace``)
+active_trace: ContextVar[Any] = ContextVar("autograd_core.trace", default=None)
 
 # NOTE: the readers every op calls, bound once. Called as ``grad_enabled.get()`` on a name
 # imported from here, the method is looked up and bound on every call (CPython compiles an
@@ -29,6 +31,7 @@ anomaly_enabled: ContextVar[bool] = ContextVar("autograd_core.anomaly", default=
 recording = grad_enabled.get
 open_scope = current_scope.get
 checking_anomalies = anomaly_enabled.get
+tracing = active_trace.get
 
 
 def is_grad_enabled() -> bool:

@@ -27,7 +27,7 @@ import numpy as np
 
 from . import versions
 from .errors import AutogradError, DTypeError, IndexingError, InplaceError, ShapeError
-from .grad_mode import recording
+from .grad_mode import recording, tracing
 from .graph import Node
 from .op import Op, as_tensors, forward_error
 from .ops.elementwise import astype
@@ -120,6 +120,8 @@ def _check_result(x: Tensor, res: np.ndarray, what: str) -> None:
 def update(x: Tensor, op: Op, other: Any, symbol: str) -> Tensor:
     """``x <symbol>= other``: ``x`` becomes ``op(x, other)``, in place. Returns ``x``."""
     what = f"{op.name}_ (x {symbol}= ...)"
+    if tracing() is not None:
+        _refuse_in_trace(what)
     y = _operand(x, other, what)
     if not (recording() and (x._rg or y._rg)):
         if recording() and getattr(x, "_base", None) is not None:
@@ -153,6 +155,8 @@ def update(x: Tensor, op: Op, other: Any, symbol: str) -> Tensor:
 def setitem(x: Tensor, index: Any, value: Any) -> None:
     """``x[index] = value`` (``value`` broadcast to the indexed part, as numpy does)."""
     what = f"setitem (x[...] = value, x of shape {x.shape})"
+    if tracing() is not None:
+        _refuse_in_trace(what)
     v = _operand(x, value, what)
     index = _normalize_index(index)
     basic = _is_basic(index)
@@ -196,6 +200,12 @@ def setitem(x: Tensor, index: Any, value: Any) -> None:
     node = Node(_setitem, (old, v), (old._node, v._node), x._data, kwargs)
     _unlink(x, old, node)
     _take(x, _make(x._data, True, node))
+
+
+def _refuse_in_trace(what: str) -> None:
+    from .jit.trace import refuse  # (jit imports the engine)
+
+    refuse(f"an in-place update, {what},")
 
 
 def copy_(x: Tensor, src: Any) -> Tensor:

@@ -42,7 +42,7 @@ from .errors import (
     IndexingError,
     ShapeError,
 )
-from .grad_mode import checking_anomalies, grad_enabled, recording
+from .grad_mode import checking_anomalies, grad_enabled, recording, tracing
 from .graph import Node
 from .tensor import Tensor, _make
 from .versions import OPERAND, owner, pins
@@ -141,6 +141,8 @@ class Op:
         # NOTE: every op, forward and inside a plain backward's rules, comes through here, so
         # one, two and three arguments are spelled out: a list comprehension over them costs
         # four times as much (about 0.8 µs).
+        if tracing() is not None:  # ag.compile is tracing this thread: record the call too
+            return _trace_op(self, args, kwargs)
         n = len(args)
         try:
             if n == 2:
@@ -290,6 +292,12 @@ def tangent_sum(*terms: Any) -> Any:
         if t is not None:
             total = t if total is None else total + t
     return total
+
+
+def _trace_op(op: Op, args: tuple, kwargs: dict) -> Tensor:
+    from .jit.trace import trace_op  # (jit imports the engine)
+
+    return trace_op(op, args, kwargs)
 
 
 def op(name: str, differentiable: bool = True, view: bool = False) -> Callable[[Callable], Op]:

@@ -6,7 +6,6 @@ The operators and methods here are thin: each forwards to the op of the same nam
 
 from __future__ import annotations
 
-import operator
 import weakref
 from typing import Any, Callable
 
@@ -15,6 +14,7 @@ import numpy as np
 from . import versions
 from .dtypes import as_dtype, get_default_dtype
 from .errors import BackwardError, DTypeError
+from .grad_mode import tracing
 
 _new = object.__new__
 
@@ -101,8 +101,13 @@ class Tensor:
         self._data = value
         self._guard = versions.guard_of(value)
 
+    def _get_data(self) -> np.ndarray:
+        if tracing() is not None:  # ag.compile: an array the trace made must not leak out
+            _check_read(self)
+        return self._data
+
     data = property(
-        operator.attrgetter("_data"),
+        _get_data,
         _set_data,
         doc="The values, an np.ndarray (shared with the array the tensor was made from). "
         "Assigning it (``t.data = a``, also ``t.data *= 2``) counts as an in-place write: "
@@ -200,13 +205,19 @@ class Tensor:
         return (self[i] for i in range(len(self)))
 
     def __bool__(self) -> bool:
-        return bool(self.data)
+        if tracing() is not None:
+            _refuse_value(self, "bool() (an `if` or `while` on a tensor)")
+        return bool(self._data)
 
     def __float__(self) -> float:
-        return float(self.data)
+        if tracing() is not None:
+            _refuse_value(self, "float()")
+        return float(self._data)
 
     def __int__(self) -> int:
-        return int(self.data)
+        if tracing() is not None:
+            _refuse_value(self, "int()")
+        return int(self._data)
 
     __hash__ = object.__hash__
 
@@ -254,15 +265,19 @@ class Tensor:
 
     def item(self) -> float | int | bool:
         """The single value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
+        if tracing() is not None:
+            _refuse_value(self, ".item()")
+        if self._data.size != 1:
             raise ValueError(
-                f"item() needs a tensor with one element. Received shape {self.data.shape}"
+                f"item() needs a tensor with one element. Received shape {self._data.shape}"
             )
-        return self.data.item()
+        return self._data.item()
 
     def tolist(self) -> Any:
         """The data as nested Python lists."""
-        return self.data.tolist()
+        if tracing() is not None:
+            _refuse_value(self, ".tolist()")
+        return self._data.tolist()
 
     def copy(self) -> Tensor:
         """A differentiable copy with its own data."""
@@ -663,6 +678,18 @@ def _to_array(data: Any, dtype: Any) -> tuple[np.ndarray, Any]:
         if arr.dtype != dtype:
             arr = arr.astype(dtype)
     return arr, None
+
+
+def _check_read(t: Tensor) -> None:
+    from .jit.trace import check_read  # (jit imports the engine)
+
+    check_read(t)
+
+
+def _refuse_value(t: Tensor, what: str) -> None:
+    from .jit.trace import refuse_value  # (jit imports the engine)
+
+    refuse_value(t, what)
 
 
 def _short(data: Any) -> str:

@@ -12,6 +12,7 @@ from typing import Callable
 import numpy as np
 
 LR = 0.01
+COMPILED = "ours compiled (ag.compile)"
 
 
 @dataclass(frozen=True)
@@ -209,6 +210,62 @@ def ours_nn_impl(spec: MLPSpec, weights: list, x: np.ndarray, y: np.ndarray) -> 
     return Impl(name, step, forward_backward)
 
 
+def ours_compiled_impl(spec: MLPSpec, weights: list, x: np.ndarray, y: np.ndarray) -> Impl:
+    """The nn step of ``ours_nn_impl`` (zero_grad, forward, loss, backward, SGD step) through
+    ``ag.compile``: traced once, then replayed as plain numpy."""
+    name = COMPILED
+    nn_impl = ours_nn_impl(spec, weights, x, y)
+    if nn_impl.skip:
+        return Impl(name, skip=nn_impl.skip)
+    import autograd_core as ag
+    import nn
+    from nn import Dense, Sequential
+
+    if not hasattr(ag, "compile"):
+        return Impl(name, skip="this tree has no ag.compile")
+    n = len(weights) // 2
+    layers = []
+    for i in range(n):
+        act = "relu" if i < n - 1 else ("sigmoid" if spec.head == "bce" else None)
+        kw = {"input_dim": spec.sizes[0]} if i == 0 else {}
+        layers.append(Dense(spec.sizes[i + 1], activation=act, **kw))
+    model = Sequential(layers)
+    params = list(model.parameters())
+    for p, w in zip(params, weights, strict=True):
+        p.data[...] = w
+    opt = nn.optim.SGD(params, lr=LR)
+
+    def loss_of(xb: np.ndarray, yb: np.ndarray) -> object:
+        if spec.head == "bce":
+            return nn.losses.binary_crossentropy(yb, model(xb))
+        return nn.losses.sparse_categorical_crossentropy(yb, model(xb), from_logits=True)
+
+    def train_step(xb: np.ndarray, yb: np.ndarray) -> object:
+        opt.zero_grad()
+        loss = loss_of(xb, yb)
+        loss.backward()
+        opt.step()
+        return loss
+
+    def gradients(xb: np.ndarray, yb: np.ndarray) -> tuple:
+        opt.zero_grad()
+        loss = loss_of(xb, yb)
+        loss.backward()
+        return loss, [p.grad for p in params]
+
+    compiled_step = ag.compile(train_step)
+    compiled_gradients = ag.compile(gradients)
+
+    def forward_backward() -> tuple[float, list]:
+        loss, grads = compiled_gradients(x, y)
+        return float(loss.data), list(grads)
+
+    def step() -> None:
+        compiled_step(x, y)
+
+    return Impl(name, step, forward_backward)
+
+
 # --- PyTorch ----------------------------------------------------------------------------------
 
 
@@ -245,7 +302,7 @@ def torch_impl(spec: MLPSpec, weights: list, x: np.ndarray, y: np.ndarray) -> Im
     return Impl(f"PyTorch {torch.__version__}", step, forward_backward)
 
 
-IMPLS = (ours_raw_impl, ours_nn_impl, numpy_impl, matmul_impl, torch_impl)
+IMPLS = (ours_raw_impl, ours_nn_impl, ours_compiled_impl, numpy_impl, matmul_impl, torch_impl)
 
 
 def build(spec: MLPSpec) -> list[Impl]:

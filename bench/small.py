@@ -11,9 +11,11 @@ from typing import Callable
 
 import numpy as np
 
-from .mlp import Impl
+from .mlp import COMPILED, Impl
 
 CHAIN_WIDTH = 100
+#: the longest chain the compiled rows trace (the program is one generated function)
+COMPILED_MAX_OPS = 20_000
 
 
 def chain_problem(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -46,6 +48,29 @@ def chain_impls(n_ops: int) -> list[Impl]:
         return value, [x0.grad]
 
     impls.append(Impl("ours (autograd_core)", ours, ours))
+
+    def chain(x0: ag.Tensor) -> ag.Tensor:
+        x = x0
+        for _ in range(half):
+            x = x * at
+            x = x + bt
+        x.backward(ones)
+        return x.sum()
+
+    ones = np.ones(CHAIN_WIDTH)
+    step = ag.compile(chain) if hasattr(ag, "compile") else None  # (older trees: no compiler)
+
+    def compiled() -> tuple[float, list]:
+        x0 = ag.Tensor(v.copy(), requires_grad=True)
+        value = float(step(x0).data)
+        return value, [x0.grad]
+
+    if step is None:
+        impls.append(Impl(COMPILED, skip="this tree has no ag.compile"))
+    elif n_ops <= COMPILED_MAX_OPS:
+        impls.append(Impl(COMPILED, compiled, compiled))
+    else:
+        impls.append(Impl(COMPILED, skip=f"chains over {COMPILED_MAX_OPS:,} ops are not compiled"))
 
     def by_hand() -> tuple[float, list]:
         x = v.copy()
@@ -100,6 +125,19 @@ def tiny_impls() -> list[Impl]:
         out.backward()
         return float(out.data), [a.grad, b.grad]
 
+    def tiny(x: ag.Tensor, y: ag.Tensor) -> ag.Tensor:
+        out = (x * y + x).sum()
+        out.backward()
+        return out
+
+    step = ag.compile(tiny) if hasattr(ag, "compile") else None  # (older trees: no compiler)
+    ca, cb = ag.Tensor(a0.copy(), requires_grad=True), ag.Tensor(b0.copy(), requires_grad=True)
+
+    def compiled() -> tuple[float, list]:
+        ca.grad = cb.grad = None
+        out = step(ca, cb)
+        return float(out.data), [ca.grad, cb.grad]
+
     def by_hand() -> tuple[float, list]:
         s = (a0 * b0 + a0).sum()
         g = np.ones((8, 8), np.float32)  # d sum / d (a*b + a)
@@ -107,7 +145,13 @@ def tiny_impls() -> list[Impl]:
         gb = g * a0
         return float(s), [ga, gb]
 
-    impls = [Impl("ours (autograd_core)", ours, ours), Impl("numpy by hand", by_hand, by_hand)]
+    impls = [
+        Impl("ours (autograd_core)", ours, ours),
+        Impl(COMPILED, compiled, compiled)
+        if step is not None
+        else Impl(COMPILED, skip="this tree has no ag.compile"),
+        Impl("numpy by hand", by_hand, by_hand),
+    ]
     try:
         import torch
     except ImportError:

@@ -15,9 +15,12 @@ import functools
 from contextvars import ContextVar
 from typing import Any, Callable, TypeVar
 
+from autograd_core.jit import register_context
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 _fused: ContextVar[bool] = ContextVar("nn.fused", default=True)
+register_context(_fused.get)  # a compiled step is traced per mode
 
 __all__ = ["unfused", "is_fused"]
 

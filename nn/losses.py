@@ -41,7 +41,10 @@ _REDUCTIONS = {
 def _pred(y_pred: Any) -> Tensor:
     if isinstance(y_pred, Tensor):
         return y_pred
-    return Tensor(np.asarray(y_pred, dtype=ag.get_default_dtype()))
+    a = np.asarray(y_pred)
+    if a.dtype.kind in "biuf" and a.dtype != ag.get_default_dtype():
+        return Tensor(a).astype(ag.get_default_dtype())  # an op, for compiled steps
+    return Tensor(np.asarray(a, dtype=ag.get_default_dtype()))
 
 
 def _target_array(y_true: Any) -> np.ndarray:
@@ -74,22 +77,16 @@ def _same_rank(name: str, t: np.ndarray, p: Tensor | np.ndarray) -> np.ndarray:
 def _target(name: str, y_true: Any, p: Tensor) -> Tensor:
     """The target as a Tensor of ``p``'s shape and dtype (a float64 target never promotes a
     float32 loss)."""
-    pd = p._data  # NOTE: the arrays, not the Tensor properties (a call each), every step
-    if isinstance(y_true, Tensor):
-        yd = y_true._data
-        if y_true.requires_grad:
-            if yd.shape != pd.shape:
-                _same_rank(name, yd, pd)  # raises unless only a trailing 1 differs
-                return y_true.reshape(pd.shape)
-            return y_true
-        if yd.shape == pd.shape and yd.dtype == pd.dtype:
-            return y_true  # as given, so that its name shows in drawn graphs
-        t = yd
-    else:
-        t = np.asarray(y_true)
-    t = _same_rank(name, t, pd)
-    if t.dtype != pd.dtype:
-        t = t.astype(pd.dtype)
+    if isinstance(y_true, Tensor) and y_true.requires_grad:
+        if y_true.shape != p.shape:
+            _same_rank(name, y_true.data, p)  # raises unless only a trailing 1 differs
+            return y_true.reshape(p.shape)
+        return y_true
+    if isinstance(y_true, Tensor) and y_true.shape == p.shape and y_true.dtype == p.dtype:
+        return y_true  # as given, so that its name shows in drawn graphs
+    t = _same_rank(name, _target_array(y_true), p)
+    if t.dtype != p.dtype:
+        return _make(t).astype(p.dtype)  # an op: a compiled step converts each new batch
     return _make(t)
 
 

@@ -40,6 +40,8 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from autograd_core import Tensor, increment_version
+from autograd_core.grad_mode import tracing
+from autograd_core.jit import note_cleared, record_call
 
 from . import _tracking
 
@@ -354,11 +356,18 @@ class Optimizer:
 
     def zero_grad(self) -> None:
         """Forget the gradients (set to None; the next backward writes fresh arrays)."""
+        if tracing() is not None:  # inside ag.compile's trace: a step of the program
+            note_cleared(self.params)
+            return record_call(self.zero_grad)
         for p in self.params:
             p.grad = None
 
     def step(self) -> None:
         """Update every parameter that has a gradient, in place."""
+        if tracing() is not None:
+            # inside ag.compile's trace: the update is one recorded call, made again on each
+            # replay, so `iterations`, the state and the schedule advance as in eager mode
+            return record_call(self.step)
         if self._seen != _tracking.count():  # layers made parameters since the last step
             self._take_new_parameters()
         if not self.params:

@@ -1,4 +1,4 @@
-"""Write the notebooks 01-03, 05 and 06 from the cells below and execute them, so that they
+"""Write the notebooks 01-03 and 05-07 from the cells below and execute them, so that they
 are committed with their outputs (figures inline).
 
     python notebooks/build.py            # all of them
@@ -849,12 +849,155 @@ what it says, and correct the cell. The solutions are in notebook 06."""
     return cells
 
 
+NB7 = [
+    (
+        "md",
+        """\
+# 7. The compiled step, read as numpy
+
+A training step does the same operations on every batch. `ag.compile` records them once and
+replays the recorded numpy calls afterwards; `step.source()` prints the program it replays:
+the forward pass, the backward pass and the update, as the numpy code one would write by
+hand. Here we compile the two-circles step and read its source beside the textbook's
+backpropagation formulas.""",
+    ),
+    (
+        "code",
+        "%matplotlib inline\n"
+        + SETUP
+        + """
+import time
+import matplotlib.pyplot as plt
+import nn
+from nn import Dense, Sequential
+nn.set_seed(0)""",
+    ),
+    (
+        "code",
+        """\
+X, y = nn.datasets.make_circles(512, noise=0.05, factor=0.5, seed=0)
+X, y = X.astype(np.float32), y.reshape(-1, 1).astype(np.float32)
+
+def two_circles():
+    nn.set_seed(0)
+    model = Sequential([
+        Dense(4, input_dim=2, activation="relu"),
+        Dense(6, activation="relu"),
+        Dense(6, activation="relu"),
+        Dense(4, activation="relu"),
+        Dense(1, activation="sigmoid"),
+    ])
+    return model, nn.optim.Adam(model.parameters(), lr=0.01)
+
+model, opt = two_circles()
+
+def train_step(x, y):
+    opt.zero_grad()
+    loss = nn.losses.binary_crossentropy(y, model(x))
+    loss.backward()
+    opt.step()
+    return loss
+
+step = ag.compile(train_step)
+print("first call (eager, traced):", float(step(X[:32], y[:32]).data))
+print("second call (replayed):    ", float(step(X[32:64], y[32:64]).data))""",
+    ),
+    ("md", "## The program"),
+    ("code", "print(step.source())"),
+    (
+        "md",
+        """\
+## Beside the formulas
+
+With a sigmoid output and binary cross-entropy the textbooks derive ∂L/∂z = (ŷ − y)/m; the
+program computes it in pieces: `g3` is the loss's derivative at ŷ, `g4 = g2 * g3` scales it
+by 1/m, and `g5 * g6` multiplies by σ′(z) = ŷ(1 − ŷ) (`t5`, the output). Then, layer by
+layer, backpropagation's three lines:
+
+- δˡ = ((Wˡ⁺¹)ᵀ δˡ⁺¹) ⊙ σ′(zˡ): a line `g = g_next @ kernel.T` followed by
+  `g * (t > 0)`, ReLU's derivative read from the layer's output;
+- ∂C/∂Wˡ = (aˡ⁻¹)ᵀ δˡ: the lines `d_..._kernel = t.T @ g`;
+- ∂C/∂bˡ = δˡ summed over the batch: `d_..._bias = g.sum(axis=0)`.
+
+The last lines store the gradients in `.grad` and call the optimizer, whose step counter and
+moments advance on every call. Running the source gives the same step:""",
+    ),
+    (
+        "code",
+        """\
+eager_model, eager_opt = two_circles()
+exec_model, exec_opt = two_circles()
+
+def eager_step(x, y):
+    eager_opt.zero_grad()
+    loss = nn.losses.binary_crossentropy(y, eager_model(x))
+    loss.backward()
+    eager_opt.step()
+    return loss
+
+model, opt = two_circles()
+step = ag.compile(train_step)
+losses = {"eager": [], "compiled": []}
+for i in range(0, 512, 32):
+    xb, yb = X[i:i + 32], y[i:i + 32]
+    losses["eager"].append(float(eager_step(xb, yb).data))
+    losses["compiled"].append(float(step(xb, yb).data))
+print("largest difference in loss:", max(abs(a - b) for a, b in zip(*losses.values())))
+for p, q in zip(eager_model.parameters(), model.parameters()):
+    assert np.allclose(p.data, q.data, atol=1e-6)
+print("parameters equal; optimizer steps:", eager_opt.iterations, opt.iterations)""",
+    ),
+    ("md", "## Time per step"),
+    (
+        "code",
+        """\
+def per_step(fn, n=300):
+    fn(X[:32], y[:32])
+    start = time.perf_counter()
+    for _ in range(n):
+        fn(X[:32], y[:32])
+    return (time.perf_counter() - start) / n * 1e6
+
+eager_model, eager_opt = two_circles()
+times = {"eager": per_step(eager_step), "compiled": per_step(step)}
+for name, t in times.items():
+    print(f"{name:>9}: {t:7.1f} µs per step")
+fig, ax = plt.subplots(figsize=(5, 2.5))
+ax.barh(list(times), list(times.values()), color=["tab:gray", "tab:blue"])
+ax.set_xlabel("µs per training step (batch 32)")
+ax.set_title("two circles: one Adam step")
+plt.tight_layout()""",
+    ),
+    (
+        "md",
+        """\
+`model.compile(..., jit=True)` does the same for `fit`, `evaluate` and `predict`: the History
+equals the eager one.""",
+    ),
+    (
+        "code",
+        """\
+histories = {}
+for jit in (False, True):
+    m, _ = two_circles()
+    m.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"], jit=jit)
+    histories[jit] = m.fit(X, y, epochs=20, batch_size=32, verbose=0).history
+assert np.allclose(histories[False]["loss"], histories[True]["loss"], atol=1e-6)
+plt.figure(figsize=(5, 3))
+plt.plot(histories[False]["loss"], lw=4, alpha=0.4, label="eager")
+plt.plot(histories[True]["loss"], "--", label="jit=True")
+plt.xlabel("epoch"); plt.ylabel("loss"); plt.legend(); plt.tight_layout()""",
+    ),
+]
+
+
 NOTEBOOKS = {
     "01": ("01_autograd_from_scratch.ipynb", NB1),
     "02": ("02_two_circles.ipynb", NB2),
     "03": ("03_fashion_mnist.ipynb", NB3),
     "05": ("05_exercises.ipynb", exercise_cells(solutions=False)),
     "06": ("06_solutions.ipynb", exercise_cells(solutions=True)),
+    "07": ("07_compiled_step.ipynb", NB7),
 }
 
 

@@ -64,7 +64,26 @@ def relu(x: Array) -> Array:
 @relu.vjp
 def _(g: Tensor, out: Tensor, x: Tensor) -> tuple:
     # d relu(x)/dx = 1 for x > 0, else 0   NOTE: 0 at x == 0, as PyTorch
-    return (g * _make(x.data > 0),)
+    return (relu_grad(g, x),)
+
+
+@op("relu_grad")
+def relu_grad(g: Array, x: Array) -> Array:
+    """``g`` where ``x > 0``, else 0: the gradient through a ReLU (x its input or output)."""
+    return g * (x > 0)
+
+
+@relu_grad.vjp(reads=(1,))
+def _(gg: Tensor, out: Tensor, g: Tensor, x: Tensor) -> tuple:
+    # linear in g, with the same mask; the mask is constant in x (almost everywhere)
+    return relu_grad(gg, x), None
+
+
+@relu_grad.jvp
+def _(d: tuple, out: Tensor, g: Tensor, x: Tensor) -> Any:
+    # linear in g; the mask does not move with x (almost everywhere)
+    dg, _ = d
+    return None if dg is None else relu_grad(dg, x)
 
 
 relu.jvp("self_adjoint")

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import DTypeError, ShapeError
 from ..op import Tensor, _make, as_tensors, op, tangent_sum
-from .activation import _stable_sigmoid, log_softmax, sigmoid, softmax
+from .activation import _stable_sigmoid, log_softmax, relu_grad, sigmoid, softmax
 
 Array = np.ndarray
 
@@ -68,7 +68,7 @@ def _affine(x: Array, kernel: Array, bias: tuple) -> Array:
 def _outer_sum(a: Tensor, b: Tensor) -> Tensor:
     """``a^T b`` for batches of rows: the sum over every leading axis of the outer products of
     ``a[..., :]`` and ``b[..., :]``."""
-    if a.data.ndim != 2:  # a single row, or several leading axes
+    if a._data.ndim != 2:  # a single row, or several leading axes
         a, b = a.reshape(-1, a.shape[-1]), b.reshape(-1, b.shape[-1])
     return _matmul_tn(a, b)
 
@@ -114,7 +114,7 @@ def _linear_relu(x: Array, kernel: Array, *bias: Array) -> Array:
 @_linear_relu.vjp(uses_out=True, reads=(0, 1))
 def _(g: Tensor, out: Tensor, x: Tensor, kernel: Tensor, *bias: Tensor) -> tuple:
     # relu'(z) = [z > 0] = [out > 0]   NOTE: 0 at z == 0, as PyTorch
-    return _linear_grads(g * _make(out.data > 0), x, kernel, bias)
+    return _linear_grads(relu_grad(g, out), x, kernel, bias)
 
 
 @_linear_relu.jvp

@@ -29,8 +29,8 @@ def _expand(g: Tensor, x: Tensor, axes: tuple, keepdims: bool) -> Tensor:
     # (axes are sorted and distinct, so they are the leading ones when the last is len - 1)
     if not keepdims and axes and axes[-1] != len(axes) - 1:
         g = _reshape(g, shape=_kept_shape(x.shape, axes))
-    shape = x.data.shape  # the arrays' shapes: cheaper than the Tensor properties
-    return g if g.data.shape == shape else _broadcast_to(g, shape=shape)
+    shape = x._data.shape  # the arrays' shapes: cheaper than the Tensor properties
+    return g if g._data.shape == shape else _broadcast_to(g, shape=shape)
 
 
 def _as_tensor(x: Any) -> Tensor:
@@ -60,7 +60,7 @@ def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     """Sum over ``axis`` (all axes when None), as ``np.sum``."""
     x = _as_tensor(x)
     if axis is None:  # the common case (a loss), without the general axis checks
-        return _sum(x, axes=tuple(range(x.data.ndim)), keepdims=keepdims)
+        return _sum(x, axes=tuple(range(x._data.ndim)), keepdims=keepdims)
     return _sum(x, axes=normalize_axes(axis, x.ndim, "sum", x.shape), keepdims=keepdims)
 
 

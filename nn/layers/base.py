@@ -33,13 +33,15 @@ from typing import Any, Callable, Iterable, Iterator
 import numpy as np
 
 from autograd_core import Tensor, get_default_dtype, graph_scope, increment_version, no_grad
-from autograd_core.grad_mode import recording
+from autograd_core.grad_mode import recording, tracing
+from autograd_core.jit import add_guard, note_cleared, record_call, register_context
 
 from .. import _seed, _tracking
 from ._symbolic import call_layer, involves
 
 # The training= of the innermost call that gave one (fit's steps give one too), else None.
 _TRAINING: ContextVar[bool | None] = ContextVar("nn_training", default=None)
+register_context(_TRAINING.get)  # a compiled step is traced per training scope
 _NONE: dict = {}
 
 
@@ -184,6 +186,9 @@ class Module:
 
     def zero_grad(self) -> None:
         """Clear every parameter's gradient (set to None, as PyTorch's default)."""
+        if tracing() is not None:  # inside ag.compile's trace: a step of the program
+            note_cleared([p for _, p in self.named_parameters()])
+            return record_call(self.zero_grad)
         for _, p in self.named_parameters():
             p.grad = None
 
@@ -515,7 +520,12 @@ class Layer(Module):
         """Numpy input (or a list of inputs, for layers that take a list) as Tensors."""
         if self._list_input and isinstance(x, (list, tuple)):
             return [e if isinstance(e, Tensor) else self._convert_input(e) for e in x]
-        return Tensor(np.asarray(x, dtype=get_default_dtype()))
+        a = np.asarray(x)
+        dtype = get_default_dtype()
+        if a.dtype == dtype or a.dtype.kind not in "biuf":
+            return Tensor(np.asarray(a, dtype=dtype))
+        # the conversion as an op, so that a compiled step converts each new batch
+        return Tensor(a).astype(dtype)
 
     def _is_training(self, training: bool | None = None) -> bool:
         """Whether to run in training mode: the argument, else the call around, else the
@@ -523,7 +533,12 @@ class Layer(Module):
         if training is not None:
             return bool(training)
         around = _TRAINING.get()
-        return self.training if around is None else around
+        if around is None:
+            if tracing() is not None:  # ag.compile: the trace holds while the flag does
+                mode = self.training
+                add_guard(lambda: self.training == mode, f"{self.name}.training is {mode}")
+            return self.training
+        return around
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         """Compute the output: runs ``call`` (Keras's spelling) unless a subclass defines

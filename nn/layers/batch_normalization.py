@@ -145,7 +145,8 @@ class BatchNormalization(Layer):
             mean = x.mean(axis=self._reduce, keepdims=True)
             centered = x - mean
             var = (centered * centered).mean(axis=self._reduce, keepdims=True)
-            self._update_moving(mean.data.reshape(-1), var.data.reshape(-1))
+            # (a recorded call: a compiled step updates the statistics on each replay)
+            ag.record_call(self._update_moving, mean, var)
             y = centered / ag.sqrt(var + self.epsilon)
             if self.gamma is not None:
                 y = y * self.gamma.reshape(shape)
@@ -165,7 +166,7 @@ class BatchNormalization(Layer):
         for stat, batch in ((self.moving_mean, mean), (self.moving_variance, var)):
             arr = stat.data
             arr *= m
-            arr += (1.0 - m) * batch
+            arr += (1.0 - m) * batch.reshape(-1)
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         return tuple(input_shape)

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from autograd_core import Tensor, get_default_dtype
+from autograd_core.jit import record_call
 
 from .base import Layer
 
@@ -70,7 +71,8 @@ class Dropout(Layer):
     def forward(self, x: Tensor, training: bool | None = None) -> Tensor:
         if self.rate == 0.0 or not self._is_training(training):
             return x
-        return x * self._mask(x.shape, x.dtype)
+        # (a recorded call: a compiled step draws a fresh mask from the generator each time)
+        return x * record_call(self._mask, x.shape, x.dtype)
 
     def _mask(self, shape: tuple, dtype: Any = None) -> np.ndarray:
         """The mask for one training call: ``1 / (1 - rate)`` where a unit is kept, 0 where

@@ -97,6 +97,8 @@ class Model(Layer):
             self.built = True
         self.stop_training = False
         self.fuse_loss = True
+        self.jit = False
+        self._jitted: dict[str, Any] = {}
         self.loss: losses_mod.Loss | None = None
         self.optimizer: optim_mod.Optimizer | None = None
         self.metrics: list[metrics_mod.Metric] = []
@@ -218,6 +220,7 @@ class Model(Layer):
         loss: str | losses_mod.Loss | Callable | None = None,
         metrics: list[str | metrics_mod.Metric] | None = None,
         fuse_loss: bool = True,
+        jit: bool = False,
     ) -> None:
         """Choose the loss, the optimizer and the metrics to train with.
 
@@ -228,6 +231,9 @@ class Model(Layer):
             metrics: names such as ``"accuracy"``, or ``nn.metrics.Metric`` objects.
             fuse_loss: with a softmax or sigmoid output and a cross-entropy loss, compute the
                 loss from the output layer's logits in one stable op (as Keras does).
+            jit: run ``fit``, ``evaluate`` and ``predict`` through compiled steps
+                (``ag.compile``): each step is traced once per batch shape, then replayed as
+                plain numpy. The results are the same.
 
         Raises:
             ValueError: when the output layer does not fit the loss (a softmax or sigmoid
@@ -250,6 +256,8 @@ class Model(Layer):
                 f"Received: {optimizer!r}"
             )
         self.fuse_loss = bool(fuse_loss)
+        self.jit = bool(jit)
+        self._jitted = {}
 
     def _require_compiled(self, what: str) -> tuple[losses_mod.Loss, optim_mod.Optimizer]:
         if self.loss is None or self.optimizer is None:
@@ -344,6 +352,10 @@ class Model(Layer):
         Returns the batch's loss and the running metrics of the epoch.
         """
         _, optimizer = self._require_compiled("train_step")
+        if self._jit_ready(x, sample_weight):
+            loss_t, out_t, logits = self._jitted_step("train", self._train_core)(x, y)
+            self._update_metrics(y, out_t.data, logits)
+            return self._logs(float(loss_t.data))
         x = self._as_tensors(x)
         with training_scope(True):
             out, logits = self._forward_for_loss(x)
@@ -362,10 +374,62 @@ class Model(Layer):
         self._update_metrics(y, out.data, logits)
         return self._logs(float(loss.data))
 
+    # --- compiled steps (compile(jit=True)) ------------------------------------------------
+
+    def _jit_ready(self, x: Any, sample_weight: Any = None) -> bool:
+        # (weighted batches run eagerly: the compiled steps take no weights)
+        return self.jit and type(x) is np.ndarray and sample_weight is None
+
+    def _jitted_step(self, kind: str, core: Callable) -> Any:
+        step = self._jitted.get(kind)
+        if step is None:
+            import autograd_core as ag
+
+            step = self._jitted[kind] = ag.compile(core)
+        return step
+
+    def _input_tensor(self, x: np.ndarray) -> Tensor:
+        # (an op when the dtype differs, so that a compiled step converts each new batch)
+        dtype = get_default_dtype()
+        return Tensor(x) if x.dtype == dtype else Tensor(x).astype(dtype)
+
+    def _train_core(self, x: np.ndarray, y: Any) -> tuple:
+        """What a compiled training step records: forward, loss, zero_grad, backward, step."""
+        _, optimizer = self._require_compiled("train_step")
+        with training_scope(True):
+            out, logits = self._forward_for_loss(self._input_tensor(x))
+            loss = self._loss_value(y, out, logits)
+            if loss.size != 1:
+                raise ShapeError(
+                    f"train_step: the loss must be one number, but it has shape "
+                    f"{tuple(loss.shape)}; use reduction='mean' or 'sum'"
+                )
+            loss = self._with_penalties(loss)
+        if not optimizer.params:
+            optimizer.bind(self.parameters())  # built on this first call
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss, out, logits
+
+    def _test_core(self, x: np.ndarray, y: Any) -> tuple:
+        with training_scope(False):
+            out, logits = self._forward_for_loss(self._input_tensor(x))
+            loss = self._with_penalties(self._loss_value(y, out, logits))
+        return loss, out, logits
+
+    def _predict_core(self, x: np.ndarray) -> Any:
+        with training_scope(False):
+            return self(self._input_tensor(x))
+
     def test_step(self, x: Any, y: np.ndarray, sample_weight: Any = None) -> float:
         """The loss on one batch (weight penalties included, as Keras; weighted by
         ``sample_weight`` when given), adding the batch to the metrics (``evaluate`` calls
         it without recording a graph)."""
+        if self._jit_ready(x, sample_weight):
+            loss_t, out_t, logits = self._jitted_step("test", self._test_core)(x, y)
+            self._update_metrics(y, out_t.data, logits)
+            return float(loss_t.data)
         with training_scope(False):
             out, logits = self._forward_for_loss(self._as_tensors(x))
             value = self._loss_value(y, out, logits, sample_weight)
@@ -375,6 +439,9 @@ class Model(Layer):
 
     def predict_step(self, x: Any) -> Any:
         """The model's outputs for one batch, as an array (a list of arrays for several)."""
+        if self._jit_ready(x):
+            out = self._jitted_step("predict", self._predict_core)(x)
+            return [o.data for o in out] if isinstance(out, list) else out.data
         with training_scope(False):
             out = self(self._as_tensors(x))
         return [o.data for o in out] if isinstance(out, list) else out.data
