@@ -210,3 +210,81 @@ def test_fashion_mnist_keras_mlp_with_batchnorm_and_dropout_matches_pytorch():
     # asserted, against PyTorch's lowest.
     assert test_acc >= 0.862
     assert history.history["accuracy"][-1] >= 0.89  # training accuracy after 10 epochs
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not REAL_FASHION,
+    reason=f"Fashion-MNIST IDX files absent from "
+    f"{DEBIAN_FASHION_MNIST} (apt-get install dataset-fashion-mnist)",
+)
+def test_fashion_mnist_best_mlp_reaches_89_percent():
+    """The best MLP within three minutes of a 2-core CI machine: at least 0.89 test accuracy.
+
+    Recipe: pixels scaled to [0, 1]; Dense 512, BatchNormalization, ReLU, Dropout 0.3, Dense
+    256, BatchNormalization, ReLU, Dropout 0.3, Dense 10 softmax (glorot-uniform kernels, zero
+    biases); AdamW with weight decay 0.02 under CosineDecay: one epoch of linear warmup from 0
+    to 2e-3, then a cosine to 0 over the other 19 (the rate steps per batch); batch 256, 20
+    epochs; no augmentation, no validation split (all 60,000 images train).
+
+    Test accuracy over seeds, with one BLAS thread; times are CPU seconds of the training
+    process (on an idle machine the wall clock matches them, a loaded one only stretches it):
+
+    - nn: 0.9053 (seed 0, this test's), 0.9064 (seed 1), 0.9045 (seed 2); mean 0.9054.
+      3.6-3.8 CPU seconds an epoch, 74-79 s for the whole run with loading and evaluation.
+    - PyTorch, the same recipe with Keras's initialisers, BatchNorm momentum and epsilons
+      (``python -m bench.published_torch --recipe best``): 0.9044 (seed 0), 0.9047 (seed 1);
+      3.6 CPU seconds an epoch.
+
+    The 5- and 10-epoch recipes above end at 0.86-0.88; the schedule, the longer run and the
+    regularisation (dropout, decoupled weight decay) add about 0.03. The floor is the issue's
+    0.89, 0.015 under the lowest seed.
+    """
+    (x_train, y_train), (x_test, y_test) = nn.datasets.load_fashion_mnist()
+    x_train = x_train.reshape(60000, 784).astype(np.float32) / 255
+    x_test = x_test.reshape(10000, 784).astype(np.float32) / 255
+    epochs, batch_size, warmup_epochs = 20, 256, 1
+    steps = -(-len(x_train) // batch_size)  # batches per epoch, the last one short
+    nn.set_seed(0)
+    model = Sequential(
+        [
+            Dense(512, input_dim=784),
+            nn.BatchNormalization(),
+            nn.Activation("relu"),
+            nn.Dropout(0.3),
+            Dense(256),
+            nn.BatchNormalization(),
+            nn.Activation("relu"),
+            nn.Dropout(0.3),
+            Dense(10, activation="softmax"),
+        ]
+    )
+    schedule = nn.optim.CosineDecay(
+        0.0,
+        decay_steps=(epochs - warmup_epochs) * steps,
+        warmup_target=2e-3,
+        warmup_steps=warmup_epochs * steps,
+    )
+    model.compile(
+        optimizer=nn.optim.AdamW(learning_rate=schedule, weight_decay=0.02),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    timer = nn.EpochTimer()
+    with threadpool_limits(limits=1, user_api="blas"):  # see the RMSprop test above
+        history = model.fit(
+            x_train,
+            y_train,
+            epochs=epochs,
+            batch_size=batch_size,
+            verbose=0,
+            seed=0,
+            callbacks=[timer],
+        )
+        test_loss, test_acc = model.evaluate(x_test, y_test, batch_size=1000)
+    print(
+        f"Fashion-MNIST best MLP: test accuracy {test_acc:.4f}, seconds per epoch "
+        f"{[round(t, 1) for t in timer.seconds]}"
+    )
+    assert test_acc >= 0.89
+    assert history.history["accuracy"][-1] >= 0.93  # training accuracy after 20 epochs
