@@ -30,14 +30,20 @@ from . import (
 from . import optimizers as optim
 from ._seed import set_seed
 from .callbacks import (
+    BackupAndRestore,
     Callback,
+    CSVLogger,
     EarlyStopping,
     EpochTimer,
     GradientFlow,
     GradientFlowWarning,
     History,
+    LambdaCallback,
+    LearningRateScheduler,
     ModelCheckpoint,
     ProgbarLogger,
+    ReduceLROnPlateau,
+    TerminateOnNaN,
 )
 from .fusion import unfused
 from .layers import (
@@ -93,6 +99,12 @@ __all__ = [
     "EpochTimer",
     "ModelCheckpoint",
     "ProgbarLogger",
+    "ReduceLROnPlateau",
+    "CSVLogger",
+    "TerminateOnNaN",
+    "LearningRateScheduler",
+    "LambdaCallback",
+    "BackupAndRestore",
     "GradientFlow",
     "GradientFlowWarning",
     "set_seed",

@@ -309,9 +309,11 @@ class EarlyStopping(Callback):
 
 
 class ModelCheckpoint(Callback):
-    """Save the model's weights (safetensors, atomically) after each epoch, or only when
-    ``monitor`` improves with ``save_best_only=True``, so the file holds the best weights.
-    ``filepath`` may hold ``{epoch}`` and log names, as ``"w-{epoch:02d}-{val_loss:.2f}"``."""
+    """Save the model (``model.save``: architecture, weights and optimizer state in one
+    safetensors file, atomically; with ``save_weights_only=True`` the weights alone, through
+    ``save_weights``) after each epoch, or only when ``monitor`` improves with
+    ``save_best_only=True``, so the file holds the best model. ``filepath`` may hold
+    ``{epoch}`` and log names, as ``"w-{epoch:02d}-{val_loss:.2f}"``."""
 
     def __init__(
         self,
@@ -319,11 +321,13 @@ class ModelCheckpoint(Callback):
         monitor: str = "val_loss",
         verbose: int = 0,
         save_best_only: bool = False,
+        save_weights_only: bool = False,
         mode: str = "auto",
     ) -> None:
         super().__init__()
         self.filepath, self.monitor, self.verbose = str(filepath), monitor, verbose
         self.save_best_only = save_best_only
+        self.save_weights_only = bool(save_weights_only)
         self.mode = _mode_for(monitor, mode)
         self.best = math.inf if self.mode == "min" else -math.inf
         self.best_epoch: int | None = None
@@ -342,7 +346,10 @@ class ModelCheckpoint(Callback):
                     f"{current:.5f}, saving model to {path}"
                 )
             self.best, self.best_epoch = current, epoch
-        self.model.save(path)
+        if self.save_weights_only:
+            self.model.save_weights(path)
+        else:
+            self.model.save(path)
 
 
 class GradientFlowWarning(UserWarning):

@@ -116,6 +116,43 @@ def test_model_checkpoint_formats_the_path_per_epoch(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["w-01.safetensors", "w-02.safetensors"]
 
 
+@pytest.mark.parametrize("weights_only", [False, True])
+def test_model_checkpoint_writes_a_whole_model_or_with_save_weights_only_the_weights(
+    tmp_path, weights_only
+):
+    nn.set_seed(0)
+    model = Sequential([Dense(3, input_dim=2, activation="relu"), Dense(1)])
+    model.compile(loss="mse", optimizer="adam")
+    path = str(tmp_path / "ckpt.safetensors")
+    x, y = np.ones((8, 2), np.float32), np.zeros((8, 1), np.float32)
+    ckpt = nn.ModelCheckpoint(path, save_weights_only=weights_only)
+    model.fit(x, y, epochs=2, verbose=0, callbacks=[ckpt])
+    if weights_only:
+        with pytest.raises(ValueError):
+            nn.models.load_model(path)  # weights alone: no architecture to rebuild
+        fresh = Sequential([Dense(3, input_dim=2, activation="relu"), Dense(1)])
+        fresh.load_weights(path)
+    else:
+        fresh = nn.models.load_model(path)
+        assert fresh.optimizer.iterations == model.optimizer.iterations == 2
+    for a, b in zip(fresh.parameters(), model.parameters(), strict=True):
+        np.testing.assert_array_equal(a.data, b.data)
+
+
+def test_the_keras_callbacks_are_importable_from_nn_and_nn_callbacks():
+    for name in [
+        "ReduceLROnPlateau",
+        "CSVLogger",
+        "TerminateOnNaN",
+        "LearningRateScheduler",
+        "LambdaCallback",
+        "BackupAndRestore",
+        "ModelCheckpoint",
+        "EarlyStopping",
+    ]:
+        assert getattr(nn, name) is getattr(nn.callbacks, name)
+
+
 def test_early_stopping_in_fit_restores_best_weights():
     nn.set_seed(0)
     x = np.random.default_rng(1).standard_normal((32, 2)).astype(np.float32)
