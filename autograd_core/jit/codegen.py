@@ -273,7 +273,7 @@ def generate(
         if s.source is not None and s.value is not None and _is_tensor_input(tr, s):
             t_name = namer(arg + "_t")
             params.append(t_name)
-            body.append(f"{arg} = {t_name}.data")
+            body.append(f"{arg} = {t_name}._data")
             live_objects[s.index] = t_name
         else:
             params.append(arg)
@@ -283,7 +283,7 @@ def generate(
         if s.kind == "live":
             t_name = bind(s.source, "T_" + names[s.index])
             live_objects[s.index] = t_name
-            body.append(f"{names[s.index]} = {t_name}.data")
+            body.append(f"{names[s.index]} = {t_name}._data")
     body.append("# forward")
     # In a long program (a chain no one reads line by line) each array is deleted after its
     # last use, so that memory is reused while it is still in the cache, as when a loop

@@ -80,12 +80,20 @@ class Step:
 
 class Guard:
     """A condition the trace depends on, checked before each replay: ``check()`` is True
-    while the program still applies; ``text`` says what it is, for ``source()``."""
+    while the program still applies; ``text`` says what it is, for ``source()``.
 
-    __slots__ = ("check", "text")
+    ``expr``, when given, is the same check as a Python expression over ``objs`` (``{0}``,
+    ``{1}``, ... stand for them), so that a program's guards are written into one generated
+    check function instead of being called one by one.
+    """
 
-    def __init__(self, check: Callable[[], bool], text: str) -> None:
+    __slots__ = ("check", "text", "expr", "objs")
+
+    def __init__(
+        self, check: Callable[[], bool], text: str, expr: str | None = None, objs: tuple = ()
+    ) -> None:
         self.check, self.text = check, text
+        self.expr, self.objs = expr, objs
 
 
 class Trace:
@@ -352,8 +360,13 @@ def trace_deliver(leaf_grads: dict) -> None:
 def _grad_guard(leaf: Tensor, none: bool) -> Guard:
     name = leaf.name or "a leaf"
     if none:
-        return Guard(lambda: leaf.grad is None, f"{name}.grad is None")
-    return Guard(lambda: leaf.grad is not None, f"{name}.grad is not None")
+        return Guard(lambda: leaf.grad is None, f"{name}.grad is None", "{0}.grad is None", (leaf,))
+    return Guard(
+        lambda: leaf.grad is not None,
+        f"{name}.grad is not None",
+        "{0}.grad is not None",
+        (leaf,),
+    )
 
 
 def note_cleared(tensors: Any) -> None:

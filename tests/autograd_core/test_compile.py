@@ -160,6 +160,28 @@ def test_a_new_shape_or_dtype_or_grad_mode_traces_again() -> None:
     assert f.traces == 4
 
 
+def test_a_call_unlike_the_last_finds_its_own_program() -> None:
+    # the last program is checked first, by one generated function: every part of the
+    # signature must still be compared there (kind, shape, dtype, requires_grad, .grad)
+    w = Tensor(np.arange(3.0), requires_grad=True)
+    f = ag.compile(lambda x: (x * w).sum())
+    a, b = np.ones(3), np.full((2, 3), 2.0)
+    t = Tensor(np.ones(3), requires_grad=True)
+    calls = [a, b, a.astype(np.float32), t, Tensor(np.ones(3)), a, b, t, a.astype(np.float32)]
+    for x in calls + calls:
+        want = (np.asarray(x.data if isinstance(x, Tensor) else x) * w.data).sum()
+        np.testing.assert_allclose(f(x).data, want)
+    assert f.traces == 5
+    t.grad = np.zeros(3)  # `.grad` set is another signature for a tensor argument
+    f(t)
+    assert f.traces == 6
+    with pytest.raises(TypeError):
+        f(a, a)  # too many arguments: the function's own error, when traced
+    with ag.no_grad():
+        f(a)
+    assert f.traces == 7
+
+
 def test_a_batch_of_another_size_is_never_broadcast_through_the_trace() -> None:
     b = Tensor(np.zeros((1, 3)))
     f = ag.compile(lambda x: x + b)
