@@ -271,6 +271,18 @@ def test_an_optimizer_step_between_forward_and_backward_raises_naming_op_shape_v
     assert re.search(r"is at version 1; it was at version 0", msg)
 
 
+def test_a_step_advances_the_version_of_every_parameter_of_the_flat_buffer() -> None:
+    model, _ = _recorded_loss()
+    params = list(model.parameters())
+    opt = optim.SGD(params, learning_rate=0.1)
+    assert opt._flat is not None  # (small parameters: the flat path)
+    before = [p.version for p in params]
+    for p in params:
+        p.grad = np.ones_like(p.data)
+    opt.step()
+    assert [p.version for p in params] == [v + 1 for v in before]
+
+
 def test_load_state_dict_between_forward_and_backward_raises() -> None:
     model, loss = _recorded_loss()
     state = {k: v * 2 for k, v in model.state_dict().items()}
