@@ -351,12 +351,19 @@ class Model(Layer):
         metrics are not weighted (Keras's ``metrics``, not ``weighted_metrics``).
         Returns the batch's loss and the running metrics of the epoch.
         """
-        _, optimizer = self._require_compiled("train_step")
         if self._jit_ready(x, sample_weight):
-            loss_t, out_t, logits = self._jitted_step("train", self._train_core)(x, y)
-            self._update_metrics(y, out_t.data, logits)
-            return self._logs(float(loss_t.data))
-        x = self._as_tensors(x)
+            loss, out, logits = self._jitted_step("train", self._train_core)(x, y)
+        else:
+            loss, out, logits = self._train_core(self._as_tensors(x), y, sample_weight)
+        self._update_metrics(y, out.data, logits)
+        return self._logs(float(loss.data))
+
+    def _train_core(self, x: Any, y: Any, sample_weight: Any = None) -> tuple:
+        """A training step's recorded work, eager or traced by a compiled step: forward,
+        loss, zero_grad, backward, step."""
+        _, optimizer = self._require_compiled("train_step")
+        if type(x) is np.ndarray:  # a compiled step's batch
+            x = self._input_tensor(x)
         with training_scope(True):
             out, logits = self._forward_for_loss(x)
             loss = self._loss_value(y, out, logits, sample_weight)
@@ -371,8 +378,7 @@ class Model(Layer):
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        self._update_metrics(y, out.data, logits)
-        return self._logs(float(loss.data))
+        return loss, out, logits
 
     # --- compiled steps (compile(jit=True)) ------------------------------------------------
 
@@ -393,57 +399,37 @@ class Model(Layer):
         dtype = get_default_dtype()
         return Tensor(x) if x.dtype == dtype else Tensor(x).astype(dtype)
 
-    def _train_core(self, x: np.ndarray, y: Any) -> tuple:
-        """What a compiled training step records: forward, loss, zero_grad, backward, step."""
-        _, optimizer = self._require_compiled("train_step")
-        with training_scope(True):
-            out, logits = self._forward_for_loss(self._input_tensor(x))
-            loss = self._loss_value(y, out, logits)
-            if loss.size != 1:
-                raise ShapeError(
-                    f"train_step: the loss must be one number, but it has shape "
-                    f"{tuple(loss.shape)}; use reduction='mean' or 'sum'"
-                )
-            loss = self._with_penalties(loss)
-        if not optimizer.params:
-            optimizer.bind(self.parameters())  # built on this first call
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
+    def _test_core(self, x: Any, y: Any, sample_weight: Any = None) -> tuple:
+        if type(x) is np.ndarray:  # a compiled step's batch
+            x = self._input_tensor(x)
+        with training_scope(False):
+            out, logits = self._forward_for_loss(x)
+            loss = self._with_penalties(self._loss_value(y, out, logits, sample_weight))
         return loss, out, logits
 
-    def _test_core(self, x: np.ndarray, y: Any) -> tuple:
+    def _predict_core(self, x: Any) -> Any:
+        if type(x) is np.ndarray:  # a compiled step's batch
+            x = self._input_tensor(x)
         with training_scope(False):
-            out, logits = self._forward_for_loss(self._input_tensor(x))
-            loss = self._with_penalties(self._loss_value(y, out, logits))
-        return loss, out, logits
-
-    def _predict_core(self, x: np.ndarray) -> Any:
-        with training_scope(False):
-            return self(self._input_tensor(x))
+            return self(x)
 
     def test_step(self, x: Any, y: np.ndarray, sample_weight: Any = None) -> float:
         """The loss on one batch (weight penalties included, as Keras; weighted by
         ``sample_weight`` when given), adding the batch to the metrics (``evaluate`` calls
         it without recording a graph)."""
         if self._jit_ready(x, sample_weight):
-            loss_t, out_t, logits = self._jitted_step("test", self._test_core)(x, y)
-            self._update_metrics(y, out_t.data, logits)
-            return float(loss_t.data)
-        with training_scope(False):
-            out, logits = self._forward_for_loss(self._as_tensors(x))
-            value = self._loss_value(y, out, logits, sample_weight)
-            loss = float(self._with_penalties(value).data)
+            loss, out, logits = self._jitted_step("test", self._test_core)(x, y)
+        else:
+            loss, out, logits = self._test_core(self._as_tensors(x), y, sample_weight)
         self._update_metrics(y, out.data, logits)
-        return loss
+        return float(loss.data)
 
     def predict_step(self, x: Any) -> Any:
         """The model's outputs for one batch, as an array (a list of arrays for several)."""
         if self._jit_ready(x):
             out = self._jitted_step("predict", self._predict_core)(x)
-            return [o.data for o in out] if isinstance(out, list) else out.data
-        with training_scope(False):
-            out = self(self._as_tensors(x))
+        else:
+            out = self._predict_core(self._as_tensors(x))
         return [o.data for o in out] if isinstance(out, list) else out.data
 
     # --- one batch, Keras's *_on_batch -----------------------------------------------------
