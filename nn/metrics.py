@@ -338,7 +338,25 @@ def _divide(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(b == 0, 0.0, a / safe)
 
 
-class Precision(Metric):
+class _CountingMetric(Metric):
+    """A metric read off running confusion counts (``self._counts``, a ``_Confusion``)."""
+
+    _counts: _Confusion
+
+    def reset(self) -> None:
+        self._counts.reset()
+
+    def update(
+        self,
+        y_true: np.ndarray,
+        y_pred: np.ndarray,
+        logits: bool = False,
+        sample_weight: Any = None,
+    ) -> None:
+        self._counts.update(y_true, y_pred, logits, sample_weight)
+
+
+class Precision(_CountingMetric):
     """``tp / (tp + fp)`` over every batch so far: a prediction is positive above
     ``thresholds`` (0.5), a label when non-zero; 0 when nothing was predicted positive."""
 
@@ -356,18 +374,6 @@ class Precision(Metric):
         self._counts = _Confusion(0.5 if thresholds is None else thresholds, None, class_id)
         self.thresholds, self.class_id = thresholds, class_id
         super().__init__(name)
-
-    def reset(self) -> None:
-        self._counts.reset()
-
-    def update(
-        self,
-        y_true: np.ndarray,
-        y_pred: np.ndarray,
-        logits: bool = False,
-        sample_weight: Any = None,
-    ) -> None:
-        self._counts.update(y_true, y_pred, logits, sample_weight)
 
     def _ratio(self) -> np.ndarray:
         c = self._counts
@@ -394,7 +400,7 @@ class Recall(Precision):
         return _divide(c.true_positives, c.true_positives + c.false_negatives)
 
 
-class AUC(Metric):
+class AUC(_CountingMetric):
     """Area under the ROC curve (``curve="ROC"``, the default) or the precision-recall curve
     (``curve="PR"``), from confusion counts at ``num_thresholds`` thresholds accumulated over
     every batch so far, as Keras computes it.
@@ -444,18 +450,6 @@ class AUC(Metric):
         self.thresholds = np.array([0.0 - eps] + inner + [1.0 + eps])
         self._counts = _Confusion(self.thresholds, None, None, from_logits)
         super().__init__(name)
-
-    def reset(self) -> None:
-        self._counts.reset()
-
-    def update(
-        self,
-        y_true: np.ndarray,
-        y_pred: np.ndarray,
-        logits: bool = False,
-        sample_weight: Any = None,
-    ) -> None:
-        self._counts.update(y_true, y_pred, logits, sample_weight)
 
     @property
     def true_positives(self) -> np.ndarray:
