@@ -22,6 +22,8 @@ import numpy as np
 import autograd_core as ag
 from autograd_core import Tensor
 from autograd_core.errors import ShapeError
+from autograd_core.grad_mode import tracing
+from autograd_core.jit import record_call
 from autograd_core.tensor import _make
 
 EPSILON = 1e-7
@@ -119,6 +121,23 @@ def check_probability_targets(name: str, t: np.ndarray) -> None:
         )
 
 
+def _check_targets(name: str, y: Tensor) -> None:
+    """``check_probability_targets`` on ``y``; inside a compiled step's trace it is
+    recorded, so that every replayed batch is checked as well."""
+    if tracing() is None:
+        check_probability_targets(name, y._data)
+    else:
+        record_call(check_probability_targets, name, y)
+
+
+def _labels(name: str, y_true: Any, p_shape: tuple) -> np.ndarray:
+    """``sparse_labels``; recorded inside a compiled step's trace (each batch's labels are
+    checked and converted on replay, never frozen)."""
+    if tracing() is None:
+        return sparse_labels(name, y_true, p_shape)
+    return record_call(sparse_labels, name, y_true, p_shape)
+
+
 def sparse_labels(name: str, y_true: Any, p_shape: tuple) -> np.ndarray:
     """Integer labels of shape ``p_shape[:-1]``, checked to lie in ``[0, classes)``."""
     t = _target_array(y_true)
@@ -168,14 +187,14 @@ def softmax_cross_entropy(y_true: Any, logits: Any, reduction: str = "mean") -> 
     """Categorical cross-entropy of one-hot (or soft) targets given logits, as one op."""
     z = _pred(logits)
     y = _target("categorical_crossentropy", y_true, z)
-    check_probability_targets("categorical_crossentropy", y._data)
+    _check_targets("categorical_crossentropy", y)
     return _softmax_ce(z, y, reduction)
 
 
 def sparse_softmax_cross_entropy(y_true: Any, logits: Any, reduction: str = "mean") -> Tensor:
     """Sparse categorical cross-entropy of integer labels given logits, as one op."""
     z = _pred(logits)
-    labels = sparse_labels("sparse_categorical_crossentropy", y_true, tuple(z.shape))
+    labels = _labels("sparse_categorical_crossentropy", y_true, tuple(z.shape))
     return _softmax_ce(z, _make(labels), reduction)
 
 
@@ -183,7 +202,7 @@ def sigmoid_cross_entropy(y_true: Any, logits: Any, reduction: str = "mean") -> 
     """Binary cross-entropy of 0/1 targets given logits, as one op."""
     z = _pred(logits)
     y = _target("binary_crossentropy", y_true, z)
-    check_probability_targets("binary_crossentropy", y._data)
+    _check_targets("binary_crossentropy", y)
     return binary_crossentropy(y, z, from_logits=True, reduction=reduction)
 
 
@@ -214,7 +233,7 @@ def binary_crossentropy(
     """
     p = _pred(y_pred)
     y = _target("binary_crossentropy", y_true, p)
-    check_probability_targets("binary_crossentropy", y._data)
+    _check_targets("binary_crossentropy", y)
     # Each form is one op with its own derivative rule (fewer graph nodes, same values).
     # Rows have equal length, so the mean of the per-sample means is the op's own mean.
     mean = reduction in ("mean", "sum_over_batch_size")
@@ -238,7 +257,7 @@ def categorical_crossentropy(
     """
     p = _pred(y_pred)
     y = _target("categorical_crossentropy", y_true, p)
-    check_probability_targets("categorical_crossentropy", y._data)
+    _check_targets("categorical_crossentropy", y)
     if from_logits:
         return _softmax_ce(p, y, reduction)
     q = p / p.sum(axis=-1, keepdims=True)
@@ -256,14 +275,13 @@ def sparse_categorical_crossentropy(
     ``categorical_crossentropy``.
     """
     p = _pred(y_pred)
-    labels = sparse_labels("sparse_categorical_crossentropy", y_true, tuple(p.shape))
+    labels = _labels("sparse_categorical_crossentropy", y_true, tuple(p.shape))
     if from_logits:
         return _softmax_ce(p, _make(labels), reduction)
     q = p / p.sum(axis=-1, keepdims=True)
     logp = q.clip(EPSILON, 1.0 - EPSILON).log()
-    flat = logp.reshape(-1, p.shape[-1])
-    picked = flat[np.arange(flat.shape[0]), labels.reshape(-1)].reshape(labels.shape)
-    return _reduce(-picked, reduction)
+    picked = ag.take_along_axis(logp, labels.reshape(labels.shape + (1,)), axis=-1)
+    return _reduce(-picked.reshape(labels.shape), reduction)
 
 
 # --- regression, hinge and distribution losses (Keras's formulas) ------------------------------
@@ -303,16 +321,16 @@ def huber(y_true: Any, y_pred: Any, delta: float = 1.0, reduction: str = "mean")
     def fn(y: Tensor, p: Tensor) -> Tensor:
         x = p - y
         a = x.abs()
-        return ag.where(a.data <= d, 0.5 * x * x, d * a - 0.5 * d * d)
+        return ag.where(a <= d, 0.5 * x * x, d * a - 0.5 * d * d)
 
     return _elementwise("huber", y_true, y_pred, fn, reduction)
 
 
-def _hinge_labels(t: np.ndarray) -> np.ndarray:
+def _hinge_labels(t: np.ndarray, dtype: Any) -> np.ndarray:
     # Keras's convert_binary_labels_to_hinge: when every label is 0 or 1, 2 * y - 1
     if t.size and np.all((t == 0) | (t == 1)):
-        return 2.0 * t - 1.0
-    return t
+        t = 2.0 * t - 1.0
+    return t.astype(dtype, copy=False)
 
 
 def hinge(y_true: Any, y_pred: Any, reduction: str = "mean") -> Tensor:
@@ -324,7 +342,8 @@ def hinge(y_true: Any, y_pred: Any, reduction: str = "mean") -> Tensor:
     p = _pred(y_pred)
     y = _target("hinge", y_true, p)
     if not y.requires_grad:
-        y = _make(_hinge_labels(y.data).astype(p.dtype, copy=False))
+        # (a decision on the labels' values: recorded, so a compiled step decides per batch)
+        y = _make(record_call(_hinge_labels, y, p.dtype))
     return _elementwise("hinge", y, p, lambda y, p: (1.0 - y * p).relu(), reduction)
 
 

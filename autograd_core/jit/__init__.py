@@ -10,13 +10,14 @@ optimizer's update, a dropout mask drawn from a generator, moving statistics.
 """
 
 from .program import CompiledFunction, compile, register_context
-from .trace import add_guard, note_cleared, record_call
+from .trace import add_guard, note_cleared, note_state, record_call
 
 __all__ = [
     "CompiledFunction",
     "add_guard",
     "compile",
     "note_cleared",
+    "note_state",
     "record_call",
     "register_context",
 ]

@@ -21,7 +21,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..tensor import Tensor, _make
-from .trace import Slot, Step, Trace, _as_dtype, _Const, _ones
+from .trace import Dyn, Slot, Step, Trace, _as_dtype, _Const, _ones, has_dyn
 
 
 def _identifier(text: str | None, fallback: str) -> str:
@@ -209,8 +209,10 @@ def generate(
     # call (the root's ones, a broadcast of them): computed once, at trace time, read-only
     folded: set[int] = set()
     for step in tr.steps:
-        if step.kind in ("op", "glue") and all(
-            s.kind == "const" or s.index in folded for s in step.ins
+        if (
+            step.kind in ("op", "glue")
+            and all(s.kind == "const" or s.index in folded for s in step.ins)
+            and not any([has_dyn(v) for v in step.kwargs.values()])
         ):
             folded.add(step.outs[0].index)
     # `g * ones` where the ones are a folded constant that changes neither shape nor dtype
@@ -292,7 +294,7 @@ def generate(
     if len(tr.steps) > _DEL_AFTER:
         kept = {root(s).index for s in outputs if isinstance(s, Slot)}
         for k, step in enumerate(tr.steps):
-            for s in step.ins:
+            for s in [*step.ins, *_dyn_slots(step.kwargs)]:
                 if isinstance(s, Slot):
                     s = root(s)
                     if s.kind == "step" and s.index not in kept:
@@ -360,17 +362,48 @@ def _op_line(step: Step, name_of: Callable, bind: Callable) -> str:
     op = step.fn
     out = step.outs[0]
     args = [name_of(s) for s in step.ins]
-    expr = _inline(op.forward, args, step.kwargs, bind)
+    expr = None
+    if not any([has_dyn(v) for v in step.kwargs.values()]):
+        expr = _inline(op.forward, args, step.kwargs, bind)
     if expr is None:
         fname = bind(op.forward, _identifier(op.name, "op"))
         kw = []
         for k, v in step.kwargs.items():
-            lit = _literal(v)
-            kw.append(f"{k}={lit if lit is not None else bind(v, _identifier(k, 'k'))}")
+            kw.append(f"{k}={_value_source(v, _identifier(k, 'k'), name_of, bind)}")
         expr = f"{fname}({', '.join(args + kw)})"
     if out.scalar:
         expr = f"np.asarray({expr})"
     return f"{name_of(out)} = {expr}"
+
+
+def _dyn_slots(kwargs: dict) -> list:
+    """The slots of the ``Dyn`` values inside ``kwargs``."""
+    found: list = []
+
+    def walk(v: Any) -> None:
+        if type(v) is Dyn:
+            found.append(v.slot)
+        elif type(v) in (tuple, list):
+            for e in v:
+                walk(e)
+
+    for v in kwargs.values():
+        walk(v)
+    return found
+
+
+def _value_source(v: Any, base: str, name_of: Callable, bind: Callable) -> str:
+    """A keyword value as source: an array the program computes or reads (``Dyn``) by its
+    name, a tuple holding such arrays item by item, anything else as a literal or a global."""
+    if type(v) is Dyn:
+        return name_of(v.slot)
+    if type(v) in (tuple, list) and has_dyn(v):
+        items = [_value_source(e, base, name_of, bind) for e in v]
+        if type(v) is list:
+            return "[" + ", ".join(items) + "]"
+        return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+    lit = _literal(v)
+    return lit if lit is not None else bind(v, base)
 
 
 def _inline(forward: Callable, args: list[str], kwargs: dict, bind: Callable) -> str | None:
@@ -405,10 +438,12 @@ class _RuleCaller:
         self.op, self.rg, self.kwargs = op, rg, kwargs
         self.uses_out = op.uses_out
 
-    def __call__(self, g: np.ndarray, out: Any, *inputs: np.ndarray) -> tuple:
+    def __call__(self, g: np.ndarray, out: Any, *inputs: np.ndarray, **arrays: Any) -> tuple:
+        # (``arrays``: keyword arguments the program reads on each call, such as index arrays)
         xs = [_make(a, r) for a, r in zip(inputs, self.rg, strict=True)]
         o = _make(out) if self.uses_out else None
-        raw = self.op.rule(_make(g), o, *xs, **self.kwargs)
+        kwargs = {**self.kwargs, **arrays} if arrays else self.kwargs
+        raw = self.op.rule(_make(g), o, *xs, **kwargs)
         return tuple(
             None if r is None else (r._data if type(r) is Tensor else np.asarray(r)) for r in raw
         )
@@ -417,11 +452,14 @@ class _RuleCaller:
 def _rule_line(step: Step, name_of: Callable, bind: Callable) -> str:
     from ..grad_mode import no_grad
 
-    caller = _RuleCaller(step.fn, step.extra, step.kwargs)
+    fixed = {k: v for k, v in step.kwargs.items() if not has_dyn(v)}
+    caller = _RuleCaller(step.fn, step.extra, fixed)
     fname = bind(no_grad()(caller), _identifier(step.fn.name, "op") + "_vjp")
     g, out = step.ins[0], step.ins[1]
     args = [name_of(g), "None" if out is None else name_of(out)]
     args += [name_of(s) for s in step.ins[2:]]
+    dyn = [k for k in step.kwargs if k not in fixed]
+    args += [f"{k}={_value_source(step.kwargs[k], k, name_of, bind)}" for k in dyn]
     targets = [("_" if s is None else name_of(s)) for s in step.outs]
     lhs = ", ".join(targets) + ("," if len(targets) == 1 else "")
     return f"{lhs} = {fname}({', '.join(args)})"
@@ -472,8 +510,7 @@ def _call_line(step: Step, name_of: Callable, bind: Callable) -> str:
         else:
             args.append(name_of(a))
     for k, v in step.kwargs.items():
-        lit = _literal(v)
-        args.append(f"{k}={lit if lit is not None else bind(v, k)}")
+        args.append(f"{k}={_value_source(v, k, name_of, bind)}")
     owner = getattr(fn, "__self__", None)
     if owner is not None and not inspect.isclass(owner):
         base = getattr(owner, "name", None) or type(owner).__name__

@@ -24,7 +24,7 @@ from ..errors import CompileError
 from ..grad_mode import active_trace, checking_anomalies, recording, tracing
 from ..tensor import Tensor, _make
 from .codegen import Program, _identifier, generate
-from .trace import Guard, Slot, Trace, _Const
+from .trace import Guard, Slot, Trace, _Const, watch_start, watch_stop
 
 #: functions whose results a trace may depend on (nn's training scope, fused mode): their
 #: values at call time are part of every compiled function's signature
@@ -207,11 +207,13 @@ class CompiledFunction:
                 tr.add_input(k, leaf, hints[k])
             else:
                 tr.inputs.append(None)
+        tr.watching = watch_start()
         token = active_trace.set(tr)
         try:
             result = self.fn(*args, **kwargs)
         finally:
             active_trace.reset(token)
+            watch_stop()
         out_leaves: list = []
         out_spec = _flatten(result, out_leaves)
         outputs: list[Slot] = []

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
+import tracemalloc
 from typing import Any, Callable
 
 import numpy as np
@@ -37,6 +39,10 @@ from ..grad_mode import active_trace, tracing
 from ..tensor import Tensor, _make
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+#: the library's own code (autograd_core and nn, installed side by side): its reads of a
+#: tensor's values inside a trace are its own business (checks, rules), a user's are refused
+_LIBRARY = (_PACKAGE + os.sep, os.path.join(os.path.dirname(_PACKAGE), "nn") + os.sep)
+_NUMPY = os.sep + "numpy" + os.sep
 
 
 class Slot:
@@ -78,6 +84,28 @@ class Step:
         return f"<step {self.kind} {getattr(self.fn, 'name', self.fn)}>"
 
 
+class Dyn:
+    """An array inside an op's keyword arguments (an index array) that the program must
+    read on each call, from ``slot``: an input, a tensor read live, or a step's output."""
+
+    __slots__ = ("slot",)
+
+    def __init__(self, slot: Slot) -> None:
+        self.slot = slot
+
+    def __repr__(self) -> str:
+        return f"<dyn {self.slot}>"
+
+
+def has_dyn(v: Any) -> bool:
+    """Whether the keyword value ``v`` holds a ``Dyn`` (directly or in a tuple or list)."""
+    if type(v) is Dyn:
+        return True
+    if type(v) in (tuple, list):
+        return any([has_dyn(e) for e in v])
+    return False
+
+
 class Guard:
     """A condition the trace depends on, checked before each replay: ``check()`` is True
     while the program still applies; ``text`` says what it is, for ``source()``.
@@ -114,6 +142,8 @@ class Trace:
         self.grad_state: dict[int, Any] = {}  # leaf id -> known .grad array (None) in trace
         self.delivered: dict[int, Any] = {}  # leaf id -> the array the program leaves there
         self.effects = 0  # steps with effects outside the program (calls, deliveries)
+        self.state: set[int] = set()  # ids of tensors made in the call that outlive it
+        self.watching = False  # objects made during the call can be told apart (see watch)
 
     # --- slots --------------------------------------------------------------------------
 
@@ -132,20 +162,33 @@ class Trace:
             self.tensors[id(leaf)] = leaf
         self.inputs.append(self.new_slot("input", arr, hint, k))
 
-    def ref(self, t: Tensor, was_tensor: bool = True) -> Slot:
-        """The slot of the array ``t`` holds, making one for a tensor met for the first time."""
+    def ref(self, t: Tensor, was_tensor: bool = True, origin: Any = None, user: str = "") -> Slot:
+        """The slot of the array ``t`` holds, making one for a tensor met for the first time.
+
+        ``origin`` is the object the caller passed (``t`` itself, or the array or number it
+        was made from) and ``user`` names the op or call reading it: an array, a numpy number
+        or a tensor made during the traced call, outside the recorded operations, is refused
+        (its first value would be frozen into the program)."""
         a = t._data
         s = self.by_id.get(id(a))
         if s is not None:
             return s
         if not was_tensor and a.ndim == 0:
+            if user and isinstance(origin, (np.ndarray, np.generic)):
+                self._check_fresh(origin, user)
             return self.new_slot("const", a, None, a)  # a Python scalar, baked in
         if self.in_rule:
             # a rule made an array outside its ops: replay it whole (see `trace_rule`)
             self.impure = True
             return self.new_slot("array", a, None, a)
         if not was_tensor:
-            return self._captured_array(a)
+            found = self._derived(a)
+            if found is not None:
+                return found
+            if user and isinstance(origin, np.ndarray):
+                self._check_fresh(origin, user)
+            # a numpy array the function captured: the same object is read on every call
+            return self.new_slot("array", a, None, a)
         if t._node is not None:
             raise CompileError(
                 f"a compiled function read a tensor (shape {t.shape}, dtype {t.dtype}) that was "
@@ -155,22 +198,50 @@ class Trace:
         found = self._derived(a)
         if found is not None:
             return found
+        if user:
+            self._check_fresh(t, user)
         self.tensors[id(t)] = t
         s = self.new_slot("live", a, t.name, t)
         self.live[id(t)] = s
         return s
 
-    def _captured_array(self, a: np.ndarray) -> Slot:
-        found = self._derived(a)
-        if found is not None:
-            return found
-        # a numpy array the function captured: the same object is read on every call
-        return self.new_slot("array", a, None, a)
+    def _check_fresh(self, obj: Any, user: str) -> None:
+        """Refuse ``obj`` (read by ``user``) when it was made during the traced call: the
+        program would read its first value on every call, where the function makes a new one
+        (a random draw, numpy arithmetic on an input's values, a tensor made afresh). Tensors
+        that library code declared state (a layer's weights built on the first call) pass."""
+        if not self.watching or id(obj) in self.state:
+            return
+        made = _made_at(obj)
+        if made is None:
+            return
+        if isinstance(obj, Tensor):
+            what = f"a tensor (shape {obj.shape}, dtype {obj.dtype}) made"
+        elif isinstance(obj, np.ndarray):
+            what = f"a numpy array (shape {obj.shape}, dtype {obj.dtype}) computed"
+        else:
+            what = f"a numpy number ({type(obj).__name__} {obj!r}) computed"
+        raise CompileError(
+            f"ag.compile: {what} inside the compiled function{made} is read by "
+            f"{user}{where_text()}. The compiled program would keep its value from the first "
+            f"call, where the function makes a new one on each call. Compute it with tensor "
+            f"operations, pass it as an argument, or make it once outside the function"
+        )
 
     def _derived(self, a: np.ndarray) -> Slot | None:
-        """The slot of an input whose memory ``a`` shows through another array object (as
-        ``Tensor(x)`` makes), directly or reshaped."""
+        """The slot of a known array whose memory ``a`` shows through another array object
+        (as ``Tensor(x)`` makes): any slot's whole view, or an input's, directly or reshaped."""
         start = _address(a)
+        b: Any = a.base
+        s0 = None if b is None else self.by_id.get(id(b))
+        if s0 is not None and b.dtype == a.dtype and _address(b) == start and b.size == a.size:
+            if b.shape == a.shape and b.strides == a.strides:
+                # a whole view of an array the trace knows (``Tensor(arr)`` holds such a view)
+                self.by_id[id(a)] = s0
+                self.keep.append(a)
+                return s0
+            if b.flags.c_contiguous and a.flags.c_contiguous:
+                return self.glue(np.reshape, [s0], a, {"newshape": a.shape}, "reshape")
         for s in self.inputs:
             v = None if s is None else s.value
             if v is None or v.dtype != a.dtype or _address(v) != start or v.size != a.size:
@@ -182,6 +253,42 @@ class Trace:
             if v.flags.c_contiguous and a.flags.c_contiguous:
                 return self.glue(np.reshape, [s], a, {"newshape": a.shape}, "reshape")
         return None
+
+    def op_kwargs(self, kwargs: dict, user: str) -> dict:
+        """``kwargs`` for a step, with each array the call made or was given (an index
+        array) replaced by a ``Dyn`` of its slot, so that the program reads it on each call
+        instead of keeping its first value; an array made during the call with plain numpy
+        is refused, one from outside is kept as it is (read by reference)."""
+        if not kwargs:
+            return kwargs
+        out = None
+        for k, v in kwargs.items():
+            w = self._kw_value(v, user)
+            if w is not v:
+                if out is None:
+                    out = dict(kwargs)
+                out[k] = w
+        return kwargs if out is None else out
+
+    def _kw_value(self, v: Any, user: str) -> Any:
+        t = type(v)
+        if t is tuple or t is list:
+            items = [self._kw_value(e, user) for e in v]
+            if any([a is not b for a, b in zip(items, v, strict=True)]):
+                return t(items)
+            return v
+        if t is not np.ndarray:
+            return v
+        s = self.by_id.get(id(v))
+        if s is None:
+            s = self._derived(v)
+        if s is not None:
+            return v if s.kind in ("const", "array") else Dyn(s)
+        if self.in_rule:
+            self.impure = True  # the rule made an array of its own: replay it whole
+            return v
+        self._check_fresh(v, user)
+        return v
 
     # --- steps --------------------------------------------------------------------------
 
@@ -199,6 +306,62 @@ def _address(a: np.ndarray) -> int:
 def _as_dtype(x: np.ndarray, dtype: Any) -> np.ndarray:
     """``x`` converted to ``dtype`` (a copy, as ``np.asarray`` makes)."""
     return x.astype(dtype)
+
+
+# --- telling apart what the traced call made -----------------------------------------------
+# NOTE: tracemalloc records where each object allocated while it runs was made. Started for
+# the traced call, it tells an array captured from outside the function (made before: no
+# record) from one the function computed with plain numpy (recorded, with its line). It is
+# started once for concurrent traces; when someone else runs it, objects they made before
+# the call may be taken for new ones (a refusal, never a frozen value).
+
+_WATCH_FRAMES = 1
+_watch_lock = threading.Lock()
+_watchers = 0
+_watch_ours = False
+
+
+def watch_start() -> bool:
+    """Begin telling apart the objects made from now on; True when that is possible."""
+    global _watchers, _watch_ours
+    with _watch_lock:
+        if _watchers == 0:
+            _watch_ours = not tracemalloc.is_tracing()
+            if _watch_ours:
+                tracemalloc.start(_WATCH_FRAMES)
+        _watchers += 1
+        return tracemalloc.is_tracing()
+
+
+def watch_stop() -> None:
+    global _watchers, _watch_ours
+    with _watch_lock:
+        _watchers -= 1
+        if _watchers == 0 and _watch_ours:
+            tracemalloc.stop()
+            _watch_ours = False
+
+
+def _made_at(obj: Any) -> str | None:
+    """None when ``obj`` was made before the watch began; else `` (at file:line)`` where
+    it was made, when that line is the function's own (not numpy's or the library's), or ""."""
+    tb = tracemalloc.get_object_traceback(obj)
+    if tb is None:
+        return None
+    # NOTE: one frame is recorded per allocation: more made long traces several times slower
+    f = tb[-1]
+    if _NUMPY in f.filename or f.filename.startswith(_LIBRARY):
+        return ""
+    return f" (at {f.filename}:{f.lineno})"
+
+
+def _user_frame() -> Any:
+    """The frame that called into the library (skipping the tensor and trace modules)."""
+    f: Any = sys._getframe(2)
+    here = (os.path.join(_PACKAGE, "tensor.py"), os.path.join(_PACKAGE, "jit") + os.sep)
+    while f is not None and f.f_code.co_filename.startswith(here):
+        f = f.f_back
+    return f
 
 
 def where_text() -> str:
@@ -222,7 +385,8 @@ def trace_op(op: Any, args: tuple, kwargs: dict) -> Tensor:
     tensors = args
     if not all([type(a) is Tensor for a in args]):
         tensors = as_tensors(args)
-    ins = [tr.ref(t, isinstance(a, Tensor)) for t, a in zip(tensors, args, strict=True)]
+    user = f"`{op.name}`"
+    ins = [tr.ref(t, isinstance(a, Tensor), a, user) for t, a in zip(tensors, args, strict=True)]
     token = active_trace.set(None)
     try:
         out = Op.__call__(op, *tensors, **kwargs)
@@ -230,7 +394,7 @@ def trace_op(op: Any, args: tuple, kwargs: dict) -> Tensor:
         active_trace.reset(token)
     s = tr.new_slot("step", out._data, None)
     s.scalar = out._data.ndim == 0
-    step = Step("op", op, ins, kwargs, [s])
+    step = Step("op", op, ins, tr.op_kwargs(kwargs, user), [s])
     tr.steps.append(step)
     return out
 
@@ -277,7 +441,8 @@ def trace_rule(node: Any, g: Any) -> tuple:
     ins += [tr.ref(x) for x in inputs]
     outs = [None if r is None else tr.new_slot("step", r, None) for r in results]
     rg = tuple(bool(x._rg) for x in inputs)
-    tr.steps.append(Step("rule", node.op, ins, dict(node.kwargs), outs, rg))
+    kwargs = tr.op_kwargs(dict(node.kwargs), f"the derivative of `{node.op.name}`")
+    tr.steps.append(Step("rule", node.op, ins, kwargs, outs, rg))
     return tuple(results)
 
 
@@ -295,10 +460,11 @@ def _ones(shape: tuple, dtype: Any) -> np.ndarray:
 def trace_initial(g: np.ndarray, given: Any) -> None:
     """A backward started from a gradient the function passed (copied, in the output's dtype)."""
     tr: Trace = tracing()
+    user = "backward() as its starting gradient"
     if isinstance(given, Tensor):
-        src = tr.ref(given)
+        src = tr.ref(given, True, given, user)
     elif isinstance(given, np.ndarray):
-        src = tr.ref(_make(given), False)
+        src = tr.ref(_make(given), False, given, user)
     else:
         src = tr.new_slot("const", np.asarray(given), None, given)
     tr.glue(_as_dtype, [src], g, {"dtype": g.dtype}, "initial")
@@ -389,11 +555,12 @@ def record_call(fn: Callable, *args: Any, **kwargs: Any) -> Any:
     if tr is None:
         return fn(*arrays, **kwargs)
     ins: list = []
+    user = f"the recorded call {getattr(fn, '__qualname__', fn)}"
     for a in args:
         if isinstance(a, Tensor):
-            ins.append(tr.ref(a))
+            ins.append(tr.ref(a, True, a, user))
         elif isinstance(a, np.ndarray):
-            ins.append(tr.ref(_make(a), False))
+            ins.append(tr.ref(_make(a), False, a, user))
         else:
             ins.append(_Const(a))
     token = active_trace.set(None)
@@ -409,7 +576,7 @@ def record_call(fn: Callable, *args: Any, **kwargs: Any) -> Any:
                 f"{type(out).__name__}; a recorded call returns None or an ndarray"
             )
         outs.append(tr.new_slot("step", out, None))
-    step = Step("call", fn, ins, dict(kwargs), outs)
+    step = Step("call", fn, ins, tr.op_kwargs(dict(kwargs), user), outs)
     step.where = where_text()
     tr.steps.append(step)
     tr.effects += 1
@@ -452,12 +619,23 @@ def refuse_value(t: Tensor, what: str) -> None:
 
 
 def check_read(t: Tensor) -> None:
-    """``t.data`` read inside a trace: fine for an input or a parameter, refused for an array
-    the traced call computed (its values could leave the recorded ops unseen)."""
+    """``t.data`` (``.numpy()``, ``np.asarray(t)``) read inside a trace. What is done with
+    the array is not recorded, so its result would be frozen: refused when the function's
+    own code reads it; the library's code may read inputs and parameters (its checks and
+    rules are recorded as calls or replayed whole), not an array the call computed."""
     tr: Trace = tracing()
     if tr.in_rule:
         tr.impure = True
         return
+    f = _user_frame()
+    if f is not None and not f.f_code.co_filename.startswith(_LIBRARY):
+        raise CompileError(
+            f"a read of a tensor's values (.data, .numpy() or np.asarray; shape {t.shape}, "
+            f"dtype {t.dtype}) inside a compiled function at {f.f_code.co_filename}:"
+            f"{f.f_lineno}: what is done with the array is not recorded, so its result would "
+            f"be frozen into the compiled program. Use tensor operations (.shape and .dtype "
+            f"are fine), or read the values outside the compiled function"
+        )
     s = tr.by_id.get(id(t._data))
     if s is not None and s.kind == "step":
         raise CompileError(
@@ -466,6 +644,14 @@ def check_read(t: Tensor) -> None:
             f"recorded, so it would be frozen. Use tensor operations, or return the tensor and "
             f"read it outside"
         )
+
+
+def note_state(tensors: Any) -> None:
+    """Library code made ``tensors`` during a traced call as state that outlives it (a
+    layer's weights, built on its first call): the program may read them on later calls."""
+    tr: Trace | None = tracing()
+    if tr is not None:
+        tr.state.update(id(t) for t in tensors)
 
 
 def refuse(what: str) -> None:

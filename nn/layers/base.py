@@ -34,7 +34,7 @@ import numpy as np
 
 from autograd_core import Tensor, get_default_dtype, graph_scope, increment_version, no_grad
 from autograd_core.grad_mode import recording, tracing
-from autograd_core.jit import add_guard, note_cleared, record_call, register_context
+from autograd_core.jit import add_guard, note_cleared, note_state, record_call, register_context
 
 from .. import _seed, _tracking
 from ._symbolic import call_layer, involves
@@ -570,13 +570,16 @@ class Layer(Module):
         if regularizer is not None:
             self.__dict__.setdefault("_regularizers", {})[key] = regularizer
         _tracking.created(p, self)
+        note_state((p,))  # (built inside a compiled step's first call: read on later calls)
         return p
 
     def _buffer(self, key: str, array: np.ndarray) -> Tensor:
         """Make buffer ``key``: state in the default dtype, saved but never trained."""
         arr = np.ascontiguousarray(array, dtype=get_default_dtype())
         self.__dict__.setdefault("_buffer_keys", {})[key] = None
-        return Tensor(arr, name=f"{self.name}/{key}")
+        t = Tensor(arr, name=f"{self.name}/{key}")
+        note_state((t,))
+        return t
 
     def add_weight(
         self,

@@ -8,6 +8,7 @@ import numpy as np
 
 from autograd_core import Tensor
 from autograd_core.errors import ShapeError
+from autograd_core.jit import record_call
 
 from .. import initializers, regularizers
 from .base import Layer
@@ -76,8 +77,7 @@ class Embedding(Layer):
         # integer indices stay integers (the base class would make them floats)
         return Tensor(np.asarray(x))
 
-    def _indices(self, x: Tensor) -> np.ndarray:
-        idx = x.data
+    def _indices(self, idx: np.ndarray) -> np.ndarray:
         if idx.dtype.kind == "f":
             if not np.all(np.isfinite(idx)) or not np.array_equal(idx, np.round(idx)):
                 raise ValueError(
@@ -97,7 +97,8 @@ class Embedding(Layer):
         return idx
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.embeddings[self._indices(x)]
+        # (recorded: a compiled step checks and converts each batch's indices)
+        return self.embeddings[record_call(self._indices, x)]
 
     def compute_output_shape(self, input_shape: Any) -> tuple:
         if not tuple(input_shape):

@@ -372,6 +372,161 @@ def test_an_array_computed_with_plain_numpy_is_not_returned_frozen() -> None:
         ag.compile(lambda x: x * 2.0)(np.ones(3))
 
 
+_GEN = np.random.default_rng(3)
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        # a random draw made with numpy inside the function
+        lambda x: (Tensor(x) * _GEN.standard_normal(3)).sum(),
+        # numpy arithmetic on an array argument's values
+        lambda x: (Tensor(x) * (x > 0.5)).sum(),
+        # a tensor made afresh from numpy on each call
+        lambda x: (Tensor(x) + Tensor(_GEN.uniform(size=3))).sum(),
+        # a numpy number computed from an argument
+        lambda x: (Tensor(x) - x.mean()).sum(),
+        # a fresh array handed to a recorded call
+        lambda x: ag.record_call(np.negative, np.arange(3.0) * x[0]),
+    ],
+    ids=["random-draw", "numpy-on-argument", "fresh-tensor", "numpy-number", "recorded-call"],
+)
+def test_values_made_with_plain_numpy_inside_are_refused_not_frozen(fn: Callable) -> None:
+    f = ag.compile(fn)
+    with pytest.raises(CompileError, match=r"inside the compiled function.*test_compile"):
+        f(np.linspace(0.0, 1.0, 3))
+
+
+def test_reads_of_an_arguments_values_are_refused() -> None:
+    def fn(x: Tensor) -> Tensor:
+        if x.data.sum() > 0:  # a decision on the values, via numpy
+            return x * 2.0
+        return x * 3.0
+
+    with pytest.raises(CompileError, match=r"values \(.data.*test_compile\.py:\d+"):
+        ag.compile(fn)(Tensor(np.ones(3)))
+    w = Tensor(np.ones(3), requires_grad=True)
+    with pytest.raises(CompileError, match="np.asarray"):
+        ag.compile(lambda x: Tensor(x) * float(np.asarray(w).sum()))(np.ones(3))
+
+
+def test_arrays_and_tensors_made_outside_are_read_on_each_call() -> None:
+    scale = np.array([1.0, 2.0, 3.0])
+    offset = Tensor(np.zeros(3))
+    f = ag.compile(lambda x: Tensor(x) * scale + offset + 1.0)
+    np.testing.assert_allclose(f(np.ones(3)).data, [2.0, 3.0, 4.0])
+    scale *= 10.0  # in place: the program reads the same array
+    offset.data[...] = 0.5
+    np.testing.assert_allclose(f(np.ones(3)).data, [11.5, 21.5, 31.5])
+    assert f.traces == 1
+
+
+def test_a_model_built_on_the_first_compiled_call_keeps_its_weights() -> None:
+    nn.set_seed(1)
+    model = nn.Sequential([nn.Dense(4, activation="relu"), nn.Dense(1)])  # built on call
+    eager = nn.Sequential([nn.Dense(4, activation="relu"), nn.Dense(1)])
+    f = ag.compile(lambda x: model(x))
+    got = f(X[:8])
+    eager(X[:8])
+    for p, q in zip(eager.parameters(), model.parameters(), strict=True):
+        p.data[...] = q.data
+    for lo in (8, 16, 24):
+        np.testing.assert_allclose(f(X[lo : lo + 8]).data, eager(X[lo : lo + 8]).data)
+    assert f.traces == 1 and got.shape == (8, 1)
+
+
+def test_index_arrays_from_the_arguments_are_read_on_each_call() -> None:
+    w = Tensor(np.arange(10.0), requires_grad=True)
+
+    def pick(i: np.ndarray, j: Tensor) -> Tensor:
+        out = (w[i] * 2.0).sum() + ag.take_along_axis(w.reshape(2, 5), j, axis=1).sum()
+        out.backward()
+        return out
+
+    f = ag.compile(pick)
+    for i, j in [([1, 2], [[0], [4]]), ([3, 3], [[1], [2]]), ([9, 0], [[3], [3]])]:
+        ia, ja = np.array(i), Tensor(np.array(j))
+        w.grad = None
+        got, got_grad = f(ia, ja).data, w.grad.copy()
+        w.grad = None
+        want = pick(ia, ja)
+        np.testing.assert_array_equal(got, want.data)
+        np.testing.assert_array_equal(got_grad, w.grad)
+    assert f.traces == 1
+
+
+@pytest.mark.parametrize(
+    "loss, labels",
+    [
+        ("hinge", ([[0.0], [1.0], [1.0], [0.0]], [[-1.0], [1.0], [-1.0], [1.0]])),
+        ("huber", ([[3.0], [0.1], [-2.0], [0.0]], [[0.2], [5.0], [0.4], [-4.0]])),
+        ("sparse_categorical_crossentropy", ([0.0, 2.0, 1.0, 1.0], [2.0, 2.0, 0.0, 1.0])),
+    ],
+)
+def test_losses_that_look_at_the_labels_decide_per_call(loss: str, labels: tuple) -> None:
+    # hinge maps 0/1 labels to -1/1 only when every label is 0 or 1; huber picks its branch
+    # per element; sparse labels given as floats are checked and converted
+    rng = np.random.default_rng(0)
+    width = 3 if loss.startswith("sparse") else 1
+    p = Tensor(rng.uniform(0.1, 0.9, (4, width)), requires_grad=True)
+    fn = getattr(nn.losses, loss)
+
+    def step(y: np.ndarray) -> Tensor:
+        p.grad = None
+        out = fn(y, p.softmax(axis=-1) if width > 1 else p)
+        out.backward()
+        return out
+
+    f = ag.compile(step)
+    for y in [*labels, *labels]:
+        got, got_grad = f(np.array(y)).data, p.grad.copy()
+        want = step(np.array(y))
+        np.testing.assert_allclose(got, want.data, rtol=1e-12)
+        np.testing.assert_allclose(got_grad, p.grad, rtol=1e-12)
+
+
+def test_the_targets_of_every_replayed_batch_are_checked() -> None:
+    p = Tensor(np.full((3, 1), 0.5), requires_grad=True)
+    f = ag.compile(lambda y: nn.losses.binary_crossentropy(y, p))
+    f(np.array([[0.0], [1.0], [1.0]]))
+    with pytest.raises(ValueError, match=r"targets must lie in \[0, 1\]"):
+        f(np.array([[0.0], [2.0], [1.0]]))
+    z = Tensor(np.zeros((3, 4)), requires_grad=True)
+    g = ag.compile(lambda y: ag.softmax_cross_entropy(z, y))
+    g(np.array([0, 3, 1]))
+    with pytest.raises(ValueError, match=r"labels must lie in \[0, 4\)"):
+        g(np.array([0, -1, 1]))  # (numpy would read label -1 as the last class)
+
+
+def test_an_embedding_model_trains_the_same_compiled() -> None:
+    def make() -> tuple:
+        nn.set_seed(4)
+        model = nn.Sequential(
+            [nn.Embedding(12, 3, input_length=2), nn.Flatten(), nn.Dense(1, activation="sigmoid")]
+        )
+        opt = nn.optim.Adam(model.parameters(), lr=0.05)
+
+        def step(x: np.ndarray, y: np.ndarray) -> Tensor:
+            opt.zero_grad()
+            loss = nn.losses.binary_crossentropy(y, model(x))
+            loss.backward()
+            opt.step()
+            return loss
+
+        return model, step
+
+    (m1, eager), (m2, compiled) = make(), make()
+    compiled = ag.compile(compiled)
+    ids = np.random.default_rng(1).integers(0, 12, (5, 4, 2))
+    ys = (ids.sum(axis=-1, keepdims=True) > 11).astype(np.float32)
+    for x, y in zip(ids, ys, strict=True):
+        np.testing.assert_allclose(compiled(x, y).data, eager(x, y).data, rtol=1e-6)
+    for a, b in zip(m1.parameters(), m2.parameters(), strict=True):
+        np.testing.assert_allclose(a.data, b.data, rtol=1e-6)
+    with pytest.raises(ValueError, match="indices must lie"):
+        compiled(np.full((4, 2), 12), ys[0])
+
+
 def test_a_tensor_with_a_graph_from_outside_is_refused() -> None:
     w = Tensor(np.ones(3), requires_grad=True)
     h = w * 2.0
@@ -393,12 +548,13 @@ def test_nested_compiled_functions_and_decorator_form() -> None:
 
 def test_a_long_chain_replays_and_frees_its_arrays_as_it_goes() -> None:
     a = Tensor(np.full(5, 1.0001))
+    ones = np.ones(5)  # (made outside: an array made inside would be refused)
 
     def chain(x0: Tensor) -> Tensor:
         x = x0
         for _ in range(300):
             x = x * a + 1e-3
-        x.backward(np.ones(5))
+        x.backward(ones)
         return x.sum()
 
     f = ag.compile(chain)
