@@ -27,7 +27,17 @@ if __package__ in (None, ""):
 from .compare import _extract  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-STEPS = {"W1": 100, "W1nn": 100, "W4": 20, "W5": 500}
+#: W1c and W5c are the compiled steps, W1h and W5h the hand-written numpy ones
+STEPS = {
+    "W1": 100,
+    "W1nn": 100,
+    "W4": 20,
+    "W5": 500,
+    "W1c": 100,
+    "W5c": 500,
+    "W1h": 100,
+    "W5h": 500,
+}
 
 # Run in the measured process: import the packages from TREE, build one workload's step with
 # the bench's own builders, run it N times.
@@ -38,15 +48,20 @@ sys.path[:0] = [tree]
 sys.path.append(root)
 import autograd_core, nn  # from the tree under test
 from bench import mlp, small
-if workload in ("W1", "W1nn"):
+if workload in ("W1", "W1nn", "W1c", "W1h"):
     weights, x, y = mlp.problem(mlp.W1)
-    make = mlp.ours_raw_impl if workload == "W1" else mlp.ours_nn_impl
-    step = make(mlp.W1, weights, x, y).step
+    make = {"W1": mlp.ours_raw_impl, "W1nn": mlp.ours_nn_impl, "W1c": mlp.ours_compiled_impl,
+            "W1h": mlp.numpy_impl}
+    step = make[workload](mlp.W1, weights, x, y).step
 elif workload == "W4":
     step = next(i for i in small.chain_impls(1000) if i.name.startswith("ours")).step
+elif workload in ("W5c", "W5h"):
+    name = mlp.COMPILED if workload == "W5c" else "numpy by hand"
+    step = next(i for i in small.tiny_impls() if i.name == name).step
 else:
     step = next(i for i in small.tiny_impls() if i.name.startswith("ours")).step
 step()
+step()  # (a compiled step: traced, then replayed)
 gc.disable()
 for _ in range(n):
     step()

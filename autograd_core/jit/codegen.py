@@ -163,11 +163,23 @@ _DEL_AFTER = 256
 class Program:
     """The generated source, its namespace and the compiled function."""
 
-    def __init__(self, source: str, namespace: dict, fn: Callable, name: str) -> None:
+    def __init__(
+        self,
+        source: str,
+        namespace: dict,
+        fn: Callable,
+        name: str,
+        params: list[str] | None = None,
+        body: list[str] | None = None,
+        returns: list[str] | None = None,
+    ) -> None:
         self.source = source
         self.namespace = namespace
         self.fn = fn
         self.name = name
+        self.params = params or []  # the function's parameters, and its body's lines: for
+        self.body = body or []  # the entry check that runs the same lines after its tests
+        self.returns = returns or []  # the returned expressions
 
 
 def generate(
@@ -351,7 +363,7 @@ def generate(
     source = "\n".join(lines) + "\n"
     space = dict(ns)
     exec(compile(source, f"<compiled {name}>", "exec"), space)  # noqa: S102
-    return Program(source, ns, space[name], name)
+    return Program(source, ns, space[name], name, params, body[:-1], outs)
 
 
 def _is_tensor_input(tr: Trace, s: Slot) -> bool:

@@ -87,17 +87,17 @@ class _Entry:
         guards: list[Guard],
         out_spec: Any,
         out_kinds: list,
-        fast: Callable[[tuple], bool] | None = None,
     ) -> None:
         self.program = program
         self.fn = program.fn
         self.guard = guard
-        self.fast = fast  # the whole lookup for this entry, for a call like the last
+        #: the whole call for a call like the last (set by `_entry_function`): checks the
+        #: signature and the guards, then runs the program; _MISS when they do not hold
+        self.run: Callable[[tuple], Any] | None = None
         self.guards = guards
         self.out_spec = out_spec
         self.out_kinds = out_kinds
         self.single = out_spec is None and out_kinds == [Tensor]  # one Tensor returned
-        self.calls = 0
 
 
 class CompiledFunction:
@@ -123,17 +123,16 @@ class CompiledFunction:
             self._params = []
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        # NOTE: a call like the last one (a training loop's) is made by that entry's
+        # generated `run` function alone: it tests exactly what the key and the guards below
+        # would (and that no trace is active), then runs the program's lines itself.
+        e = self._last
+        if e is not None and e.run is not None and not kwargs:
+            r = e.run(args)
+            if r is not _MISS:
+                return r
         if tracing() is not None:  # inside another function's trace: be part of it
             return self.fn(*args, **kwargs)
-        # NOTE: a call like the last one (a training loop's) is checked by that entry's
-        # generated `fast` function alone, which tests exactly what the key and the guards
-        # below would; it took W5's compiled step from 1.25x to about 1.05x the numpy step.
-        e = self._last
-        if e is not None and e.fast is not None and not kwargs and e.fast(args):
-            e.calls += 1
-            if e.single:
-                return _make(e.fn(*args)[0])
-            return self._run(e, args)
         leaves: Any = args
         spec: Any = len(args)
         keys: list[Any] = []
@@ -166,24 +165,11 @@ class CompiledFunction:
             for e in entries:
                 if e.guard():
                     self._last = e
-                    e.calls += 1
                     return self._run(e, leaves)
         return self._trace(key, leaves, args, kwargs)
 
     def _run(self, e: _Entry, leaves: Any) -> Any:
-        outs = e.fn(*leaves)
-        if e.single:
-            return _make(outs[0])
-        it = iter(outs)
-        results = []
-        for kind in e.out_kinds:
-            if kind is Tensor:
-                results.append(_make(next(it)))
-            elif kind is np.ndarray:
-                results.append(next(it))
-            else:
-                results.append(kind.value)
-        return _unflatten(e.out_spec, iter(results))
+        return _results(e, e.fn(*leaves))
 
     # --- tracing ----------------------------------------------------------------------------
 
@@ -260,8 +246,8 @@ class CompiledFunction:
             header.append("replayed while:")
             header.extend(f"  {g.text}" for g in guards)
         program = generate(tr, name, hints, outputs, header)
-        fast = _fast_check(key, guards)
-        entry = _Entry(program, _combine(guards), guards, out_spec, kinds, fast)
+        entry = _Entry(program, _combine(guards), guards, out_spec, kinds)
+        entry.run = _entry_function(key, guards, entry)
         with self._lock:
             self.traces += 1
             entries = self._cache.setdefault(key, [])
@@ -346,19 +332,19 @@ def _live_guard(s: Slot) -> Guard:
     )
 
 
-def _guard_exprs(guards: list[Guard], ns: dict) -> list[str]:
+def _guard_exprs(guards: list[Guard], ns: dict, prefix: str = "_g") -> list[str]:
     """Each guard as an expression over names bound in ``ns`` (a call of its check when it
     has no expression of its own)."""
     exprs = []
     for g in guards:
         if g.expr is None:
-            name = f"_g{len(ns)}"
+            name = f"{prefix}{len(ns)}"
             ns[name] = g.check
             exprs.append(f"{name}()")
             continue
         names = []
         for obj in g.objs:
-            name = f"_g{len(ns)}"
+            name = f"{prefix}{len(ns)}"
             ns[name] = obj
             names.append(name)
         exprs.append("(" + g.expr.format(*names) + ")")
@@ -374,57 +360,111 @@ def _combine(guards: list[Guard]) -> Callable[[], bool]:
     return ns["guard"]
 
 
-def _fast_check(key: Any, guards: list[Guard]) -> Callable[[tuple], bool] | None:
+def _results(e: _Entry, outs: tuple) -> Any:
+    """The program's arrays as what the function returned: Tensors, arrays, constants."""
+    if e.single:
+        return _make(outs[0])
+    it = iter(outs)
+    results = []
+    for kind in e.out_kinds:
+        if kind is Tensor:
+            results.append(_make(next(it)))
+        elif kind is np.ndarray:
+            results.append(next(it))
+        else:
+            results.append(kind.value)
+    return _unflatten(e.out_spec, iter(results))
+
+
+#: what an entry's `run` returns when the call is not like the traced one
+_MISS = object()
+
+#: programs longer than this are called from the entry function, not copied into it
+_INLINE_LINES = 2000
+
+
+def _entry_function(key: Any, guards: list[Guard], e: _Entry) -> Callable[[tuple], Any] | None:
     """For a signature of positional arrays and tensors only: one generated function of the
-    call's ``args`` that is True exactly when the call's key equals ``key`` and every guard
-    holds (the compiled function's path for a call like the last one). None otherwise."""
+    call's ``args`` that returns ``_MISS`` unless no trace is active, the call's key equals
+    ``key`` and every guard holds, and otherwise runs the program (its lines copied in, so a
+    replay is one Python call) and returns the results. None for other signatures."""
     spec, keys, rec, anomalies, dtype, context = key
     if spec != -1:
         return None
-    ns: dict[str, Any] = {
-        "Tensor": Tensor,
-        "ndarray": np.ndarray,
-        "recording": recording,
-        "checking_anomalies": checking_anomalies,
-        "_dtypes": _dtypes,
-        "_CONTEXT": _CONTEXT,
-    }
+    program = e.program
+    ns: dict[str, Any] = dict(program.namespace)
+    ns.update(
+        _jit_miss=_MISS,
+        _jit_tracing=active_trace.get,
+        _jit_tensor=Tensor,
+        _jit_ndarray=np.ndarray,
+        _jit_recording=recording,
+        _jit_anomalies=checking_anomalies,
+        _jit_dtypes=_dtypes,
+        _jit_context=_CONTEXT,
+        _jit_make=_make,
+        _jit_results=functools.partial(_results, e),
+        _jit_fn=program.fn,
+    )
 
     def bind(obj: Any) -> str:
-        name = f"_k{len(ns)}"
+        name = f"_jit_k{len(ns)}"
         ns[name] = obj
         return name
 
     n = len(keys)
-    lines = ["def fast(args):", f"    if len(args) != {n}:", "        return False"]
+    miss = "        return _jit_miss"
+    lines = [
+        "def run(args):",
+        f"    if len(args) != {n} or _jit_tracing() is not None:",
+        miss,
+    ]
+    arg_names = [f"_jit_a{i}" for i in range(n)]
     if n:
-        lines.append("    " + ", ".join(f"a{i}" for i in range(n)) + ", = args")
-    for i, k in enumerate(keys):
-        a = f"a{i}"
+        lines.append("    " + ", ".join(arg_names) + ", = args")
+    for a, k in zip(arg_names, keys, strict=True):
         if len(k) == 2:  # an ndarray: (shape, dtype)
-            lines.append(f"    if type({a}) is not ndarray:")
-            lines.append("        return False")
+            lines.append(f"    if type({a}) is not _jit_ndarray:")
+            lines.append(miss)
             test = f"{a}.shape != {bind(k[0])} or {a}.dtype != {bind(k[1])}"
         else:  # a Tensor: (shape, dtype, requires_grad, grad is None)
-            lines.append(f"    if type({a}) is not Tensor:")
-            lines.append("        return False")
-            lines.append(f"    d = {a}._data")
+            lines.append(f"    if type({a}) is not _jit_tensor:")
+            lines.append(miss)
+            lines.append(f"    _jit_d = {a}._data")
             test = (
-                f"d.shape != {bind(k[0])} or d.dtype != {bind(k[1])} or {a}._rg != "
+                f"_jit_d.shape != {bind(k[0])} or _jit_d.dtype != {bind(k[1])} or {a}._rg != "
                 f"{bind(k[2])} or ({a}.grad is None) != {bind(k[3])}"
             )
         lines.append(f"    if {test}:")
-        lines.append("        return False")
+        lines.append(miss)
     test = (
-        f"recording() != {bind(rec)} or checking_anomalies() != {bind(anomalies)} or "
-        f"_dtypes._default_dtype != {bind(dtype)} or len(_CONTEXT) != {len(context)}"
+        f"_jit_recording() != {bind(rec)} or _jit_anomalies() != {bind(anomalies)} or "
+        f"_jit_dtypes._default_dtype != {bind(dtype)} or len(_jit_context) != {len(context)}"
     )
     readers = [f"{bind(r)}() != {bind(v)}" for r, v in zip(_CONTEXT, context, strict=False)]
     lines.append(f"    if {' or '.join([test, *readers])}:")
-    lines.append("        return False")
-    lines.append("    return " + (" and ".join(_guard_exprs(guards, ns)) or "True"))
-    exec(builtins.compile("\n".join(lines) + "\n", "<signature check>", "exec"), ns)  # noqa: S102
-    return ns["fast"]
+    lines.append(miss)
+    exprs = _guard_exprs(guards, ns, "_jit_g")
+    if exprs:
+        lines.append(f"    if not ({' and '.join(exprs)}):")
+        lines.append(miss)
+    outs = program.returns
+    if len(program.body) <= _INLINE_LINES and len(program.params) == n:
+        if n:
+            lines.append("    " + ", ".join(program.params) + ", = args")
+        lines.extend("    " + b for b in program.body)
+        values = "(" + ", ".join(outs) + ("," if len(outs) == 1 else "") + ")"
+        first = outs[0] if outs else ""
+    else:
+        values = "_jit_fn(*args)"
+        first = values + "[0]"
+    if e.single:
+        lines.append(f"    return _jit_make({first})")
+    else:
+        lines.append(f"    return _jit_results({values})")
+    source = "\n".join(lines) + "\n"
+    exec(builtins.compile(source, f"<compiled {program.name}: entry>", "exec"), ns)  # noqa: S102
+    return ns["run"]
 
 
 def compile(fn: Callable | None = None) -> Any:  # noqa: A001 (the API's name, as torch.compile)

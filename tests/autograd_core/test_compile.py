@@ -544,6 +544,14 @@ def test_nested_compiled_functions_and_decorator_form() -> None:
     for k in range(3):
         np.testing.assert_allclose(outer(np.full(2, float(k))).data, 2.0 * k + 1.0)
     assert "def outer(x):" in outer.source()
+    # a function already compiled (and replaying) becomes part of another's trace
+    twice = ag.compile(lambda t: t * 3.0)
+    for _ in range(2):
+        twice(Tensor(np.ones(2)))
+    outer2 = ag.compile(lambda x: twice(Tensor(x)) - 1.0)
+    for k in range(3):
+        np.testing.assert_allclose(outer2(np.full(2, float(k))).data, 3.0 * k - 1.0)
+    assert "x * np.float64(3.0)" in outer2.source()
 
 
 def test_a_long_chain_replays_and_frees_its_arrays_as_it_goes() -> None:
