@@ -592,11 +592,14 @@ class _Const:
         self.value = value
 
 
-def add_guard(check: Callable[[], bool], text: str) -> None:
-    """Make the active trace depend on ``check()`` staying True (a retrace when it is not)."""
+def add_guard(
+    check: Callable[[], bool], text: str, expr: str | None = None, objs: tuple = ()
+) -> None:
+    """Make the active trace depend on ``check()`` staying True (a retrace when it is not).
+    ``expr`` and ``objs``, when given, are the same check as an expression (see ``Guard``)."""
     tr: Trace | None = tracing()
-    if tr is not None:
-        tr.guards.append(Guard(check, text))
+    if tr is not None and all([g.text != text for g in tr.guards]):
+        tr.guards.append(Guard(check, text, expr, objs))
 
 
 def refuse_value(t: Tensor, what: str) -> None:

@@ -33,6 +33,7 @@ from typing import Any, Callable, Iterable, Iterator
 import numpy as np
 
 from autograd_core import Tensor, get_default_dtype, graph_scope, increment_version, no_grad
+from autograd_core.errors import CompileError
 from autograd_core.grad_mode import recording, tracing
 from autograd_core.jit import add_guard, note_cleared, note_state, record_call, register_context
 
@@ -489,6 +490,8 @@ class Layer(Module):
         if not self.built:
             self.build([tuple(t.shape) for t in x] if isinstance(x, list) else tuple(x.shape))
             self.built = True
+        if tracing() is not None:
+            self._traced_call()
         if training is not None or self._forward_takes_training:
             return self._call_training(x, training)
         if recording():
@@ -501,6 +504,33 @@ class Layer(Module):
             for hook in self._forward_hooks:
                 hook(self, x, y)
         return y
+
+    def _traced_call(self) -> None:
+        """Inside ag.compile's trace: the program reads this layer's weights as the tensors
+        it holds now, so it holds while the layer keeps them (a weight assigned a new tensor
+        traces again); forward hooks, Python run on each call, are refused."""
+        if self._forward_hooks:
+            raise CompileError(
+                f"ag.compile: layer {self.name!r} has forward hooks, Python that runs on each "
+                f"call; a compiled step would skip them. Remove them (the handle's remove()) "
+                f"or run this model eagerly"
+            )
+        d = self.__dict__
+        keys = [*d.get("_param_keys", ()), *d.get("_buffer_keys", ())]
+        if not keys:
+            return
+        objs: list = [d]
+        parts = []
+        for k in keys:
+            objs += [k, d.get(k)]
+            parts.append(f"{{0}}.get({{{len(objs) - 2}}}) is {{{len(objs) - 1}}}")
+        held = [(k, d.get(k)) for k in keys]
+        add_guard(
+            lambda: all([d.get(k) is t for k, t in held]),
+            f"{self.name} holds the same weight tensors",
+            " and ".join(parts),
+            tuple(objs),
+        )
 
     def _call_training(self, x: Any, training: bool | None) -> Any:
         # A forward that takes training gets it decided (see the module docstring); a call

@@ -527,6 +527,19 @@ def test_an_embedding_model_trains_the_same_compiled() -> None:
         compiled(np.full((4, 2), 12), ys[0])
 
 
+def test_a_layer_given_a_new_weight_tensor_traces_again_and_hooks_are_refused() -> None:
+    nn.set_seed(2)
+    model = nn.Sequential([nn.Dense(3, input_dim=2), nn.Dense(1)])
+    f = ag.compile(lambda x: model(x))
+    f(X[:4, :2])
+    model.layers[0].kernel = Tensor(np.full((2, 3), 0.5, np.float32), requires_grad=True)
+    np.testing.assert_allclose(f(X[:4, :2]).data, model(X[:4, :2]).data)
+    assert f.traces == 2
+    model.layers[1].register_forward_hook(lambda layer, x, y: None)
+    with pytest.raises(CompileError, match="forward hooks"):
+        ag.compile(lambda x: model(x))(X[:4, :2])
+
+
 def test_a_tensor_with_a_graph_from_outside_is_refused() -> None:
     w = Tensor(np.ones(3), requires_grad=True)
     h = w * 2.0
