@@ -233,6 +233,7 @@ class CompiledFunction:
         for s in tr.slots:
             if s.kind == "live":
                 guards.append(_live_guard(s))
+        guards += _binding_guards(self.fn, [s.source for s in tr.slots if s.kind in _READ])
         name = _identifier(getattr(self.fn, "__name__", None), "step")
         if name == "lambda":
             name = "step"
@@ -313,6 +314,59 @@ def _describe(a: Any) -> str:
     if isinstance(a, (Tensor, np.ndarray)):
         return f"{a.dtype}{list(a.shape)}"
     return repr(a)[:30]
+
+
+#: slots read from objects outside the call (a tensor, a captured array)
+_READ = ("live", "array")
+
+
+def _binding_guards(fn: Callable, objects: list) -> list[Guard]:
+    """Guards that the function's global and closure variables naming one of ``objects``
+    still name it: a notebook cell that rebinds ``mask = np.array(...)`` traces again, where
+    the program would read the old array."""
+    code = getattr(fn, "__code__", None)
+    if code is None or not objects:
+        return []
+    wanted = {id(o) for o in objects}
+    guards: list[Guard] = []
+    space: dict = getattr(fn, "__globals__", {})
+    for name in dict.fromkeys(code.co_names):
+        obj = space.get(name)
+        if obj is not None and id(obj) in wanted:
+            guards.append(
+                Guard(
+                    functools.partial(_names, space, name, obj),
+                    f"the global {name} is the same object",
+                    "{0}.get({1}) is {2}",
+                    (space, name, obj),
+                )
+            )
+    for name, cell in zip(code.co_freevars, getattr(fn, "__closure__", None) or (), strict=False):
+        try:
+            obj = cell.cell_contents
+        except ValueError:  # (an empty cell)
+            continue
+        if id(obj) in wanted:
+            guards.append(
+                Guard(
+                    functools.partial(_holds, cell, obj),
+                    f"the variable {name} is the same object",
+                    "{0}.cell_contents is {1}",
+                    (cell, obj),
+                )
+            )
+    return guards
+
+
+def _names(space: dict, name: str, obj: Any) -> bool:
+    return space.get(name) is obj
+
+
+def _holds(cell: Any, obj: Any) -> bool:
+    try:
+        return cell.cell_contents is obj
+    except ValueError:  # (the variable was deleted)
+        return False
 
 
 def _live_guard(s: Slot) -> Guard:

@@ -540,6 +540,31 @@ def test_a_layer_given_a_new_weight_tensor_traces_again_and_hooks_are_refused() 
         ag.compile(lambda x: model(x))(X[:4, :2])
 
 
+_OFFSET = np.array([0.5, 0.5])
+
+
+def test_a_variable_rebound_to_a_new_array_or_tensor_traces_again() -> None:
+    scale = np.array([1.0, 2.0])
+    shift = Tensor(np.zeros(2))
+
+    def f(x: np.ndarray) -> Tensor:
+        return Tensor(x) * scale + shift
+
+    g = ag.compile(f)
+    np.testing.assert_allclose(g(np.ones(2)).data, [1.0, 2.0])
+    scale = np.array([5.0, 6.0])  # noqa: F841 (read by f through its closure)
+    np.testing.assert_allclose(g(np.ones(2)).data, [5.0, 6.0])
+    shift = Tensor(np.ones(2))  # noqa: F841
+    np.testing.assert_allclose(g(np.ones(2)).data, [6.0, 7.0])
+    assert g.traces == 3
+    assert "the variable scale is the same object" in g.source()
+    global _OFFSET
+    h = ag.compile(lambda x: Tensor(x) + _OFFSET)
+    np.testing.assert_allclose(h(np.ones(2)).data, [1.5, 1.5])
+    _OFFSET = np.array([2.0, 3.0])
+    np.testing.assert_allclose(h(np.ones(2)).data, [3.0, 4.0])
+
+
 def test_a_tensor_with_a_graph_from_outside_is_refused() -> None:
     w = Tensor(np.ones(3), requires_grad=True)
     h = w * 2.0
