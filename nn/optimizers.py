@@ -434,14 +434,14 @@ class Optimizer:
         gradient and still holds its view (else the per-parameter path runs)."""
         flat, gflat, spans, views, state = buffers
         params = self.params
+        grads = []
         for p, view in zip(params, views, strict=True):
-            if p.grad is None or p._data is not view:
-                return False
-        for p, (lo, hi) in zip(params, spans, strict=True):
             g = p.grad
-            if not isinstance(g, np.ndarray):
-                g = g.data
-            gflat[lo:hi] = g.reshape(-1)
+            if g is None or p._data is not view:
+                return False
+            grads.append(g if isinstance(g, np.ndarray) else g.data)
+        # the gradients side by side, in the parameters' order (their spans tile `gflat`)
+        np.concatenate(grads, axis=None, out=gflat)
         # NOTE: every parameter holds a view of `flat` (checked above) and views share one
         # version, so bumping the first bumps them all; `increment_version(*params)` walked
         # every view and cost about a tenth of W1's update.
