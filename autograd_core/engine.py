@@ -16,9 +16,11 @@ from . import graph
 from .broadcast import unbroadcast
 from .errors import BackwardError, DTypeError, ShapeError
 from .grad_mode import checking_anomalies, grad_enabled, recording, tracing
-from .graph import Node, backward_order, node_outputs
+from .graph import Node, count_consumers, node_outputs
 from .tensor import Tensor, _make
 from .versions import changed, memory_changed, memory_versions_since, versions_since
+
+_new = object.__new__
 
 
 def backward(
@@ -173,23 +175,87 @@ def _walk(
     grads: dict = {start: root_grad}
     # (set while ag.compile traces too: backward_step then records each rule)
     anomaly = checking_anomalies() or tracing() is not None
-    for node in backward_order(start):
+    # NOTE: a plain backward (arrays, no anomaly mode, no trace, nothing captured) runs the
+    # common node (an Op's rule, no hooks, no write since it was recorded) here, inline:
+    # what Op.backward and backward_step do, less the branches it does not take. The walk is
+    # `backward_order`'s, spelled out too (a generator's resumption per node costs as much).
+    plain = not (anomaly or create_graph) and wanted is None
+    waiting = count_consumers(start)
+    ready = [start]
+    while ready:
+        node = ready.pop()
         g = grads.pop(node, None)
         if g is not None:
-            if node.hooks is not None:
-                g = _run_hooks(node.hooks, g)
-            if node.retain is not None:
-                _retain(node, g, create_graph)
-            if wanted is not None and node in wanted:
-                found[node] = g
-            if node.out_index is None:
-                backward_step(node, g, create_graph, grads, leaf_grads, anomaly)
-            else:  # output k of a multi-output Function: its gradient fills slot k there
-                owner, k = node.parents[0], node.out_index
-                slots = grads.setdefault(owner, [None] * owner.n_out)
-                slots[k] = g if slots[k] is None else _add(slots[k], g)
+            op = node.op
+            if (
+                plain
+                and op.plain_backward
+                and node.stamp == graph.write_clock
+                and node.hooks is None
+                and node.retain is None
+                and node.out_index is None
+                and type(g) is np.ndarray
+            ):
+                gt = _new(Tensor)  # (what _make does)
+                gt._data = g
+                gt._rg = False
+                gt._node = gt.grad = gt._hooks = gt._guard = None
+                out = _make(node.out) if op.uses_out else None
+                inputs = node.inputs
+                if node.kwargs:
+                    raw = op.rule(gt, out, *inputs, **node.kwargs)
+                else:
+                    raw = op.rule(gt, out, *inputs)
+                if len(raw) != len(inputs):
+                    raise BackwardError(
+                        f"vjp of '{node.name}' returned {len(raw)} gradients for "
+                        f"{len(inputs)} inputs"
+                    )
+                # NOTE: zip without strict= (lengths checked above): a keyword makes zip
+                # parse its arguments the slow way, at every node
+                for gi, x, p in zip(raw, inputs, node.parents):  # noqa: B905
+                    if gi is None or not x._rg:
+                        continue
+                    if type(gi) is Tensor:
+                        gi = gi._data
+                    xdata = x._data
+                    if gi.shape != xdata.shape:
+                        gi = unbroadcast(
+                            gi, xdata.shape, f"vjp of '{node.name}' returned a gradient"
+                        )
+                    d = gi.dtype
+                    if d is not xdata.dtype and d != xdata.dtype:
+                        gi = _cast(gi, xdata.dtype, node)
+                    if p is None:
+                        if x._node is not None:
+                            continue  # (see backward_step)
+                        prev = leaf_grads.get(x)
+                        leaf_grads[x] = gi if prev is None else _add(prev, gi)
+                    else:
+                        prev = grads.get(p)
+                        grads[p] = gi if prev is None else _add(prev, gi)
+            else:
+                if node.hooks is not None:
+                    g = _run_hooks(node.hooks, g)
+                if node.retain is not None:
+                    _retain(node, g, create_graph)
+                if wanted is not None and node in wanted:
+                    found[node] = g
+                if node.out_index is None:
+                    backward_step(node, g, create_graph, grads, leaf_grads, anomaly)
+                else:  # output k of a multi-output Function: its gradient fills slot k there
+                    owner, k = node.parents[0], node.out_index
+                    slots = grads.setdefault(owner, [None] * owner.n_out)
+                    slots[k] = g if slots[k] is None else _add(slots[k], g)
         if not retain_graph:
             node.release()
+        for p in node.parents:  # (backward_order: Kahn's algorithm)
+            if p is not None:
+                left = waiting[p] - 1
+                if left:
+                    waiting[p] = left
+                else:  # (its count is not read again)
+                    ready.append(p)
 
 
 def backward_step(
