@@ -78,14 +78,9 @@ class Op:
         # what a call runs: ``forward``, or the same operation without its Python frame
         # (``operator.mul`` for multiply: see ``fast_forward``)
         self._run = forward
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        # NOTE: the engine's walk runs ``Op.backward`` inline for the ops that keep it
-        cls.plain_backward = cls.backward is Op.backward
-
-    #: True when ``backward`` is ``Op.backward`` (the engine then runs it inline)
-    plain_backward = True
+        # True when ``backward`` is ``Op.backward``: the engine's walk then runs it inline
+        # (an attribute of the instance: the walk reads it at every node)
+        self.plain_backward = type(self).backward is Op.backward
 
     def fast_forward(self, fn: Callable) -> None:
         """Run ``fn`` instead of ``forward`` when called: a builtin doing exactly what the
