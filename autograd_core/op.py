@@ -81,6 +81,8 @@ class Op:
         # True when ``backward`` is ``Op.backward``: the engine's walk then runs it inline
         # (an attribute of the instance: the walk reads it at every node)
         self.plain_backward = type(self).backward is Op.backward
+        #: ``self(x, y)``, the operators' path (see ``_binary_of``)
+        self.binary = _binary_of(self)
 
     def fast_forward(self, fn: Callable) -> None:
         """Run ``fn`` instead of ``forward`` when called: a builtin doing exactly what the
@@ -239,72 +241,6 @@ class Op:
         t._node = node
         return t
 
-    def binary(self, x: Any, y: Any) -> Tensor:
-        """``self(x, y)``, for the operators (``a * b``, ``x + 0.5``, ``1.0 - s``): the same as
-        ``__call__`` with two arguments and no keywords, spelled out for them (calling an
-        instance with ``*args`` costs more than the rest of a plain op)."""
-        if tracing() is not None:
-            return _trace_op(self, (x, y), {})
-        if type(x) is not Tensor or type(y) is not Tensor:
-            # NOTE: a Tensor and a Python number, as in `as_tensors`: the number's cached
-            # array in the tensor's float dtype (zeros, NaN and the rest: `__call__`)
-            if type(x) is Tensor:
-                v = y
-                d = x._data.dtype
-            elif type(y) is Tensor:
-                v = x
-                d = y._data.dtype
-            else:
-                return Op.__call__(self, x, y)
-            kind = type(v)
-            if (kind is not float and kind is not int) or d.kind != "f" or not v or v != v:
-                return Op.__call__(self, x, y)
-            c = _cached_scalars.get((v, kind, d))
-            k = _new(Tensor)  # (what _make does)
-            k._data = c if c is not None else _cache_scalar(v, d)
-            k._rg = False
-            k._node = k.grad = k._hooks = k._guard = None
-            if type(x) is Tensor:
-                y = k
-            else:
-                x = k
-        try:
-            out = self._run(x._data, y._data)
-        except AutogradError as e:
-            if type(e) is DTypeError and self.name not in str(e):
-                raise DTypeError(f"{self.name}: {e}") from None
-            raise
-        except (ValueError, TypeError, IndexError) as e:
-            raise forward_error(self.name, (x, y), e) from None
-        if type(out) is not np.ndarray:
-            out = np.asarray(out)
-        t = _new(Tensor)
-        t._data = out
-        t.grad = t._hooks = t._guard = None
-        if not ((x._rg or y._rg) and recording() and self.differentiable):
-            t._rg = False
-            t._node = None
-            return t
-        node = _new(Node)
-        node.op = self
-        node.kwargs = {}
-        node.inputs = args = (x, y)
-        node.parents = (x._node, y._node)
-        node.out = out
-        node.ctx = node.out_index = node.hooks = node.retain = node.trace = None
-        node.n_out = 1
-        node.stamp = graph.write_clock
-        node.scope = open_scope()
-        if (x._guard or y._guard) and self.may_pin:
-            node.pins = pins(args, self)
-        if checking_anomalies():
-            from .debug.anomaly import check_forward
-
-            check_forward(node)
-        t._rg = True
-        t._node = node
-        return t
-
     def backward(self, node: Node, g: Any) -> tuple:
         """The rule's gradient for each input of ``node``, given the output gradient ``g``.
 
@@ -342,10 +278,6 @@ class ViewOp(Op):
 
     view = True
 
-    def binary(self, x: Any, y: Any) -> Tensor:
-        """``self(x, y)`` (a view's own path)."""
-        return self(x, y)
-
     def __call__(self, *args: Any, **kwargs: Any) -> Tensor:
         t = Op.__call__(self, *args, **kwargs)
         x = args[0]
@@ -357,6 +289,80 @@ class ViewOp(Op):
             if rec:  # its history may have to follow an in-place change of the base
                 link_view(x, t)
         return t
+
+
+def _binary_of(op: Op) -> Callable[[Any, Any], Tensor]:
+    """``op(x, y)`` as a function of two arguments, for the operators (``a * b``, ``x + 0.5``,
+    ``1.0 - s``): the same as ``Op.__call__`` with two arguments and no keywords, spelled out
+    for them (calling an instance with ``*args`` costs more than the rest of a plain op). A
+    plain function, so that Tensor's operators can be it (one call less per op)."""
+    if op.view:
+        return lambda x, y: op(x, y)
+
+    def binary(x: Any, y: Any) -> Tensor:
+        if tracing() is not None:
+            return _trace_op(op, (x, y), {})
+        if type(x) is not Tensor or type(y) is not Tensor:
+            # NOTE: a Tensor and a Python number, as in `as_tensors`: the number's cached
+            # array in the tensor's float dtype (zeros, NaN and the rest: `__call__`)
+            if type(x) is Tensor:
+                v = y
+                d = x._data.dtype
+            elif type(y) is Tensor:
+                v = x
+                d = y._data.dtype
+            else:
+                return Op.__call__(op, x, y)
+            kind = type(v)
+            if (kind is not float and kind is not int) or d.kind != "f" or not v or v != v:
+                return Op.__call__(op, x, y)
+            c = _cached_scalars.get((v, kind, d))
+            k = _new(Tensor)  # (what _make does)
+            k._data = c if c is not None else _cache_scalar(v, d)
+            k._rg = False
+            k._node = k.grad = k._hooks = k._guard = None
+            if type(x) is Tensor:
+                y = k
+            else:
+                x = k
+        try:
+            out = op._run(x._data, y._data)
+        except AutogradError as e:
+            if type(e) is DTypeError and op.name not in str(e):
+                raise DTypeError(f"{op.name}: {e}") from None
+            raise
+        except (ValueError, TypeError, IndexError) as e:
+            raise forward_error(op.name, (x, y), e) from None
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)
+        t = _new(Tensor)
+        t._data = out
+        t.grad = t._hooks = t._guard = None
+        if not ((x._rg or y._rg) and recording() and op.differentiable):
+            t._rg = False
+            t._node = None
+            return t
+        node = _new(Node)
+        node.op = op
+        node.kwargs = {}
+        node.inputs = args = (x, y)
+        node.parents = (x._node, y._node)
+        node.out = out
+        node.ctx = node.out_index = node.hooks = node.retain = node.trace = None
+        node.n_out = 1
+        node.stamp = graph.write_clock
+        node.scope = open_scope()
+        if (x._guard or y._guard) and op.may_pin:
+            node.pins = pins(args, op)
+        if checking_anomalies():
+            from .debug.anomaly import check_forward
+
+            check_forward(node)
+        t._rg = True
+        t._node = node
+        return t
+
+    return binary
 
 
 def _derived_jvp(op: Op, kind: str) -> JvpRule:

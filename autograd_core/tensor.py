@@ -766,3 +766,29 @@ from .ops.linalg import dot, matmul  # noqa: E402
 from .engine import backward as _backward  # noqa: E402  (bound once, not per call)
 from .inplace import copy_ as _copy_, setitem as _setitem, update as _update  # noqa: E402
 from .interop import array_function, array_ufunc  # noqa: E402
+
+
+# NOTE: the operators whose op runs on (self, other) are the op's two-argument function
+# itself (Op.binary, a plain function): one Python call per operator instead of two. The
+# methods above stay for their signatures and the reflected operators.
+def _bind_operators() -> None:
+    for name, fn in (
+        ("__add__", add),
+        ("__sub__", subtract),
+        ("__mul__", multiply),
+        ("__truediv__", divide),
+        ("__pow__", power),
+        ("__matmul__", matmul),
+        ("__lt__", less),
+        ("__le__", less_equal),
+        ("__gt__", greater),
+        ("__ge__", greater_equal),
+        ("__eq__", equal),
+        ("__ne__", not_equal),
+        ("__mod__", mod),
+        ("__floordiv__", floor_divide),
+    ):
+        setattr(Tensor, name, fn.binary)
+
+
+_bind_operators()
