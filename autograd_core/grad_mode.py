@@ -33,6 +33,15 @@ open_scope = current_scope.get
 checking_anomalies = anomaly_enabled.get
 tracing = active_trace.get
 
+# NOTE: a ContextVar caches the value it last read only when the context holds one for it; a
+# variable left at its default is looked up in the context's mapping at every read (three of
+# those per recorded op). So the context this module is imported in holds the defaults: the
+# values read are the same, and read from the cache. (Other threads start from an empty
+# context and read the defaults, as before.)
+for _var in (grad_enabled, current_scope, anomaly_enabled, active_trace):
+    _var.set(_var.get())
+del _var
+
 
 def is_grad_enabled() -> bool:
     """True when operations are being recorded in this thread."""

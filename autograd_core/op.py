@@ -33,6 +33,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from . import graph
 from .dtypes import get_default_dtype
 from .errors import (
     AutogradError,
@@ -42,7 +43,7 @@ from .errors import (
     IndexingError,
     ShapeError,
 )
-from .grad_mode import checking_anomalies, grad_enabled, recording, tracing
+from .grad_mode import checking_anomalies, grad_enabled, open_scope, recording, tracing
 from .graph import Node
 from .tensor import Tensor, _make
 from .versions import OPERAND, owner, pins
@@ -74,6 +75,20 @@ class Op:
         self.jvp_rule: JvpRule | None = None
         self.__doc__ = forward.__doc__
         self.__wrapped__ = forward
+        # what a call runs: ``forward``, or the same operation without its Python frame
+        # (``operator.mul`` for multiply: see ``fast_forward``)
+        self._run = forward
+        # True when ``backward`` is ``Op.backward``: the engine's walk then runs it inline
+        # (an attribute of the instance: the walk reads it at every node)
+        self.plain_backward = type(self).backward is Op.backward
+        #: ``self(x, y)``, the operators' path (see ``_binary_of``)
+        self.binary = _binary_of(self)
+
+    def fast_forward(self, fn: Callable) -> None:
+        """Run ``fn`` instead of ``forward`` when called: a builtin doing exactly what the
+        forward does (``operator.add`` for ``x + y``), which saves a Python call per op.
+        ``forward`` stays what the compiler and the tools read."""
+        self._run = fn
 
     def vjp(self, rule: VjpRule | None = None, *, uses_out: bool = False, reads: Any = None) -> Any:
         """Register the VJP rule ``rule(g, out, *inputs, **kwargs) -> one gradient per input``.
@@ -138,9 +153,10 @@ class Op:
         return rule(d, out, *node.inputs)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Tensor:
-        # NOTE: every op, forward and inside a plain backward's rules, comes through here, so
-        # one, two and three arguments are spelled out: a list comprehension over them costs
-        # four times as much (about 0.8 µs).
+        # NOTE: every op, forward and inside a plain backward's rules, comes through here (or
+        # through ``binary``, its copy for the operators), so one, two and three arguments
+        # are spelled out: a list comprehension over them costs four times as much (about
+        # 0.8 µs); and the Tensor and the Node are built in place, not by calls.
         if tracing() is not None:  # ag.compile is tracing this thread: record the call too
             return _trace_op(self, args, kwargs)
         n = len(args)
@@ -151,28 +167,28 @@ class Op:
                     args = as_tensors(args)
                     x, y = args
                 if kwargs:
-                    out = self.forward(x._data, y._data, **kwargs)
+                    out = self._run(x._data, y._data, **kwargs)
                 else:
-                    out = self.forward(x._data, y._data)
+                    out = self._run(x._data, y._data)
                 rg = x._rg or y._rg
             elif n == 1:
                 x = args[0]
                 if type(x) is not Tensor:
                     args = as_tensors(args)
                     x = args[0]
-                out = self.forward(x._data, **kwargs) if kwargs else self.forward(x._data)
+                out = self._run(x._data, **kwargs) if kwargs else self._run(x._data)
                 rg = x._rg
             elif n == 3:
                 x, y, z = args
                 if type(x) is not Tensor or type(y) is not Tensor or type(z) is not Tensor:
                     args = as_tensors(args)
                     x, y, z = args
-                out = self.forward(x._data, y._data, z._data, **kwargs)
+                out = self._run(x._data, y._data, z._data, **kwargs)
                 rg = x._rg or y._rg or z._rg
             else:
                 if not all([type(a) is Tensor for a in args]):
                     args = as_tensors(args)
-                out = self.forward(*[t._data for t in args], **kwargs)
+                out = self._run(*[t._data for t in args], **kwargs)
                 rg = any([t._rg for t in args])
         except AutogradError as e:
             if type(e) is DTypeError and self.name not in str(e):
@@ -183,32 +199,47 @@ class Op:
             raise forward_error(self.name, args, e) from None
         if type(out) is not np.ndarray:
             out = np.asarray(out)
+        t = _new(Tensor)  # (what _make does)
+        t._data = out
+        t.grad = t._hooks = t._guard = None
         if not (rg and recording() and self.differentiable):
-            return _make(out)
+            t._rg = False
+            t._node = None
+            return t
         # `x._guard or y._guard`: an input holds an array the user handed in, which must
         # stay unwritten while the node lives if the rule reads it (versions.Guard)
-        node: Node
+        node = _new(Node)  # (what Node.__init__ does)
+        node.op = self
+        node.kwargs = kwargs
+        node.inputs = args
+        node.out = out
+        node.ctx = node.out_index = node.hooks = node.retain = node.trace = None
+        node.n_out = 1
+        node.stamp = graph.write_clock
+        node.scope = open_scope()
         if n == 2:
-            node = Node(self, args, (x._node, y._node), out, kwargs)
+            node.parents = (x._node, y._node)
             if (x._guard or y._guard) and self.may_pin:
                 node.pins = pins(args, self)
         elif n == 1:
-            node = Node(self, args, (x._node,), out, kwargs)
+            node.parents = (x._node,)
             if x._guard and self.may_pin:
                 node.pins = pins(args, self)
         elif n == 3:
-            node = Node(self, args, (x._node, y._node, z._node), out, kwargs)
+            node.parents = (x._node, y._node, z._node)
             if (x._guard or y._guard or z._guard) and self.may_pin:
                 node.pins = pins(args, self)
         else:
-            node = Node(self, args, tuple([t._node for t in args]), out, kwargs)
+            node.parents = tuple([t._node for t in args])
             if any([t._guard for t in args]) and self.may_pin:
                 node.pins = pins(args, self)
         if checking_anomalies():
             from .debug.anomaly import check_forward  # (debug/ imports the engine)
 
             check_forward(node)
-        return _make(out, True, node)
+        t._rg = True
+        t._node = node
+        return t
 
     def backward(self, node: Node, g: Any) -> tuple:
         """The rule's gradient for each input of ``node``, given the output gradient ``g``.
@@ -258,6 +289,80 @@ class ViewOp(Op):
             if rec:  # its history may have to follow an in-place change of the base
                 link_view(x, t)
         return t
+
+
+def _binary_of(op: Op) -> Callable[[Any, Any], Tensor]:
+    """``op(x, y)`` as a function of two arguments, for the operators (``a * b``, ``x + 0.5``,
+    ``1.0 - s``): the same as ``Op.__call__`` with two arguments and no keywords, spelled out
+    for them (calling an instance with ``*args`` costs more than the rest of a plain op). A
+    plain function, so that Tensor's operators can be it (one call less per op)."""
+    if op.view:
+        return lambda x, y: op(x, y)
+
+    def binary(x: Any, y: Any) -> Tensor:
+        if tracing() is not None:
+            return _trace_op(op, (x, y), {})
+        if type(x) is not Tensor or type(y) is not Tensor:
+            # NOTE: a Tensor and a Python number, as in `as_tensors`: the number's cached
+            # array in the tensor's float dtype (zeros, NaN and the rest: `__call__`)
+            if type(x) is Tensor:
+                v = y
+                d = x._data.dtype
+            elif type(y) is Tensor:
+                v = x
+                d = y._data.dtype
+            else:
+                return Op.__call__(op, x, y)
+            kind = type(v)
+            if (kind is not float and kind is not int) or d.kind != "f" or not v or v != v:
+                return Op.__call__(op, x, y)
+            c = _cached_scalars.get((v, kind, d))
+            k = _new(Tensor)  # (what _make does)
+            k._data = c if c is not None else _cache_scalar(v, d)
+            k._rg = False
+            k._node = k.grad = k._hooks = k._guard = None
+            if type(x) is Tensor:
+                y = k
+            else:
+                x = k
+        try:
+            out = op._run(x._data, y._data)
+        except AutogradError as e:
+            if type(e) is DTypeError and op.name not in str(e):
+                raise DTypeError(f"{op.name}: {e}") from None
+            raise
+        except (ValueError, TypeError, IndexError) as e:
+            raise forward_error(op.name, (x, y), e) from None
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)
+        t = _new(Tensor)
+        t._data = out
+        t.grad = t._hooks = t._guard = None
+        if not ((x._rg or y._rg) and recording() and op.differentiable):
+            t._rg = False
+            t._node = None
+            return t
+        node = _new(Node)
+        node.op = op
+        node.kwargs = {}
+        node.inputs = args = (x, y)
+        node.parents = (x._node, y._node)
+        node.out = out
+        node.ctx = node.out_index = node.hooks = node.retain = node.trace = None
+        node.n_out = 1
+        node.stamp = graph.write_clock
+        node.scope = open_scope()
+        if (x._guard or y._guard) and op.may_pin:
+            node.pins = pins(args, op)
+        if checking_anomalies():
+            from .debug.anomaly import check_forward
+
+            check_forward(node)
+        t._rg = True
+        t._node = node
+        return t
+
+    return binary
 
 
 def _derived_jvp(op: Op, kind: str) -> JvpRule:

@@ -321,40 +321,40 @@ class Tensor:
     # --- operators --------------------------------------------------------------------------
 
     def __add__(self, other: Any) -> Tensor:
-        return add(self, other)
+        return add.binary(self, other)
 
     def __radd__(self, other: Any) -> Tensor:
-        return add(other, self)
+        return add.binary(other, self)
 
     def __sub__(self, other: Any) -> Tensor:
-        return subtract(self, other)
+        return subtract.binary(self, other)
 
     def __rsub__(self, other: Any) -> Tensor:
-        return subtract(other, self)
+        return subtract.binary(other, self)
 
     def __mul__(self, other: Any) -> Tensor:
-        return multiply(self, other)
+        return multiply.binary(self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
-        return multiply(other, self)
+        return multiply.binary(other, self)
 
     def __truediv__(self, other: Any) -> Tensor:
-        return divide(self, other)
+        return divide.binary(self, other)
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return divide(other, self)
+        return divide.binary(other, self)
 
     def __pow__(self, other: Any) -> Tensor:
-        return power(self, other)
+        return power.binary(self, other)
 
     def __rpow__(self, other: Any) -> Tensor:
-        return power(other, self)
+        return power.binary(other, self)
 
     def __matmul__(self, other: Any) -> Tensor:
-        return matmul(self, other)
+        return matmul.binary(self, other)
 
     def __rmatmul__(self, other: Any) -> Tensor:
-        return matmul(other, self)
+        return matmul.binary(other, self)
 
     def __neg__(self) -> Tensor:
         return negative(self)
@@ -369,22 +369,22 @@ class Tensor:
         return getitem(self, index)
 
     def __lt__(self, other: Any) -> Tensor:
-        return less(self, other)
+        return less.binary(self, other)
 
     def __le__(self, other: Any) -> Tensor:
-        return less_equal(self, other)
+        return less_equal.binary(self, other)
 
     def __gt__(self, other: Any) -> Tensor:
-        return greater(self, other)
+        return greater.binary(self, other)
 
     def __ge__(self, other: Any) -> Tensor:
-        return greater_equal(self, other)
+        return greater_equal.binary(self, other)
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return equal(self, other)
+        return equal.binary(self, other)
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return not_equal(self, other)
+        return not_equal.binary(self, other)
 
     # --- in-place updates (autograd_core.inplace) -------------------------------------------
 
@@ -598,16 +598,16 @@ class Tensor:
         return _round(self, decimals)
 
     def __mod__(self, other: Any) -> Tensor:
-        return mod(self, other)
+        return mod.binary(self, other)
 
     def __rmod__(self, other: Any) -> Tensor:
-        return mod(other, self)
+        return mod.binary(other, self)
 
     def __floordiv__(self, other: Any) -> Tensor:
-        return floor_divide(self, other)
+        return floor_divide.binary(self, other)
 
     def __rfloordiv__(self, other: Any) -> Tensor:
-        return floor_divide(other, self)
+        return floor_divide.binary(other, self)
 
 
 class RemovableHandle:
@@ -766,3 +766,29 @@ from .ops.linalg import dot, matmul  # noqa: E402
 from .engine import backward as _backward  # noqa: E402  (bound once, not per call)
 from .inplace import copy_ as _copy_, setitem as _setitem, update as _update  # noqa: E402
 from .interop import array_function, array_ufunc  # noqa: E402
+
+
+# NOTE: the operators whose op runs on (self, other) are the op's two-argument function
+# itself (Op.binary, a plain function): one Python call per operator instead of two. The
+# methods above stay for their signatures and the reflected operators.
+def _bind_operators() -> None:
+    for name, fn in (
+        ("__add__", add),
+        ("__sub__", subtract),
+        ("__mul__", multiply),
+        ("__truediv__", divide),
+        ("__pow__", power),
+        ("__matmul__", matmul),
+        ("__lt__", less),
+        ("__le__", less_equal),
+        ("__gt__", greater),
+        ("__ge__", greater_equal),
+        ("__eq__", equal),
+        ("__ne__", not_equal),
+        ("__mod__", mod),
+        ("__floordiv__", floor_divide),
+    ):
+        setattr(Tensor, name, fn.binary)
+
+
+_bind_operators()
