@@ -20,6 +20,7 @@ from autograd_core.jit import register_context
 F = TypeVar("F", bound=Callable[..., Any])
 
 _fused: ContextVar[bool] = ContextVar("nn.fused", default=True)
+_fused.set(True)  # (held by this context, a read is cached: see autograd_core.grad_mode)
 register_context(_fused.get)  # a compiled step is traced per mode
 
 __all__ = ["unfused", "is_fused"]

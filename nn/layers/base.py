@@ -42,6 +42,7 @@ from ._symbolic import call_layer, involves
 
 # The training= of the innermost call that gave one (fit's steps give one too), else None.
 _TRAINING: ContextVar[bool | None] = ContextVar("nn_training", default=None)
+_TRAINING.set(None)  # (held by this context, a read is cached: see autograd_core.grad_mode)
 register_context(_TRAINING.get)  # a compiled step is traced per training scope
 _NONE: dict = {}
 
