@@ -16,18 +16,13 @@ from . import graph
 from .broadcast import unbroadcast
 from .errors import BackwardError, DTypeError, ShapeError
 from .grad_mode import checking_anomalies, grad_enabled, recording, tracing
-from .graph import Node, count_consumers, node_outputs
+from .graph import Node, backward_order, node_outputs
 from .tensor import Tensor, _make
 from .versions import changed, memory_changed, memory_versions_since, versions_since
 
-_new = object.__new__
-
 
 def backward(
-    tensor: Tensor,
-    grad: Any = None,
-    retain_graph: bool = False,
-    create_graph: bool = False,
+    tensor: Tensor, grad: Any = None, retain_graph: bool = False, create_graph: bool = False
 ) -> None:
     """Accumulate d tensor / d leaf into ``leaf.grad`` for every leaf that requires grad."""
     if grad is None and type(tensor) is Tensor and tensor._rg and tensor._data.size == 1:
@@ -105,11 +100,7 @@ def _initial_grad(t: Tensor, grad: Any, create_graph: bool, where: str) -> Any:
         g = grad  # the user wants to differentiate through the upstream gradient too
     else:
         try:
-            g = np.array(
-                grad.data if isinstance(grad, Tensor) else grad,
-                dtype=t.dtype,
-                copy=True,
-            )
+            g = np.array(grad.data if isinstance(grad, Tensor) else grad, dtype=t.dtype, copy=True)
         except (TypeError, ValueError):
             raise DTypeError(
                 f"{where}: grad must be numbers of the output's shape {t.shape} (an array, a "
@@ -154,15 +145,7 @@ def run_backward(
         was_recording = recording()
         grad_enabled.set(create_graph)  # record the backward pass only when asked to
         try:
-            _walk(
-                root._node,
-                root_grad,
-                retain_graph,
-                create_graph,
-                wanted,
-                found,
-                leaf_grads,
-            )
+            _walk(root._node, root_grad, retain_graph, create_graph, wanted, found, leaf_grads)
         finally:
             grad_enabled.set(was_recording)
             if collecting:
@@ -190,103 +173,8 @@ def _walk(
     grads: dict = {start: root_grad}
     # (set while ag.compile traces too: backward_step then records each rule)
     anomaly = checking_anomalies() or tracing() is not None
-    # NOTE: a plain backward (arrays, no anomaly mode, no trace, nothing captured) runs the
-    # common node (an Op's rule, no hooks, no write since it was recorded) here, inline:
-    # what Op.backward, backward_step and Node.release do, less the branches it does not
-    # take. The walk is `backward_order`'s, spelled out too (a generator's resumption per
-    # node costs as much).
-    plain = not (anomaly or create_graph) and wanted is None
-    waiting = count_consumers(start)
-    ready = [start]
-    while ready:
-        node = ready.pop()
+    for node in backward_order(start):
         g = grads.pop(node, None)
-        op = node.op
-        if (
-            plain
-            and op.plain_backward
-            and node.stamp == graph.write_clock
-            and type(g) is np.ndarray
-            and node.hooks is None
-            and node.retain is None
-            and node.out_index is None
-        ):
-            gt = _new(Tensor)  # (what _make does)
-            gt._data = g
-            gt._rg = False
-            gt._node = gt.grad = gt._hooks = gt._guard = None
-            out = node.out
-            inputs = node.inputs
-            if op.uses_out:
-                o = _new(Tensor)
-                o._data = out
-                o._rg = False
-                o._node = o.grad = o._hooks = o._guard = None
-            else:
-                o = None
-            if node.kwargs:
-                raw = op.rule(gt, o, *inputs, **node.kwargs)
-            else:
-                raw = op.rule(gt, o, *inputs)
-            if len(raw) != len(inputs):
-                raise BackwardError(
-                    f"vjp of '{node.name}' returned {len(raw)} gradients for {len(inputs)} inputs"
-                )
-            parents = node.parents
-            # NOTE: zip without strict= (lengths checked above): a keyword makes zip parse
-            # its arguments the slow way, at every node. Each parent's count goes down in
-            # the same loop (the Kahn step below, in the same order).
-            for gi, x, p in zip(raw, inputs, parents):  # noqa: B905
-                if gi is not None and x._rg:
-                    if type(gi) is Tensor:
-                        gi = gi._data
-                    xdata = x._data
-                    if gi.shape != xdata.shape:
-                        gi = unbroadcast(
-                            gi, xdata.shape, f"vjp of '{node.name}' returned a gradient"
-                        )
-                    d = gi.dtype
-                    if d is not xdata.dtype and d != xdata.dtype:
-                        gi = _cast(gi, xdata.dtype, node)
-                    if p is None:
-                        if x._node is None:  # (else: see backward_step)
-                            prev = leaf_grads.get(x)
-                            leaf_grads[x] = gi if prev is None else _add(prev, gi)
-                        continue
-                    prev = grads.get(p)
-                    grads[p] = gi if prev is None else _add(prev, gi)
-                elif p is None:
-                    continue
-                left = waiting[p] - 1
-                if left:
-                    waiting[p] = left
-                else:
-                    ready.append(p)
-            if not retain_graph:  # (what Node.release does, for an Op's node)
-                node._meta = (out.shape, out.dtype)
-                node.out = None
-                if len(inputs) == 2:
-                    x, y = inputs
-                    node.inputs = (
-                        x if parents[0] is None else None,
-                        y if parents[1] is None else None,
-                    )
-                elif len(inputs) == 1:
-                    node.inputs = (inputs[0] if parents[0] is None else None,)
-                elif len(inputs) == 3:
-                    x, y, z = inputs
-                    node.inputs = (
-                        x if parents[0] is None else None,
-                        y if parents[1] is None else None,
-                        z if parents[2] is None else None,
-                    )
-                else:
-                    node.inputs = tuple(
-                        [t if q is None else None for t, q in zip(inputs, parents)]  # noqa: B905
-                    )
-                node.pins = None
-                node.stamp = -1
-            continue
         if g is not None:
             if node.hooks is not None:
                 g = _run_hooks(node.hooks, g)
@@ -302,13 +190,6 @@ def _walk(
                 slots[k] = g if slots[k] is None else _add(slots[k], g)
         if not retain_graph:
             node.release()
-        for p in node.parents:  # (backward_order: Kahn's algorithm)
-            if p is not None:
-                left = waiting[p] - 1
-                if left:
-                    waiting[p] = left
-                else:  # (its count is not read again)
-                    ready.append(p)
 
 
 def backward_step(
@@ -471,8 +352,7 @@ def _run_hooks(hooks: list, g: Any) -> Any:
                     replaced = _make(np.asarray(replaced, dtype=g.dtype))
             else:
                 replaced = np.asarray(
-                    replaced.data if isinstance(replaced, Tensor) else replaced,
-                    dtype=g.dtype,
+                    replaced.data if isinstance(replaced, Tensor) else replaced, dtype=g.dtype
                 )
             if replaced.shape != g.shape:
                 raise ShapeError(

@@ -129,8 +129,6 @@ class Node:
 
     def release(self) -> None:
         """Drop the arrays saved for backward; keep the structure, the leaves and constants."""
-        # NOTE: engine._walk does the same inline for the node of an Op (no ctx, one
-        # output): a change here belongs there too
         out = self.out
         if out is None:  # released already
             return

@@ -78,9 +78,6 @@ class Op:
         # what a call runs: ``forward``, or the same operation without its Python frame
         # (``operator.mul`` for multiply: see ``fast_forward``)
         self._run = forward
-        # True when ``backward`` is ``Op.backward``: the engine's walk then runs it inline
-        # (an attribute of the instance: the walk reads it at every node)
-        self.plain_backward = type(self).backward is Op.backward
         #: ``self(x, y)``, the operators' path (see ``_binary_of``)
         self.binary = _binary_of(self)
 
