@@ -22,7 +22,6 @@ import numpy as np
 import autograd_core as ag
 from autograd_core import Tensor
 from autograd_core.errors import ShapeError
-from autograd_core.grad_mode import tracing
 from autograd_core.jit import record_call
 from autograd_core.tensor import _make
 
@@ -121,23 +120,6 @@ def check_probability_targets(name: str, t: np.ndarray) -> None:
         )
 
 
-def _check_targets(name: str, y: Tensor) -> None:
-    """``check_probability_targets`` on ``y``; inside a compiled step's trace it is
-    recorded, so that every replayed batch is checked as well."""
-    if tracing() is None:
-        check_probability_targets(name, y._data)
-    else:
-        record_call(check_probability_targets, name, y)
-
-
-def _labels(name: str, y_true: Any, p_shape: tuple) -> np.ndarray:
-    """``sparse_labels``; recorded inside a compiled step's trace (each batch's labels are
-    checked and converted on replay, never frozen)."""
-    if tracing() is None:
-        return sparse_labels(name, y_true, p_shape)
-    return record_call(sparse_labels, name, y_true, p_shape)
-
-
 def sparse_labels(name: str, y_true: Any, p_shape: tuple) -> np.ndarray:
     """Integer labels of shape ``p_shape[:-1]``, checked to lie in ``[0, classes)``."""
     t = _target_array(y_true)
@@ -187,14 +169,14 @@ def softmax_cross_entropy(y_true: Any, logits: Any, reduction: str = "mean") -> 
     """Categorical cross-entropy of one-hot (or soft) targets given logits, as one op."""
     z = _pred(logits)
     y = _target("categorical_crossentropy", y_true, z)
-    _check_targets("categorical_crossentropy", y)
+    record_call(check_probability_targets, "categorical_crossentropy", y)
     return _softmax_ce(z, y, reduction)
 
 
 def sparse_softmax_cross_entropy(y_true: Any, logits: Any, reduction: str = "mean") -> Tensor:
     """Sparse categorical cross-entropy of integer labels given logits, as one op."""
     z = _pred(logits)
-    labels = _labels("sparse_categorical_crossentropy", y_true, tuple(z.shape))
+    labels = record_call(sparse_labels, "sparse_categorical_crossentropy", y_true, tuple(z.shape))
     return _softmax_ce(z, _make(labels), reduction)
 
 
@@ -202,7 +184,7 @@ def sigmoid_cross_entropy(y_true: Any, logits: Any, reduction: str = "mean") -> 
     """Binary cross-entropy of 0/1 targets given logits, as one op."""
     z = _pred(logits)
     y = _target("binary_crossentropy", y_true, z)
-    _check_targets("binary_crossentropy", y)
+    record_call(check_probability_targets, "binary_crossentropy", y)
     return binary_crossentropy(y, z, from_logits=True, reduction=reduction)
 
 
@@ -233,7 +215,7 @@ def binary_crossentropy(
     """
     p = _pred(y_pred)
     y = _target("binary_crossentropy", y_true, p)
-    _check_targets("binary_crossentropy", y)
+    record_call(check_probability_targets, "binary_crossentropy", y)
     # Each form is one op with its own derivative rule (fewer graph nodes, same values).
     # Rows have equal length, so the mean of the per-sample means is the op's own mean.
     mean = reduction in ("mean", "sum_over_batch_size")
@@ -257,7 +239,7 @@ def categorical_crossentropy(
     """
     p = _pred(y_pred)
     y = _target("categorical_crossentropy", y_true, p)
-    _check_targets("categorical_crossentropy", y)
+    record_call(check_probability_targets, "categorical_crossentropy", y)
     if from_logits:
         return _softmax_ce(p, y, reduction)
     q = p / p.sum(axis=-1, keepdims=True)
@@ -275,7 +257,7 @@ def sparse_categorical_crossentropy(
     ``categorical_crossentropy``.
     """
     p = _pred(y_pred)
-    labels = _labels("sparse_categorical_crossentropy", y_true, tuple(p.shape))
+    labels = record_call(sparse_labels, "sparse_categorical_crossentropy", y_true, tuple(p.shape))
     if from_logits:
         return _softmax_ce(p, _make(labels), reduction)
     q = p / p.sum(axis=-1, keepdims=True)
